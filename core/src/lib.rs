@@ -1,0 +1,15 @@
+//! # sansnet
+//!
+//! Node.js's `net` module as a pure, deterministic state machine.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod ip;
+pub mod time;
+pub mod value;
+
+pub use error::{Code, ErrorClass, NetError};
+pub use ip::Family;
+pub use time::{Duration, Instant};
+pub use value::Value;

@@ -1,0 +1,2 @@
+//! `conformance --driver D FILE.json`: runs a scenario and prints Node's trace.
+fn main() {}

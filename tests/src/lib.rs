@@ -1,0 +1,1 @@
+//! Shared code of sansnet's conformance runner and cross-crate tests.
