@@ -45,3 +45,42 @@ impl Family {
         }
     }
 }
+
+/// Node's `net.isIP`: 4, 6 or 0.
+pub fn is_ip(s: &str) -> u8 {
+    if is_ipv4(s) {
+        4
+    } else if is_ipv6(s) {
+        6
+    } else {
+        0
+    }
+}
+
+/// Node's `net.isIPv4` (strict dotted quad).
+pub fn is_ipv4(s: &str) -> bool {
+    s.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// Node's `net.isIPv6` (RFC 4291 text, optional zone).
+pub fn is_ipv6(s: &str) -> bool {
+    let base = s.split_once('%').map_or(s, |(a, _)| a);
+    base.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// The `inet_pton` grammar of SocketAddress and BlockList: a strict dotted quad for
+/// IPv4; RFC 4291 text for IPv6, where a `%zone` suffix is accepted and dropped.
+pub fn parse_inet(text: &str, family: Family) -> Option<IpAddr> {
+    match family {
+        Family::V4 => text.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4),
+        Family::V6 => {
+            let base = text.split_once('%').map_or(text, |(a, _)| a);
+            base.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+        }
+    }
+}
+
+/// The canonical `inet_ntop` text Node prints for an address.
+pub fn format_inet(addr: &IpAddr) -> String {
+    addr.to_string()
+}

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod ip;
 pub mod time;
+pub mod validate;
 pub mod value;
 
 pub use error::{Code, ErrorClass, NetError};

@@ -1,0 +1,501 @@
+//! Node's argument validators (`internal/validators.js`) and the JavaScript conversions they
+//! rest on, over the loosely typed [`Value`]. Each returns the error Node would throw, with
+//! Node's code, class and message.
+
+use crate::error::{Code, NetError};
+use crate::value::Value;
+
+/// JavaScript `Number(string)`: whitespace trimmed, empty is 0, `0x`/`0o`/`0b` prefixes,
+/// `Infinity`, decimal with exponent; anything else is `NaN`.
+pub fn string_to_number(s: &str) -> f64 {
+    let t = s.trim_matches(is_js_whitespace);
+    if t.is_empty() {
+        return 0.0;
+    }
+    let radix = |digits: &str, radix: u32| -> f64 {
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return f64::NAN;
+        }
+        digits.chars().fold(0.0, |acc, c| {
+            acc * f64::from(radix) + f64::from(c.to_digit(radix).unwrap_or(0))
+        })
+    };
+    let lower = t.get(..2).map(str::to_ascii_lowercase);
+    match lower.as_deref() {
+        Some("0x") => return radix(&t[2..], 16),
+        Some("0o") => return radix(&t[2..], 8),
+        Some("0b") => return radix(&t[2..], 2),
+        _ => {}
+    }
+    let (sign, body) = match t.as_bytes()[0] {
+        b'+' => (1.0, &t[1..]),
+        b'-' => (-1.0, &t[1..]),
+        _ => (1.0, t),
+    };
+    if body == "Infinity" {
+        return sign * f64::INFINITY;
+    }
+    // StrDecimalLiteral: digits [. digits] [e [+-] digits], at least one digit in the mantissa.
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let mut mantissa_digits = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+        mantissa_digits += 1;
+    }
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+            mantissa_digits += 1;
+        }
+    }
+    if mantissa_digits == 0 {
+        return f64::NAN;
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return f64::NAN;
+        }
+    }
+    if i != bytes.len() {
+        return f64::NAN;
+    }
+    sign * body.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// The characters JavaScript's `String.prototype.trim` and `Number()` strip.
+pub fn is_js_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// JavaScript `ToNumber` for the values `net` converts (`+value`).
+pub fn to_number(v: &Value) -> f64 {
+    match v {
+        Value::Undefined => f64::NAN,
+        Value::Null => 0.0,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Number(n) => *n,
+        Value::String(s) => string_to_number(s),
+        Value::Array(items) => match items.as_slice() {
+            [] => 0.0,
+            [one] => to_number(&Value::String(to_js_string(one))),
+            _ => f64::NAN,
+        },
+        _ => f64::NAN,
+    }
+}
+
+/// JavaScript `ToUint32` (`x >>> 0`).
+pub fn to_uint32(n: f64) -> u32 {
+    if !n.is_finite() {
+        return 0;
+    }
+    let t = n.trunc().rem_euclid(4_294_967_296.0);
+    t as u32
+}
+
+/// JavaScript `ToInt32` (`x | 0`).
+pub fn to_int32(n: f64) -> i32 {
+    to_uint32(n) as i32
+}
+
+/// JavaScript `String(value)` for the values `net` stringifies.
+pub fn to_js_string(v: &Value) -> String {
+    match v {
+        Value::Undefined => "undefined".into(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => number_to_string(*n),
+        Value::BigInt(s) => s.clone(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                if i.is_nullish() {
+                    String::new()
+                } else {
+                    to_js_string(i)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+        Value::Function => "function () {}".into(),
+        Value::Instance(name) => format!("[object {name}]"),
+    }
+}
+
+/// JavaScript `Number.prototype.toString()` for the numbers that appear in messages.
+pub fn number_to_string(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if n == 0.0 {
+        "0".into()
+    } else if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{n:.0}")
+    } else {
+        format!("{n}")
+    }
+}
+
+/// `util.inspect` of a primitive, as Node's messages quote it (`-0`, `'text'`, `1n`).
+pub fn inspect(v: &Value) -> String {
+    match v {
+        Value::Number(n) if *n == 0.0 && n.is_sign_negative() => "-0".into(),
+        Value::Number(n) => number_to_string(*n),
+        Value::BigInt(s) => format!("{s}n"),
+        Value::String(s) => {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\'', "\\'"))
+            }
+        }
+        Value::Array(items) if items.is_empty() => "[]".into(),
+        Value::Array(_) => "[Array]".into(),
+        Value::Object(props) if props.is_empty() => "{}".into(),
+        Value::Object(_) => "[Object]".into(),
+        other => to_js_string(other),
+    }
+}
+
+/// Node's `determineSpecificType`, the text after "Received" in its messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Undefined => "undefined".into(),
+        Value::Null => "null".into(),
+        Value::Function => "function ".into(),
+        Value::Array(_) => "an instance of Array".into(),
+        Value::Object(_) => "an instance of Object".into(),
+        Value::Instance(name) => format!("an instance of {name}"),
+        other => {
+            let type_name = match other {
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::BigInt(_) => "bigint",
+                _ => "string",
+            };
+            let mut shown = inspect(other);
+            if shown.chars().count() > 28 {
+                shown = shown.chars().take(25).collect::<String>() + "...";
+            }
+            format!("type {type_name} ({shown})")
+        }
+    }
+}
+
+/// `ERR_INVALID_ARG_TYPE`: `name` is an argument (`"chunk"`) or a property
+/// (`"options.port"`); `expected` lists JavaScript types (`"number"`) and class names
+/// (`"Buffer"`).
+pub fn invalid_arg_type(name: &str, expected: &[&str], actual: &Value) -> NetError {
+    const TYPES: &[&str] = &[
+        "string", "function", "number", "object", "boolean", "bigint", "symbol",
+    ];
+    let mut msg = String::from("The ");
+    if name.ends_with(" argument") {
+        msg.push_str(name);
+        msg.push(' ');
+    } else {
+        let kind = if name.contains('.') {
+            "property"
+        } else {
+            "argument"
+        };
+        msg.push_str(&format!("\"{name}\" {kind} "));
+    }
+    msg.push_str("must be ");
+    let types: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|t| TYPES.contains(t))
+        .collect();
+    let instances: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|t| !TYPES.contains(t))
+        .collect();
+    if !types.is_empty() {
+        match types.len() {
+            1 => msg.push_str(&format!("of type {}", types[0])),
+            2 => msg.push_str(&format!("one of type {} or {}", types[0], types[1])),
+            n => msg.push_str(&format!(
+                "one of type {}, or {}",
+                types[..n - 1].join(", "),
+                types[n - 1]
+            )),
+        }
+        if !instances.is_empty() {
+            msg.push_str(" or ");
+        }
+    }
+    if !instances.is_empty() {
+        match instances.len() {
+            1 => msg.push_str(&format!("an instance of {}", instances[0])),
+            2 => msg.push_str(&format!(
+                "an instance of {} or {}",
+                instances[0], instances[1]
+            )),
+            n => msg.push_str(&format!(
+                "an instance of {}, or {}",
+                instances[..n - 1].join(", "),
+                instances[n - 1]
+            )),
+        }
+    }
+    msg.push_str(&format!(". Received {}", describe(actual)));
+    NetError::new(Code::ErrInvalidArgType, msg)
+}
+
+/// `ERR_INVALID_ARG_VALUE`: "The property 'options.family' is invalid. Received 5"
+/// (`reason` replaces "is invalid").
+pub fn invalid_arg_value(name: &str, value: &Value, reason: Option<&str>) -> NetError {
+    let kind = if name.contains('.') {
+        "property"
+    } else {
+        "argument"
+    };
+    let reason = reason.unwrap_or("is invalid");
+    let shown = match value {
+        Value::Array(_) | Value::Object(_) | Value::Instance(_) | Value::Function => inspect(value),
+        other => inspect(other),
+    };
+    NetError::new(
+        Code::ErrInvalidArgValue,
+        format!("The {kind} '{name}' {reason}. Received {shown}"),
+    )
+}
+
+/// `ERR_OUT_OF_RANGE`: "The value of "name" is out of range. It must be RANGE. Received X".
+pub fn out_of_range(name: &str, range: &str, received: &Value) -> NetError {
+    let shown = match received {
+        Value::Number(n) if n.fract() == 0.0 && n.abs() > 4_294_967_296.0 => {
+            group_digits(&number_to_string(*n))
+        }
+        other => inspect(other),
+    };
+    NetError::new(
+        Code::ErrOutOfRange,
+        format!("The value of \"{name}\" is out of range. It must be {range}. Received {shown}"),
+    )
+}
+
+fn group_digits(s: &str) -> String {
+    let (sign, digits) = s.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", s));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}
+
+/// `ERR_SOCKET_BAD_PORT`: "NAME should be >= 0 and < 65536. Received …."
+pub fn bad_port(name: &str, port: &Value) -> NetError {
+    NetError::new(
+        Code::ErrSocketBadPort,
+        format!(
+            "{name} should be >= 0 and < 65536. Received {}.",
+            describe(port)
+        ),
+    )
+}
+
+/// Node's `validatePort`: a number or a non-blank string whose `Number()` is an integer in
+/// 0..=65535. Returns the port (`value | 0`).
+pub fn validate_port(value: &Value, name: &str) -> Result<u16, NetError> {
+    let n = match value {
+        Value::Number(n) => *n,
+        Value::String(s) if !s.trim_matches(is_js_whitespace).is_empty() => string_to_number(s),
+        _ => return Err(bad_port(name, value)),
+    };
+    if n != f64::from(to_uint32(n)) || n > 65535.0 {
+        return Err(bad_port(name, value));
+    }
+    Ok(to_int32(n) as u16)
+}
+
+/// Node's `validateInt32(value, name, min, max)`.
+pub fn validate_int32(value: &Value, name: &str, min: i32, max: i32) -> Result<i32, NetError> {
+    let Value::Number(n) = value else {
+        return Err(invalid_arg_type(name, &["number"], value));
+    };
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(out_of_range(name, "an integer", value));
+    }
+    if *n < f64::from(min) || *n > f64::from(max) {
+        return Err(out_of_range(name, &format!(">= {min} && <= {max}"), value));
+    }
+    Ok(*n as i32)
+}
+
+/// Node's `validateUint32(value, name, positive)`.
+pub fn validate_uint32(value: &Value, name: &str, positive: bool) -> Result<u32, NetError> {
+    let Value::Number(n) = value else {
+        return Err(invalid_arg_type(name, &["number"], value));
+    };
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(out_of_range(name, "an integer", value));
+    }
+    let min = if positive { 1.0 } else { 0.0 };
+    if *n < min || *n > 4_294_967_295.0 {
+        let range = format!(">= {} && <= 4294967295", min as u8);
+        return Err(out_of_range(name, &range, value));
+    }
+    Ok(*n as u32)
+}
+
+/// Node's `validateNumber(value, name)` (no range).
+pub fn validate_number(value: &Value, name: &str) -> Result<f64, NetError> {
+    match value {
+        Value::Number(n) => Ok(*n),
+        other => Err(invalid_arg_type(name, &["number"], other)),
+    }
+}
+
+/// Node's `validateString(value, name)`.
+pub fn validate_string<'v>(value: &'v Value, name: &str) -> Result<&'v str, NetError> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(invalid_arg_type(name, &["string"], other)),
+    }
+}
+
+/// Node's `validateBoolean(value, name)`.
+pub fn validate_boolean(value: &Value, name: &str) -> Result<bool, NetError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(invalid_arg_type(name, &["boolean"], other)),
+    }
+}
+
+/// Node's `validateFunction(value, name)`.
+pub fn validate_function(value: &Value, name: &str) -> Result<(), NetError> {
+    match value {
+        Value::Function => Ok(()),
+        other => Err(invalid_arg_type(name, &["function"], other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(v: Value) -> Result<u16, Code> {
+        validate_port(&v, "Port").map_err(|e| e.code)
+    }
+
+    #[test]
+    fn port_rule_accepts_what_node_accepts() {
+        for (s, p) in [
+            ("65535", 65535),
+            ("-0", 0),
+            ("0x10", 16),
+            ("0b11", 3),
+            ("0o17", 15),
+            ("1e3", 1000),
+            (" 80 ", 80),
+            ("00080", 80),
+        ] {
+            assert_eq!(port(s.into()), Ok(p), "{s}");
+        }
+        assert_eq!(port(Value::Number(-0.0)), Ok(0));
+        assert_eq!(port(Value::Number(65535.0)), Ok(65535));
+    }
+
+    #[test]
+    fn port_rule_rejects_what_node_rejects() {
+        for s in ["65536", "", " ", "0x", "-0x1", "abc", "80abc", "1e3x"] {
+            assert_eq!(port(s.into()), Err(Code::ErrSocketBadPort), "{s:?}");
+        }
+        for n in [
+            -1.0,
+            65536.0,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+            4294967296.0,
+            4294967295.0,
+        ] {
+            assert_eq!(port(Value::Number(n)), Err(Code::ErrSocketBadPort), "{n}");
+        }
+        for v in [
+            Value::Bool(true),
+            Value::Null,
+            Value::Undefined,
+            Value::Object(vec![]),
+        ] {
+            assert_eq!(port(v), Err(Code::ErrSocketBadPort));
+        }
+    }
+
+    #[test]
+    fn messages_match_node() {
+        let e = validate_port(&Value::Number(-1.0), "Port").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Port should be >= 0 and < 65536. Received type number (-1)."
+        );
+        let e = invalid_arg_type("options.port", &["number", "string"], &Value::Array(vec![]));
+        assert_eq!(
+            e.message,
+            "The \"options.port\" property must be one of type number or string. Received an instance of Array"
+        );
+        let e = validate_int32(
+            &Value::Number(0.0),
+            "options.autoSelectFamilyAttemptTimeout",
+            1,
+            i32::MAX,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "The value of \"options.autoSelectFamilyAttemptTimeout\" is out of range. It must be >= 1 && <= 2147483647. Received 0"
+        );
+        let e = invalid_arg_value(
+            "options.family",
+            &Value::Number(5.0),
+            Some("must be one of: 0, 4, 6"),
+        );
+        assert_eq!(
+            e.message,
+            "The property 'options.family' must be one of: 0, 4, 6. Received 5"
+        );
+        assert_eq!(describe(&Value::String("x".into())), "type string ('x')");
+    }
+
+    #[test]
+    fn number_conversion_follows_javascript() {
+        assert_eq!(string_to_number("  12 "), 12.0);
+        assert_eq!(string_to_number(""), 0.0);
+        assert_eq!(string_to_number("-Infinity"), f64::NEG_INFINITY);
+        assert!(string_to_number("1_000").is_nan());
+        assert!(string_to_number("+0x10").is_nan());
+        assert_eq!(string_to_number(".5"), 0.5);
+        assert!(string_to_number(".").is_nan());
+        assert_eq!(to_int32(4294967295.0), -1);
+        assert_eq!(to_uint32(-1.0), 4294967295);
+    }
+}
