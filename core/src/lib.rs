@@ -4,8 +4,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blocklist;
+pub mod defaults;
 pub mod error;
+pub mod happy_eyeballs;
 pub mod ip;
+pub mod options;
+mod queue;
+pub mod server;
+pub mod socket;
 pub mod time;
 pub mod validate;
 pub mod value;

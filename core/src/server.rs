@@ -1,0 +1,515 @@
+//! `net.Server` as a pure state machine: listening, admitting or refusing accepted
+//! connections (maxConnections → `'drop'`, blockList → silent close), and closing once
+//! every admitted socket is gone.
+//!
+//! The server counts the sockets it admitted; each [`Socket`] it hands out asks, when
+//! destroyed, that the driver call [`Server::connection_closed`]
+//! ([`SocketIo::ReleaseFromServer`](crate::socket::SocketIo::ReleaseFromServer)).
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::{Code, NetError};
+use crate::ip::{self, Family};
+use crate::queue::Queue;
+use crate::socket::{AcceptConfig, LookupAnswer, LookupId, Socket};
+
+/// Where a server listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenTarget {
+    /// TCP: `host` (None: the dual-stack `::`, falling back to `0.0.0.0`) and port (0: any).
+    Tcp {
+        /// Host name or IP literal.
+        host: Option<String>,
+        /// Port.
+        port: u16,
+    },
+    /// A unix-domain socket path (Linux abstract names start with `'\0'`).
+    Ipc {
+        /// The path.
+        path: String,
+    },
+}
+
+/// `server.listen(options)`, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// Where.
+    pub target: ListenTarget,
+    /// The accept queue length (Node: `backlog || 511`).
+    pub backlog: u32,
+    /// `ipv6Only`.
+    pub ipv6_only: bool,
+    /// `reusePort` (`SO_REUSEPORT`).
+    pub reuse_port: bool,
+    /// `readableAll` (unix paths).
+    pub readable_all: bool,
+    /// `writableAll` (unix paths).
+    pub writable_all: bool,
+}
+
+impl Listen {
+    /// TCP on `host:port` with Node's defaults.
+    pub fn tcp(host: Option<&str>, port: u16) -> Listen {
+        Listen::with(ListenTarget::Tcp {
+            host: host.map(str::to_string),
+            port,
+        })
+    }
+
+    /// A unix-domain socket path with Node's defaults.
+    pub fn ipc(path: &str) -> Listen {
+        Listen::with(ListenTarget::Ipc {
+            path: path.to_string(),
+        })
+    }
+
+    fn with(target: ListenTarget) -> Listen {
+        Listen {
+            target,
+            backlog: 511,
+            ipv6_only: false,
+            reuse_port: false,
+            readable_all: false,
+            writable_all: false,
+        }
+    }
+}
+
+/// Where the listener is bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoundAddress {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A unix-domain socket path.
+    Ipc(String),
+}
+
+/// `createServer` options that shape accepted sockets.
+#[derive(Clone, Debug, Default)]
+pub struct ServerConfig {
+    /// How accepted sockets start.
+    pub accept: AcceptConfig,
+    /// `blockList`: blocked peers are closed silently.
+    pub block_list: Option<crate::blocklist::BlockList>,
+}
+
+/// The addresses of a dropped connection (`'drop'`'s argument).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DropInfo {
+    /// The server side.
+    pub local: SocketAddr,
+    /// The peer.
+    pub remote: SocketAddr,
+}
+
+/// A `net.Server` event, or a callback the application passed.
+#[derive(Debug)]
+pub enum ServerEvent {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'(socket)`: the admitted socket, with the driver's token of the
+    /// accepted OS socket.
+    Connection {
+        /// The token given to [`Server::incoming`].
+        token: u64,
+        /// The new socket.
+        socket: Box<Socket>,
+    },
+    /// `'drop'(data)`: refused because of `maxConnections` (no data for unix sockets).
+    Drop(Option<DropInfo>),
+    /// `'error'(err)`.
+    Error(NetError),
+    /// `'close'`.
+    Close,
+    /// The callback of `close(cb)`: `null` or `ERR_SERVER_NOT_RUNNING`.
+    CloseCallback(Option<NetError>),
+}
+
+/// What the driver is asked to do for a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerIo {
+    /// Resolve the listen host: answer with [`Server::lookup_done`] (first address).
+    Lookup {
+        /// The lookup.
+        id: LookupId,
+        /// The host.
+        host: String,
+    },
+    /// Bind and listen: answer with [`Server::listen_done`].
+    Listen {
+        /// Identifies this listen.
+        id: u64,
+        /// Where.
+        address: BoundAddressRequest,
+        /// The options.
+        options: Listen,
+    },
+    /// Close the listening OS socket: new connects are refused from now on.
+    CloseListener,
+    /// Remove the unix socket path the server created.
+    Unlink {
+        /// The path.
+        path: String,
+    },
+    /// Close an accepted OS socket the server refused (drop or blockList).
+    CloseAccepted {
+        /// The token given to [`Server::incoming`].
+        token: u64,
+    },
+}
+
+/// The address a listen binds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoundAddressRequest {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A unix-domain socket path.
+    Ipc(String),
+}
+
+/// One output of a server.
+#[derive(Debug)]
+pub enum ServerOutput {
+    /// An event for the application.
+    Event(ServerEvent),
+    /// An I/O request for the driver.
+    Io(ServerIo),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// No handle.
+    Idle,
+    /// Resolving the host (no handle yet: a second listen supersedes).
+    Lookup { id: LookupId, listen: Listen },
+    /// The driver is binding (a handle exists).
+    Binding {
+        id: u64,
+        listen: Listen,
+        fallback: bool,
+    },
+    /// Listening.
+    Listening { id: u64, address: BoundAddress },
+}
+
+#[derive(Debug)]
+enum Deferred {
+    Listening(u64),
+    Error(NetError),
+    Close,
+    Listen(u64, SocketAddr, Listen),
+}
+
+/// A `net.Server`.
+#[derive(Debug)]
+pub struct Server {
+    q: Queue<ServerOutput, Deferred>,
+    cfg: ServerConfig,
+    state: State,
+    next_id: u64,
+    connections: u32,
+    /// `server.maxConnections` (`None`: undefined). Zero drops every connection, as the
+    /// docs say and Node ≥ 23.9 does.
+    pub max_connections: Option<u32>,
+    close_callbacks: Vec<Option<NetError>>,
+    pipe_path: Option<String>,
+}
+
+impl Server {
+    /// `net.createServer(options)`.
+    pub fn new(cfg: ServerConfig) -> Server {
+        Server {
+            q: Queue::default(),
+            cfg,
+            state: State::Idle,
+            next_id: 1,
+            connections: 0,
+            max_connections: None,
+            close_callbacks: Vec::new(),
+            pipe_path: None,
+        }
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn io(&mut self, io: ServerIo) {
+        self.q.push(ServerOutput::Io(io));
+    }
+
+    fn has_handle(&self) -> bool {
+        matches!(self.state, State::Binding { .. } | State::Listening { .. })
+    }
+
+    /// `server.listen(options)`. `Err(ERR_SERVER_ALREADY_LISTEN)` once a handle exists
+    /// (a second listen while the host is still being resolved supersedes the first).
+    pub fn listen(&mut self, listen: Listen) -> Result<(), NetError> {
+        if self.has_handle() {
+            return Err(NetError::new(
+                Code::ErrServerAlreadyListen,
+                "Listen method has been called more than once without closing.",
+            ));
+        }
+        match &listen.target {
+            ListenTarget::Ipc { path } => {
+                self.pipe_path = Some(path.clone());
+                self.bind(BoundAddressRequest::Ipc(path.clone()), listen, false);
+            }
+            ListenTarget::Tcp { host: None, port } => {
+                let any6 = SocketAddr::new(IpAddr::from([0u16; 8]), *port);
+                self.bind(BoundAddressRequest::Tcp(any6), listen, true);
+            }
+            ListenTarget::Tcp {
+                host: Some(host),
+                port,
+            } => {
+                let literal = ip::is_ip(host);
+                if literal != 0 {
+                    // dns.lookup answers an IP literal asynchronously too.
+                    let fam = if literal == 4 { Family::V4 } else { Family::V6 };
+                    let ip = ip::parse_inet(host, fam).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                    let id = LookupId(self.id());
+                    let port = *port;
+                    self.state = State::Lookup {
+                        id,
+                        listen: listen.clone(),
+                    };
+                    self.q
+                        .next_tick(Deferred::Listen(id.0, SocketAddr::new(ip, port), listen));
+                } else {
+                    let id = LookupId(self.id());
+                    let host = host.clone();
+                    self.state = State::Lookup { id, listen };
+                    self.io(ServerIo::Lookup { id, host });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn bind(&mut self, address: BoundAddressRequest, options: Listen, fallback: bool) {
+        let id = self.id();
+        self.state = State::Binding {
+            id,
+            listen: options.clone(),
+            fallback,
+        };
+        self.io(ServerIo::Listen {
+            id,
+            address,
+            options,
+        });
+    }
+
+    /// The driver's answer to [`ServerIo::Lookup`].
+    pub fn lookup_done(&mut self, id: LookupId, result: Result<Vec<LookupAnswer>, NetError>) {
+        let State::Lookup {
+            id: current,
+            listen,
+        } = &self.state
+        else {
+            return;
+        };
+        if *current != id {
+            return;
+        }
+        let listen = listen.clone();
+        let ListenTarget::Tcp { port, .. } = listen.target else {
+            return;
+        };
+        let first = result.and_then(|a| {
+            a.into_iter()
+                .find_map(|a| {
+                    ip::parse_inet(&a.address, Family::V4)
+                        .or_else(|| ip::parse_inet(&a.address, Family::V6))
+                })
+                .ok_or_else(|| NetError::new(Code::Enotfound, "getaddrinfo ENOTFOUND"))
+        });
+        match first {
+            Ok(ip) => self.bind(
+                BoundAddressRequest::Tcp(SocketAddr::new(ip, port)),
+                listen,
+                false,
+            ),
+            Err(e) => {
+                self.state = State::Idle;
+                self.q.next_tick(Deferred::Error(e));
+            }
+        }
+    }
+
+    /// The driver's answer to [`ServerIo::Listen`]: the bound address, or the OS error.
+    pub fn listen_done(&mut self, id: u64, result: Result<BoundAddress, Code>) {
+        let State::Binding {
+            id: current,
+            listen,
+            fallback,
+        } = &self.state
+        else {
+            return;
+        };
+        if *current != id {
+            return;
+        }
+        let (listen, fallback) = (listen.clone(), *fallback);
+        match result {
+            Ok(address) => {
+                self.state = State::Listening { id, address };
+                self.q.next_tick(Deferred::Listening(id));
+            }
+            Err(Code::Eafnosupport | Code::Eaddrnotavail) if fallback => {
+                let ListenTarget::Tcp { port, .. } = listen.target else {
+                    return;
+                };
+                let any4 = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port);
+                self.bind(BoundAddressRequest::Tcp(any4), listen, false);
+            }
+            Err(code) => {
+                self.state = State::Idle;
+                let e = match &listen.target {
+                    ListenTarget::Ipc { path } => NetError::listen(code, path, None),
+                    ListenTarget::Tcp { host, port } => {
+                        let shown = match host {
+                            Some(h) => h.clone(),
+                            None if fallback => "::".to_string(),
+                            None => "0.0.0.0".to_string(),
+                        };
+                        NetError::listen(code, &shown, Some(*port))
+                    }
+                };
+                self.q.next_tick(Deferred::Error(e));
+            }
+        }
+    }
+
+    /// A connection the OS accepted (`token` names it for the driver). The server admits it
+    /// (`'connection'` with a new [`Socket`]) or refuses it (`'drop'` when at
+    /// `maxConnections`; silently when the blockList denies the peer); a refused one is
+    /// closed through [`ServerIo::CloseAccepted`].
+    pub fn incoming(&mut self, token: u64, local: Option<SocketAddr>, remote: Option<SocketAddr>) {
+        if !matches!(self.state, State::Listening { .. }) {
+            self.io(ServerIo::CloseAccepted { token });
+            return;
+        }
+        if let Some(max) = self.max_connections {
+            if self.connections >= max {
+                self.io(ServerIo::CloseAccepted { token });
+                let info = match (local, remote) {
+                    (Some(local), Some(remote)) => Some(DropInfo { local, remote }),
+                    _ => None,
+                };
+                self.q.push(ServerOutput::Event(ServerEvent::Drop(info)));
+                return;
+            }
+        }
+        if let (Some(list), Some(peer)) = (&self.cfg.block_list, remote) {
+            if list.check(peer.ip()) {
+                self.io(ServerIo::CloseAccepted { token });
+                return;
+            }
+        }
+        self.connections += 1;
+        let ipc = remote.is_none() && local.is_none();
+        let socket = Socket::accepted(self.cfg.accept.clone(), local, remote, ipc);
+        self.q.push(ServerOutput::Event(ServerEvent::Connection {
+            token,
+            socket: Box::new(socket),
+        }));
+    }
+
+    /// An admitted socket was destroyed ([`SocketIo::ReleaseFromServer`](crate::socket::SocketIo::ReleaseFromServer)).
+    pub fn connection_closed(&mut self) {
+        self.connections = self.connections.saturating_sub(1);
+        self.emit_close_if_drained();
+    }
+
+    fn emit_close_if_drained(&mut self) {
+        if !self.has_handle()
+            && self.connections == 0
+            && !matches!(self.state, State::Lookup { .. })
+        {
+            self.q.next_tick(Deferred::Close);
+        }
+    }
+
+    /// `server.close(cb)`: stop accepting now; `'close'` once every admitted socket is
+    /// gone. The callback gets `ERR_SERVER_NOT_RUNNING` when the server was not listening
+    /// (and `'close'` is still emitted, each time, as in Node).
+    pub fn close(&mut self) {
+        let running = self.has_handle();
+        self.close_callbacks.push(
+            (!running).then(|| NetError::new(Code::ErrServerNotRunning, "Server is not running.")),
+        );
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Listening { .. } | State::Binding { .. } => {
+                self.io(ServerIo::CloseListener);
+                if let Some(path) = self.pipe_path.clone() {
+                    if !path.starts_with('\0') {
+                        self.io(ServerIo::Unlink { path });
+                    }
+                }
+            }
+            State::Lookup { .. } | State::Idle => {}
+        }
+        self.emit_close_if_drained();
+    }
+
+    /// The server's `AbortSignal` aborted: `close()`.
+    pub fn abort(&mut self) {
+        if self.has_handle() || matches!(self.state, State::Lookup { .. }) {
+            self.state = State::Idle;
+            self.io(ServerIo::CloseListener);
+            self.emit_close_if_drained();
+        }
+    }
+
+    /// `server.listening`.
+    pub fn listening(&self) -> bool {
+        matches!(self.state, State::Listening { .. })
+    }
+
+    /// `server.address()`: the bound address while listening; a unix path stays readable
+    /// after close, as in Node.
+    pub fn address(&self) -> Option<BoundAddress> {
+        match &self.state {
+            State::Listening { address, .. } => Some(address.clone()),
+            _ => self.pipe_path.clone().map(BoundAddress::Ipc),
+        }
+    }
+
+    /// `server.getConnections()`: admitted sockets not yet destroyed.
+    pub fn connections(&self) -> u32 {
+        self.connections
+    }
+
+    /// The next output; deferred work (Node's ticks) runs when nothing synchronous is left.
+    pub fn poll_output(&mut self) -> Option<ServerOutput> {
+        loop {
+            if let Some(o) = self.q.pop() {
+                return Some(o);
+            }
+            match self.q.pop_deferred()? {
+                Deferred::Listening(id) => {
+                    if matches!(self.state, State::Listening { id: cur, .. } if cur == id) {
+                        self.q.push(ServerOutput::Event(ServerEvent::Listening));
+                    }
+                }
+                Deferred::Error(e) => self.q.push(ServerOutput::Event(ServerEvent::Error(e))),
+                Deferred::Close => {
+                    self.q.push(ServerOutput::Event(ServerEvent::Close));
+                    for cb in std::mem::take(&mut self.close_callbacks) {
+                        self.q
+                            .push(ServerOutput::Event(ServerEvent::CloseCallback(cb)));
+                    }
+                }
+                Deferred::Listen(id, addr, listen) => {
+                    if matches!(&self.state, State::Lookup { id: cur, .. } if cur.0 == id) {
+                        self.bind(BoundAddressRequest::Tcp(addr), listen, false);
+                    }
+                }
+            }
+        }
+    }
+}

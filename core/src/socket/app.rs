@@ -1,0 +1,293 @@
+//! What the application asks of a socket: write, end, destroy, pause, timers, options.
+
+use super::*;
+
+/// What `write()` / `end()` return: the id its callback will carry, and `write()`'s return
+/// value (false: wait for `'drain'`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteResult {
+    /// The id of the callback ([`SocketEvent::WriteCallback`] / [`SocketEvent::EndCallback`]).
+    pub id: WriteId,
+    /// `write()`'s return value.
+    pub ok: bool,
+}
+
+impl Socket {
+    /// `socket.write(chunk, cb)`. The callback arrives as [`SocketEvent::WriteCallback`]
+    /// with the returned id.
+    ///
+    /// The return value is computed from the core's queue at the time of the call: Node
+    /// computes it after libuv's synchronous write attempt, which a driver that completes
+    /// writes at once can reproduce with [`Socket::writable_need_drain`] after its I/O.
+    pub fn write(&mut self, now: Instant, chunk: Chunk) -> WriteResult {
+        let id = WriteId(self.id());
+        if self.destroyed {
+            let e = NetError::new(
+                Code::ErrStreamDestroyed,
+                "Cannot call write after a stream was destroyed",
+            );
+            self.tick_emit(SocketEvent::WriteCallback { id, error: Some(e) });
+            return WriteResult { id, ok: false };
+        }
+        if self.w.ended {
+            let e = if self.w.write_after_fin_is_epipe {
+                NetError::new(Code::Epipe, "This socket has been ended by the other party")
+            } else {
+                NetError::new(Code::ErrStreamWriteAfterEnd, "write after end")
+            };
+            self.tick_emit(SocketEvent::WriteCallback {
+                id,
+                error: Some(e.clone()),
+            });
+            self.destroy_with(Some(e), false);
+            return WriteResult { id, ok: false };
+        }
+        if !self.has_handle && !self.connecting {
+            let e = NetError::new(Code::ErrSocketClosed, "Socket is closed");
+            self.tick_emit(SocketEvent::WriteCallback {
+                id,
+                error: Some(e.clone()),
+            });
+            self.destroy_with(Some(e), false);
+            return WriteResult { id, ok: false };
+        }
+        self.enqueue_write(now, id, chunk);
+        let ok = self.w.length < self.cfg.high_water_mark;
+        if !ok {
+            self.w.need_drain = true;
+        }
+        WriteResult { id, ok }
+    }
+
+    fn enqueue_write(&mut self, now: Instant, id: WriteId, chunk: Chunk) {
+        self.w.bytes_accepted += chunk.bytes.len() as u64;
+        self.w.length += chunk.length;
+        self.w.queue.push_back(QueuedWrite {
+            id,
+            bytes: chunk.bytes,
+            length: chunk.length,
+        });
+        self.flush_writes(now);
+    }
+
+    /// Hands queued writes to the driver: one batch in flight at a time, as Node's
+    /// writable stream does (later writes go out together once it completes).
+    pub(super) fn flush_writes(&mut self, now: Instant) {
+        if !matches!(self.conn, Conn::Open { .. })
+            || self.destroyed
+            || self.w.in_flight_id.is_some()
+        {
+            return;
+        }
+        if self.w.queue.is_empty() {
+            self.maybe_shutdown();
+            return;
+        }
+        let batch: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        let mut data = Vec::with_capacity(batch.iter().map(|w| w.bytes.len()).sum());
+        for w in &batch {
+            data.extend_from_slice(&w.bytes);
+        }
+        let id = WriteId(self.id());
+        self.w.in_flight = batch;
+        self.w.in_flight_id = Some(id);
+        self.refresh_timer(now);
+        self.io(SocketIo::Write { id, data });
+    }
+
+    /// Asks for the FIN once `end()` was called and every write completed.
+    pub(super) fn maybe_shutdown(&mut self) {
+        if self.w.ended
+            && self.w.flushed()
+            && self.w.shutdown == Shutdown::NotYet
+            && matches!(self.conn, Conn::Open { .. })
+            && !self.destroyed
+        {
+            self.w.shutdown = Shutdown::InFlight;
+            self.io(SocketIo::Shutdown);
+        }
+    }
+
+    /// `socket.end([data][, cb])`: half-close after the queued writes. The callback arrives
+    /// as [`SocketEvent::EndCallback`] at `'finish'` (or with an error if the socket is
+    /// destroyed first).
+    pub fn end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
+        let id = WriteId(self.id());
+        if let Some(c) = chunk {
+            let r = self.write(now, c);
+            if self.destroyed {
+                let e = NetError::new(
+                    Code::ErrStreamDestroyed,
+                    "Cannot call end after a stream was destroyed",
+                );
+                let _ = r;
+                self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
+                return WriteResult { id, ok: false };
+            }
+        }
+        if self.w.finished() {
+            self.tick_emit(SocketEvent::EndCallback { id, error: None });
+            return WriteResult { id, ok: true };
+        }
+        if self.destroyed {
+            let e = NetError::new(
+                Code::ErrStreamDestroyed,
+                "Cannot call end after a stream was destroyed",
+            );
+            self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
+            return WriteResult { id, ok: false };
+        }
+        self.w.end_callbacks.push(id);
+        if self.w.ended {
+            return WriteResult { id, ok: true };
+        }
+        self.w.ended = true;
+        if !self.has_handle && !self.connecting {
+            // Node's _final finds no handle and finishes at once.
+            self.w.shutdown = Shutdown::InFlight;
+            self.q.next_tick(Deferred::FinishNoHandle(self.life));
+        } else {
+            self.flush_writes(now);
+        }
+        WriteResult { id, ok: true }
+    }
+
+    /// `socket.destroy([err])`. Only the first call counts.
+    pub fn destroy(&mut self, err: Option<NetError>) {
+        self.destroy_with(err, false);
+    }
+
+    /// `socket.destroySoon()`: end, then destroy once `'finish'` was emitted.
+    pub fn destroy_soon(&mut self, now: Instant) {
+        if self.destroyed {
+            return;
+        }
+        if self.w.open() {
+            self.end(now, None);
+        }
+        if self.w.finished() {
+            self.destroy(None);
+        } else {
+            self.w.destroy_on_finish = true;
+        }
+    }
+
+    /// `socket.resetAndDestroy()`: close with RST. Without a connection the socket is
+    /// destroyed with `ERR_SOCKET_CLOSED`; a unix-domain connection is
+    /// `Err(ERR_INVALID_HANDLE_TYPE)`; while connecting the reset waits for `'connect'`.
+    pub fn reset_and_destroy(&mut self) -> Result<(), NetError> {
+        if self.destroyed {
+            return Ok(());
+        }
+        let ipc = match &self.conn {
+            Conn::Open { ipc } => *ipc,
+            Conn::Attempt { remote, .. } | Conn::Scheduled { remote, .. } => {
+                matches!(remote, Remote::Ipc(_))
+            }
+            _ => false,
+        };
+        if !self.has_handle {
+            self.destroy(Some(NetError::new(
+                Code::ErrSocketClosed,
+                "Socket is closed",
+            )));
+            return Ok(());
+        }
+        if ipc {
+            return Err(NetError::new(
+                Code::ErrInvalidHandleType,
+                "This handle type cannot be sent",
+            ));
+        }
+        if self.connecting {
+            self.reset_on_connect = true;
+        } else {
+            self.destroy_with(None, true);
+        }
+        Ok(())
+    }
+
+    /// `socket.pause()`: stop `'data'`; reading from the OS stops once the read buffer
+    /// reaches the high-water mark.
+    pub fn pause(&mut self) {
+        self.r.flowing = false;
+    }
+
+    /// `socket.resume()`: `'data'` flows again (also after `pauseOnConnect`).
+    pub fn resume(&mut self) {
+        if self.destroyed || self.r.flowing {
+            return;
+        }
+        self.r.flowing = true;
+        self.q.next_tick(Deferred::Flow(self.life));
+    }
+
+    /// Whether `'data'` flows (`readableFlowing !== false`).
+    pub fn is_flowing(&self) -> bool {
+        self.r.flowing
+    }
+
+    /// `socket.setTimeout(ms)`: `'timeout'` after `ms` of inactivity, once per idle
+    /// period; zero disables. Validation (Node's codes) is in [`crate::options`].
+    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
+        if self.destroyed {
+            return;
+        }
+        self.timeout = timeout;
+        self.idle_deadline = if timeout.is_zero() {
+            None
+        } else {
+            Some(now + timeout)
+        };
+    }
+
+    /// `socket.timeout`: the idle timeout set, zero when none.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// `socket.setNoDelay(noDelay)`: remembered before connect, applied when it changes.
+    pub fn set_no_delay(&mut self, no_delay: bool) {
+        let changed = self.no_delay != no_delay;
+        self.no_delay = no_delay;
+        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed {
+            self.io(SocketIo::SetNoDelay(no_delay));
+        }
+    }
+
+    /// `socket.setKeepAlive(enable, initialDelay)` with the delay already in whole
+    /// seconds (`~~(ms / 1000)`).
+    pub fn set_keep_alive(&mut self, enable: bool, initial_delay_secs: u32) {
+        let want = enable.then_some(initial_delay_secs);
+        let changed = self.keep_alive != want;
+        self.keep_alive = want;
+        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed {
+            self.io(SocketIo::SetKeepAlive {
+                enable,
+                initial_delay_secs,
+            });
+        }
+    }
+
+    /// The `AbortSignal` given in the options aborted: destroy with `AbortError`, and never
+    /// connect afterwards (Node 20 would connect anyway, a defect).
+    pub fn abort(&mut self) {
+        self.aborted = true;
+        self.destroy(Some(NetError::abort()));
+    }
+
+    pub(super) fn apply_options_on_connect(&mut self) {
+        if matches!(self.conn, Conn::Open { ipc: true }) {
+            return;
+        }
+        if self.no_delay {
+            self.io(SocketIo::SetNoDelay(true));
+        }
+        if let Some(secs) = self.keep_alive {
+            self.io(SocketIo::SetKeepAlive {
+                enable: true,
+                initial_delay_secs: secs,
+            });
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The two halves of a socket's stream, each its own small state machine. Node's
+//! `readyState` and friends are derived from them, never stored beside them.
+
+use std::collections::VecDeque;
+
+use super::event::WriteId;
+
+/// A chunk handed to `write()` / `end()`: its bytes, and its length as Node counts it in
+/// `bufferSize` (UTF-16 code units for string chunks, bytes otherwise).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// The encoded bytes.
+    pub bytes: Vec<u8>,
+    /// The length `writableLength` counts.
+    pub length: usize,
+}
+
+impl Chunk {
+    /// A binary chunk (a Buffer): its length is its byte count.
+    pub fn bytes(bytes: impl Into<Vec<u8>>) -> Chunk {
+        let bytes = bytes.into();
+        Chunk {
+            length: bytes.len(),
+            bytes,
+        }
+    }
+
+    /// A string chunk in UTF-8: its length is its UTF-16 code-unit count.
+    pub fn text(text: &str) -> Chunk {
+        Chunk {
+            length: text.encode_utf16().count(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Chunk {
+    fn from(bytes: Vec<u8>) -> Chunk {
+        Chunk::bytes(bytes)
+    }
+}
+
+impl From<&[u8]> for Chunk {
+    fn from(bytes: &[u8]) -> Chunk {
+        Chunk::bytes(bytes)
+    }
+}
+
+impl From<&str> for Chunk {
+    fn from(text: &str) -> Chunk {
+        Chunk::text(text)
+    }
+}
+
+/// A write waiting for its callback.
+#[derive(Debug)]
+pub(crate) struct QueuedWrite {
+    pub(crate) id: WriteId,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) length: usize,
+}
+
+/// The readable half: what was received, whether it flows to the application, and whether
+/// the peer's FIN was seen and `'end'` emitted.
+#[derive(Debug, Default)]
+pub(crate) struct ReadHalf {
+    /// Data waits here while the socket is paused.
+    pub(crate) buffer: VecDeque<Vec<u8>>,
+    pub(crate) buffered: usize,
+    /// Whether `'data'` flows (not paused).
+    pub(crate) flowing: bool,
+    /// Whether the driver was asked to read from the OS.
+    pub(crate) reading: bool,
+    /// The peer's FIN arrived (end of stream pushed).
+    pub(crate) eof: bool,
+    /// `'end'` is scheduled for the next tick.
+    pub(crate) end_scheduled: bool,
+    /// `'end'` was emitted.
+    pub(crate) end_emitted: bool,
+}
+
+/// Where the local FIN stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Shutdown {
+    /// `end()` not called, or waiting for writes to complete.
+    #[default]
+    NotYet,
+    /// The driver was asked to shut down the sending half.
+    InFlight,
+    /// `'finish'` was emitted.
+    Finished,
+}
+
+/// The writable half: queued writes, the write in flight, `end()` and `'finish'`.
+#[derive(Debug, Default)]
+pub(crate) struct WriteHalf {
+    /// Writes not yet handed to the driver (all of them while connecting).
+    pub(crate) queue: VecDeque<QueuedWrite>,
+    /// The writes of the batch in flight (one `SocketIo::Write`), awaiting completion.
+    pub(crate) in_flight: Vec<QueuedWrite>,
+    /// The id of the batch in flight.
+    pub(crate) in_flight_id: Option<WriteId>,
+    /// `writableLength`: queued plus in flight, in Node's units.
+    pub(crate) length: usize,
+    /// `write()` returned false and `'drain'` is owed.
+    pub(crate) need_drain: bool,
+    /// `end()` was called (`writableEnded`).
+    pub(crate) ended: bool,
+    /// The FIN's progress.
+    pub(crate) shutdown: Shutdown,
+    /// Callbacks of `end(cb)`, called at `'finish'`.
+    pub(crate) end_callbacks: Vec<WriteId>,
+    /// After the peer's FIN with `allowHalfOpen` false, a write after `end()` is EPIPE.
+    pub(crate) write_after_fin_is_epipe: bool,
+    /// `destroySoon()`: destroy once finished.
+    pub(crate) destroy_on_finish: bool,
+    /// Bytes accepted by `write()` and `end(data)` (Node's `bytesWritten`).
+    pub(crate) bytes_accepted: u64,
+}
+
+impl WriteHalf {
+    /// Node's `writable` on the writable side (not ended, not destroyed: the caller checks
+    /// destruction).
+    pub(crate) fn open(&self) -> bool {
+        !self.ended
+    }
+
+    /// Whether every write has completed.
+    pub(crate) fn flushed(&self) -> bool {
+        self.queue.is_empty() && self.in_flight.is_empty()
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        self.shutdown == Shutdown::Finished
+    }
+}

@@ -1,0 +1,688 @@
+//! What the driver reports to a socket, the connect machinery, teardown, and the
+//! deferred work of Node's ticks.
+
+use super::*;
+use crate::happy_eyeballs;
+
+impl Socket {
+    // ----- connect internals -------------------------------------------------------------
+
+    /// A destroyed socket connected again: Node's `_undestroy`, names cleared.
+    pub(super) fn reuse(&mut self) {
+        self.life += 1;
+        self.destroyed = false;
+        self.conn = Conn::Idle;
+        self.r = ReadHalf {
+            flowing: true,
+            ..ReadHalf::default()
+        };
+        let accepted = self.w.bytes_accepted;
+        self.w = WriteHalf {
+            bytes_accepted: accepted,
+            ..WriteHalf::default()
+        };
+        self.he = None;
+        self.attempted_addresses = None;
+        self.local = None;
+        self.remote = None;
+        self.remote_cache = None;
+        self.reset_on_connect = false;
+        self.q.retain_deferred(|_| false);
+    }
+
+    /// `connect()` on a socket already connecting or connected: libuv refuses the second
+    /// connect synchronously (`EALREADY` / `EISCONN`) and Node destroys the socket.
+    pub(super) fn connect_while_busy(&mut self, opts: &ConnectOptions) {
+        let code = if self.connecting {
+            Code::Ealready
+        } else {
+            Code::Custom("EISCONN".into())
+        };
+        match &opts.target {
+            Target::Tcp { host, port } if ip::is_ip(host) != 0 => {
+                let fam = ip::is_ip(host);
+                self.event(SocketEvent::ConnectionAttempt {
+                    address: host.clone(),
+                    port: Some(*port),
+                    family: Some(fam),
+                });
+                let e = NetError::syscall(code, "connect", Some(host), Some(*port));
+                self.destroy(Some(e));
+            }
+            Target::Tcp { host, port } => {
+                let e = NetError::syscall(code, "connect", Some(host), Some(*port));
+                self.destroy(Some(e));
+            }
+            Target::Ipc { path } => {
+                let e = NetError::syscall(code, "connect", Some(path), None);
+                self.destroy(Some(e));
+            }
+        }
+    }
+
+    /// Node's `internalConnect`: emit `'connectionAttempt'` (TCP only) and ask the driver.
+    pub(super) fn start_attempt(&mut self, remote: Remote, family: Option<Family>) {
+        let id = AttemptId(self.id());
+        let local = match (&remote, self.local_bind) {
+            (Remote::Tcp(addr), Some(b)) => {
+                let unspecified = if addr.is_ipv4() {
+                    std::net::IpAddr::from([0, 0, 0, 0])
+                } else {
+                    std::net::IpAddr::from([0u16; 8])
+                };
+                Some(SocketAddr::new(b.address.unwrap_or(unspecified), b.port))
+            }
+            _ => None,
+        };
+        if let Remote::Tcp(addr) = &remote {
+            self.event(SocketEvent::ConnectionAttempt {
+                address: addr.ip().to_string(),
+                port: Some(addr.port()),
+                family: family.map(Family::number),
+            });
+        }
+        self.conn = Conn::Attempt {
+            id,
+            remote: remote.clone(),
+            family,
+        };
+        self.io(SocketIo::Connect {
+            attempt: id,
+            remote,
+            local,
+        });
+    }
+
+    /// The next happy-eyeballs candidate, or the aggregate failure.
+    fn next_candidate(&mut self, now: Instant) {
+        let Some(s) = self.he.as_mut() else { return };
+        match s.take_next() {
+            Some(c) => {
+                let port = s.port();
+                s.attempt_started(c, now);
+                if let Some(list) = self.attempted_addresses.as_mut() {
+                    list.push(format!("{}:{}", c.ip, port));
+                }
+                self.start_attempt(Remote::Tcp(SocketAddr::new(c.ip, port)), Some(c.family));
+            }
+            None => {
+                let e = s.aggregate();
+                self.he = None;
+                self.connecting = false;
+                self.destroy(Some(e));
+            }
+        }
+    }
+
+    // ----- driver inputs -----------------------------------------------------------------
+
+    /// The driver's answer to [`SocketIo::Lookup`]: every address (or the first, when not
+    /// `all`), raw as the resolver gave them, or the resolver's error
+    /// (`getaddrinfo ENOTFOUND host`).
+    pub fn lookup_done(
+        &mut self,
+        now: Instant,
+        id: LookupId,
+        result: Result<Vec<LookupAnswer>, NetError>,
+    ) {
+        let Conn::Lookup {
+            id: current,
+            host,
+            port,
+            all,
+        } = &self.conn
+        else {
+            return;
+        };
+        if *current != id || self.destroyed {
+            return;
+        }
+        let (host, port, all) = (host.clone(), *port, *all);
+        self.refresh_timer(now);
+        let answers = match result {
+            Err(e) => {
+                self.event(SocketEvent::Lookup {
+                    error: Some(e.clone()),
+                    address: None,
+                    family: None,
+                    host,
+                });
+                self.conn = Conn::Idle;
+                self.q.next_tick(Deferred::Destroy(self.life, e));
+                return;
+            }
+            Ok(a) => a,
+        };
+        if !all {
+            let Some(first) = answers.into_iter().next() else {
+                let e = NetError::syscall(Code::Enotfound, "getaddrinfo", Some(&host), None);
+                self.event(SocketEvent::Lookup {
+                    error: Some(e.clone()),
+                    address: None,
+                    family: None,
+                    host,
+                });
+                self.q.next_tick(Deferred::Destroy(self.life, e));
+                return;
+            };
+            self.event(SocketEvent::Lookup {
+                error: None,
+                address: Some(first.address.clone()),
+                family: Some(first.family),
+                host: host.clone(),
+            });
+            let family = match first.family {
+                4 => Family::V4,
+                6 => Family::V6,
+                _ => Family::V4,
+            };
+            if ip::is_ip(&first.address) == 0 {
+                let e = NetError::new(
+                    Code::ErrInvalidIpAddress,
+                    format!("Invalid IP address: {}", first.address),
+                );
+                self.q.next_tick(Deferred::Destroy(self.life, e));
+                return;
+            }
+            if !matches!(first.family, 4 | 6) {
+                let e = NetError::new(
+                    Code::ErrInvalidAddressFamily,
+                    format!("Invalid address family: {} {host}:{port}", first.family),
+                );
+                self.q.next_tick(Deferred::Destroy(self.life, e));
+                return;
+            }
+            let ip = ip::parse_inet(&first.address, Family::V4)
+                .or_else(|| ip::parse_inet(&first.address, Family::V6))
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+            self.start_attempt(Remote::Tcp(SocketAddr::new(ip, port)), Some(family));
+            return;
+        }
+        for a in &answers {
+            self.event(SocketEvent::Lookup {
+                error: None,
+                address: Some(a.address.clone()),
+                family: Some(a.family),
+                host: host.clone(),
+            });
+        }
+        match happy_eyeballs::order(&answers, &host, port) {
+            Err(e) => {
+                self.conn = Conn::Idle;
+                self.q.next_tick(Deferred::Destroy(self.life, e));
+            }
+            Ok(c) if c.len() == 1 => {
+                self.start_attempt(
+                    Remote::Tcp(SocketAddr::new(c[0].ip, port)),
+                    Some(c[0].family),
+                );
+            }
+            Ok(c) => {
+                self.he = Some(Schedule::new(c, port, self.he_timeout));
+                self.attempted_addresses = Some(Vec::new());
+                self.next_candidate(now);
+            }
+        }
+    }
+
+    /// The driver's report that attempt `id` connected, with the local and peer addresses
+    /// (`None` for unix-domain sockets).
+    pub fn attempt_connected(
+        &mut self,
+        now: Instant,
+        id: AttemptId,
+        local: Option<SocketAddr>,
+        remote: Option<SocketAddr>,
+    ) {
+        let Conn::Attempt {
+            id: current,
+            remote: target,
+            ..
+        } = &self.conn
+        else {
+            return;
+        };
+        if *current != id || self.destroyed {
+            return;
+        }
+        let ipc = matches!(target, Remote::Ipc(_));
+        if let Some(s) = self.he.as_mut() {
+            s.attempt_settled();
+        }
+        self.he = None;
+        self.connecting = false;
+        self.conn = Conn::Open { ipc };
+        self.local = local;
+        self.remote = remote;
+        self.apply_options_on_connect();
+        self.event(SocketEvent::Connect);
+        self.event(SocketEvent::Ready);
+        self.refresh_timer(now);
+        if self.reset_on_connect {
+            self.destroy_with(None, true);
+            return;
+        }
+        if self.r.flowing || self.r.buffered < self.cfg.high_water_mark {
+            self.r.reading = true;
+            self.io(SocketIo::StartReading);
+        }
+        self.flush_writes(now);
+    }
+
+    /// The driver's report that attempt `id` failed with `code` (from the OS, or
+    /// `ECANCELED`).
+    pub fn attempt_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
+        let Conn::Attempt {
+            id: current,
+            remote,
+            family,
+        } = &self.conn
+        else {
+            return;
+        };
+        if *current != id || self.destroyed {
+            return;
+        }
+        let (address, port, family) = match remote {
+            Remote::Tcp(a) => (
+                a.ip().to_string(),
+                Some(a.port()),
+                family.map(Family::number),
+            ),
+            Remote::Ipc(p) => (p.clone(), None, None),
+        };
+        let error = NetError::syscall(code.clone(), "connect", Some(&address), port);
+        self.event(SocketEvent::ConnectionAttemptFailed {
+            address,
+            port,
+            family,
+            error: error.clone(),
+        });
+        match self.he.as_mut() {
+            Some(s) if code != Code::Ecanceled => {
+                s.attempt_settled();
+                s.errors.push(error);
+                self.next_candidate(now);
+            }
+            _ => {
+                self.he = None;
+                self.connecting = false;
+                self.destroy(Some(error));
+            }
+        }
+    }
+
+    /// Bytes received (only while reading was asked for).
+    pub fn received(&mut self, now: Instant, data: Vec<u8>) {
+        if self.destroyed || data.is_empty() || self.r.eof {
+            return;
+        }
+        self.bytes_read += data.len() as u64;
+        self.refresh_timer(now);
+        if self.r.flowing && self.r.buffer.is_empty() {
+            self.event(SocketEvent::Data(data));
+            return;
+        }
+        self.r.buffered += data.len();
+        self.r.buffer.push_back(data);
+        if self.r.buffered >= self.cfg.high_water_mark && self.r.reading {
+            self.r.reading = false;
+            self.io(SocketIo::StopReading);
+        }
+    }
+
+    /// The peer's FIN.
+    pub fn eof(&mut self, now: Instant) {
+        if self.destroyed || self.r.eof {
+            return;
+        }
+        self.r.eof = true;
+        self.refresh_timer(now);
+        if !self.cfg.allow_half_open {
+            self.w.write_after_fin_is_epipe = true;
+        }
+        self.maybe_end();
+    }
+
+    /// Reading failed (`ECONNRESET` when the peer reset): destroy with a `read` error.
+    pub fn read_failed(&mut self, code: Code) {
+        if self.destroyed {
+            return;
+        }
+        let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
+        e.syscall = Some("read");
+        self.destroy(Some(e));
+    }
+
+    /// The batch [`SocketIo::Write`] `id` was fully taken by the OS.
+    pub fn write_done(&mut self, now: Instant, id: WriteId) {
+        if self.w.in_flight_id != Some(id) {
+            return;
+        }
+        self.w.in_flight_id = None;
+        let done = std::mem::take(&mut self.w.in_flight);
+        if self.destroyed {
+            // Node calls the callback of a write that completes after destroy with null.
+            for w in done {
+                self.tick_emit(SocketEvent::WriteCallback {
+                    id: w.id,
+                    error: None,
+                });
+            }
+            return;
+        }
+        self.refresh_timer(now);
+        for w in done {
+            self.w.length -= w.length;
+            self.event(SocketEvent::WriteCallback {
+                id: w.id,
+                error: None,
+            });
+        }
+        if self.w.need_drain && self.w.length == 0 && !self.w.ended {
+            self.w.need_drain = false;
+            self.event(SocketEvent::Drain);
+        }
+        self.flush_writes(now);
+    }
+
+    /// A write failed (`EPIPE`, `ECONNRESET`): destroy with a `write` error.
+    pub fn write_failed(&mut self, code: Code) {
+        if self.destroyed {
+            return;
+        }
+        let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
+        e.syscall = Some("write");
+        self.destroy(Some(e));
+    }
+
+    /// The FIN asked by [`SocketIo::Shutdown`] went out.
+    pub fn shutdown_done(&mut self, _now: Instant) {
+        if self.destroyed || self.w.shutdown != Shutdown::InFlight {
+            return;
+        }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.w.shutdown = Shutdown::Finished;
+        self.event(SocketEvent::Finish);
+        for id in std::mem::take(&mut self.w.end_callbacks) {
+            self.event(SocketEvent::EndCallback { id, error: None });
+        }
+        if self.w.destroy_on_finish || self.r.end_emitted {
+            self.destroy(None);
+        }
+    }
+
+    // ----- reading to the application ------------------------------------------------------
+
+    /// Schedules `'end'` once the FIN arrived and every byte was consumed.
+    fn maybe_end(&mut self) {
+        if self.r.eof
+            && self.r.buffer.is_empty()
+            && self.r.flowing
+            && !self.r.end_scheduled
+            && !self.r.end_emitted
+        {
+            self.r.end_scheduled = true;
+            self.q.next_tick(Deferred::EmitEnd(self.life));
+        }
+    }
+
+    fn flow(&mut self) {
+        while self.r.flowing && !self.destroyed {
+            let Some(chunk) = self.r.buffer.pop_front() else {
+                break;
+            };
+            self.r.buffered -= chunk.len();
+            self.event(SocketEvent::Data(chunk));
+        }
+        if self.r.flowing
+            && !self.r.reading
+            && !self.r.eof
+            && !self.destroyed
+            && matches!(self.conn, Conn::Open { .. })
+        {
+            self.r.reading = true;
+            self.io(SocketIo::StartReading);
+        }
+        self.maybe_end();
+    }
+
+    // ----- teardown ----------------------------------------------------------------------
+
+    /// Node's `destroy(err)`; `reset` closes with RST (`resetAndDestroy`).
+    pub(super) fn destroy_with(&mut self, err: Option<NetError>, reset: bool) {
+        if self.destroyed {
+            return;
+        }
+        self.destroyed = true;
+        let was_connecting = self.connecting;
+        self.connecting = false;
+        self.idle_deadline = None;
+        let had_handle = self.has_handle;
+        let life = self.life;
+        match std::mem::replace(&mut self.conn, Conn::Idle) {
+            Conn::Attempt { id, remote, family } => {
+                self.io(SocketIo::AbortAttempt { attempt: id });
+                if self.he.is_some() {
+                    // Node still reports the cancelled attempt after the user's destroy().
+                    if let Remote::Tcp(a) = remote {
+                        let e = NetError::syscall(
+                            Code::Ecanceled,
+                            "connect",
+                            Some(&a.ip().to_string()),
+                            Some(a.port()),
+                        );
+                        self.q.next_tick(Deferred::Emit(
+                            life,
+                            SocketEvent::ConnectionAttemptFailed {
+                                address: a.ip().to_string(),
+                                port: Some(a.port()),
+                                family: family.map(Family::number),
+                                error: e,
+                            },
+                        ));
+                    }
+                }
+            }
+            Conn::Open { .. } => self.io(if reset {
+                SocketIo::Reset
+            } else {
+                SocketIo::Close
+            }),
+            _ => {}
+        }
+        self.he = None;
+        self.has_handle = false;
+        self.local = None;
+        if self.server_owned {
+            self.server_owned = false;
+            self.io(SocketIo::ReleaseFromServer);
+        }
+        let had_error = err.is_some();
+        if let Some(e) = err {
+            self.q
+                .next_tick(Deferred::Emit(life, SocketEvent::Error(e)));
+        }
+        // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
+        let queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        let close = if had_handle {
+            CloseKind::HadError(had_error)
+        } else {
+            CloseKind::NoHandle
+        };
+        self.q.later(Deferred::Close(life, close));
+        for w in queued {
+            let error = if was_connecting {
+                NetError::new(
+                    Code::ErrSocketClosedBeforeConnection,
+                    "Socket closed before the connection was established",
+                )
+            } else {
+                NetError::new(
+                    Code::ErrStreamDestroyed,
+                    "Cannot call write after a stream was destroyed",
+                )
+            };
+            let e = SocketEvent::WriteCallback {
+                id: w.id,
+                error: Some(error),
+            };
+            if was_connecting {
+                self.q.later(Deferred::Emit(life, e));
+            } else {
+                self.q.next_tick(Deferred::Emit(life, e));
+            }
+        }
+        for id in std::mem::take(&mut self.w.end_callbacks) {
+            let e = NetError::new(
+                Code::ErrStreamDestroyed,
+                "Cannot call end after a stream was destroyed",
+            );
+            self.q.next_tick(Deferred::Emit(
+                life,
+                SocketEvent::EndCallback { id, error: Some(e) },
+            ));
+        }
+    }
+
+    fn run(&mut self, d: Deferred) {
+        match d {
+            Deferred::StartConnect(life) => {
+                if life != self.life || !self.connecting {
+                    return;
+                }
+                if let Conn::Scheduled { remote, family } =
+                    std::mem::replace(&mut self.conn, Conn::Idle)
+                {
+                    self.start_attempt(remote, family);
+                }
+            }
+            Deferred::Emit(life, e) => {
+                if life == self.life {
+                    self.event(e);
+                }
+            }
+            Deferred::Close(life, kind) => {
+                if life == self.life {
+                    self.event(SocketEvent::Close(kind));
+                }
+            }
+            Deferred::EmitEnd(life) => {
+                self.r.end_scheduled = false;
+                if life != self.life
+                    || self.destroyed
+                    || self.r.end_emitted
+                    || !self.r.buffer.is_empty()
+                {
+                    return;
+                }
+                self.r.end_emitted = true;
+                self.event(SocketEvent::End);
+                if self.w.open() && !self.cfg.allow_half_open {
+                    self.q.next_tick(Deferred::AutoEnd(life));
+                } else if self.w.finished() {
+                    self.destroy(None);
+                }
+            }
+            Deferred::AutoEnd(life) => {
+                if life == self.life && !self.destroyed && self.w.open() {
+                    self.end(Instant::ZERO, None);
+                }
+            }
+            Deferred::Flow(life) => {
+                if life == self.life {
+                    self.flow();
+                }
+            }
+            Deferred::Destroy(life, e) => {
+                if life == self.life {
+                    self.connecting = false;
+                    self.destroy(Some(e));
+                }
+            }
+            Deferred::FinishNoHandle(life) => {
+                if life == self.life && !self.destroyed {
+                    self.finish();
+                }
+            }
+        }
+    }
+
+    // ----- the run loop ------------------------------------------------------------------
+
+    /// The next output in causal order, running deferred work (Node's ticks) once nothing
+    /// synchronous is left. `None`: nothing to do until the next input or deadline.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        loop {
+            if let Some(o) = self.q.pop() {
+                return Some(o);
+            }
+            let d = self.q.pop_deferred()?;
+            self.run(d);
+        }
+    }
+
+    /// Whether only work of a later event-loop turn (a handle's `'close'`) is pending: a
+    /// JavaScript continuation after an event would run now.
+    pub fn ticks_drained(&self) -> bool {
+        self.q.ticks_drained()
+    }
+
+    /// The next deadline (idle timer, happy-eyeballs attempt timer). Side-effect free.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let he = self.he.as_ref().and_then(Schedule::deadline);
+        match (self.idle_deadline, he) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the timers due at `now`. Harmless when early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.he.as_ref().and_then(Schedule::deadline) {
+            if d <= now {
+                self.attempt_timed_out(now);
+            }
+        }
+        if let Some(d) = self.idle_deadline {
+            if d <= now && !self.destroyed {
+                self.idle_deadline = None;
+                self.event(SocketEvent::Timeout);
+            }
+        }
+    }
+
+    fn attempt_timed_out(&mut self, now: Instant) {
+        let Conn::Attempt {
+            id,
+            remote: Remote::Tcp(addr),
+            family,
+        } = &self.conn
+        else {
+            return;
+        };
+        let (id, addr, family) = (*id, *addr, *family);
+        if let Some(s) = self.he.as_mut() {
+            s.attempt_settled();
+            s.errors.push(NetError::syscall(
+                Code::Etimedout,
+                "connect",
+                Some(&addr.ip().to_string()),
+                Some(addr.port()),
+            ));
+        }
+        self.event(SocketEvent::ConnectionAttemptTimeout {
+            address: addr.ip().to_string(),
+            port: Some(addr.port()),
+            family: family.map(Family::number),
+        });
+        self.io(SocketIo::AbortAttempt { attempt: id });
+        self.conn = Conn::Idle;
+        if self.connecting && !self.destroyed {
+            self.next_candidate(now);
+        }
+    }
+}

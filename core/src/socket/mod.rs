@@ -1,0 +1,491 @@
+//! `net.Socket` as a pure state machine.
+//!
+//! Application calls (`connect`, `write`, `end`, `destroy`, …) and driver inputs
+//! (`lookup_done`, `attempt_connected`, `received`, …) go in; [`Output`]s come out of
+//! [`Socket::poll_output`] in Node's order: application events ([`SocketEvent`]) interleaved
+//! with I/O requests ([`SocketIo`]). Timers are deadlines: [`Socket::poll_timeout`] says
+//! when to call [`Socket::handle_timeout`].
+
+mod app;
+mod event;
+mod halves;
+mod io;
+
+pub use app::WriteResult;
+
+use std::net::SocketAddr;
+
+pub use event::{
+    AttemptId, CloseKind, LookupAnswer, LookupId, Output, Remote, SocketEvent, SocketIo, WriteId,
+};
+pub use halves::Chunk;
+use halves::{QueuedWrite, ReadHalf, Shutdown, WriteHalf};
+
+use crate::error::{Code, NetError};
+use crate::happy_eyeballs::Schedule;
+use crate::ip::{self, Family};
+use crate::options::{ConnectOptions, Target};
+use crate::queue::Queue;
+use crate::time::{Duration, Instant};
+
+/// Node's default `highWaterMark` for sockets (Node 20): 16 KiB.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
+
+/// Node's `socket.readyState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadyState {
+    /// Connecting.
+    Opening,
+    /// Readable and writable.
+    Open,
+    /// Readable only (we ended our side).
+    ReadOnly,
+    /// Writable only (the peer ended its side).
+    WriteOnly,
+    /// Neither.
+    Closed,
+}
+
+impl ReadyState {
+    /// The string Node returns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyState::Opening => "opening",
+            ReadyState::Open => "open",
+            ReadyState::ReadOnly => "readOnly",
+            ReadyState::WriteOnly => "writeOnly",
+            ReadyState::Closed => "closed",
+        }
+    }
+}
+
+/// Options of `new net.Socket(options)` that shape the state machine.
+#[derive(Clone, Debug)]
+pub struct SocketConfig {
+    /// `allowHalfOpen`: keep the writable side open after the peer's FIN.
+    pub allow_half_open: bool,
+    /// `highWaterMark` of both halves.
+    pub high_water_mark: usize,
+}
+
+impl Default for SocketConfig {
+    fn default() -> Self {
+        SocketConfig {
+            allow_half_open: false,
+            high_water_mark: DEFAULT_HIGH_WATER_MARK,
+        }
+    }
+}
+
+/// How an accepted socket starts (the server's options, applied before `'connection'`).
+#[derive(Clone, Debug, Default)]
+pub struct AcceptConfig {
+    /// The server's `allowHalfOpen`.
+    pub allow_half_open: bool,
+    /// The server's `pauseOnConnect`: no reading until `resume()`.
+    pub pause_on_connect: bool,
+    /// The server's `noDelay`.
+    pub no_delay: bool,
+    /// The server's `keepAlive` with its initial delay in seconds.
+    pub keep_alive: Option<u32>,
+    /// The server's `highWaterMark`.
+    pub high_water_mark: Option<usize>,
+}
+
+/// The connection's progress.
+#[derive(Debug)]
+enum Conn {
+    /// No connection: a fresh `new Socket()`, or destroyed.
+    Idle,
+    /// Waiting for the driver's lookup.
+    Lookup {
+        id: LookupId,
+        host: String,
+        port: u16,
+        all: bool,
+    },
+    /// An IP-literal connect deferred to the next tick.
+    Scheduled {
+        remote: Remote,
+        family: Option<Family>,
+    },
+    /// A connect syscall in flight.
+    Attempt {
+        id: AttemptId,
+        remote: Remote,
+        family: Option<Family>,
+    },
+    /// Connected.
+    Open { ipc: bool },
+}
+
+/// Deferred work (see [`crate::queue`]).
+#[derive(Debug)]
+enum Deferred {
+    /// The connect an IP literal defers to the next tick, if still current.
+    StartConnect(u64),
+    /// Emit an event (a callback, `'error'`, …) unless the socket was reused since.
+    Emit(u64, SocketEvent),
+    /// `'close'` once the handle closed.
+    Close(u64, CloseKind),
+    /// Node's `endReadableNT`.
+    EmitEnd(u64),
+    /// Node's `endWritableNT`: the automatic `end()` after `'end'` without half-open.
+    AutoEnd(u64),
+    /// `resume()`'s flow of buffered data.
+    Flow(u64),
+    /// `destroy(err)` on the next tick (lookup failures).
+    Destroy(u64, NetError),
+    /// 'finish' of a socket with no handle (`end()` before any connect).
+    FinishNoHandle(u64),
+}
+
+/// A `net.Socket`.
+#[derive(Debug)]
+pub struct Socket {
+    q: Queue<Output, Deferred>,
+    cfg: SocketConfig,
+    /// Bumped when a destroyed socket is connected again: deferred work of the old life is
+    /// dropped.
+    life: u64,
+    next_id: u64,
+    conn: Conn,
+    /// Node's `connecting`.
+    connecting: bool,
+    /// Node's `_handle !== null`.
+    has_handle: bool,
+    destroyed: bool,
+    /// `resetAndDestroy()` while connecting: reset once connected.
+    reset_on_connect: bool,
+    /// The signal aborted: never connect again.
+    aborted: bool,
+    /// Owned by a server that counts it.
+    server_owned: bool,
+    r: ReadHalf,
+    w: WriteHalf,
+    he: Option<Schedule>,
+    attempted_addresses: Option<Vec<String>>,
+    bytes_read: u64,
+    local: Option<SocketAddr>,
+    remote: Option<SocketAddr>,
+    remote_cache: Option<SocketAddr>,
+    timeout: Duration,
+    idle_deadline: Option<Instant>,
+    no_delay: bool,
+    keep_alive: Option<u32>,
+    he_timeout: Duration,
+    local_bind: Option<LocalBind>,
+}
+
+/// `localAddress` / `localPort` of a connect: bind before connecting.
+#[derive(Clone, Copy, Debug)]
+struct LocalBind {
+    address: Option<std::net::IpAddr>,
+    port: u16,
+}
+
+fn local_bind(opts: &ConnectOptions) -> Option<LocalBind> {
+    let port = opts.local_port.unwrap_or(0);
+    if opts.local_address.is_none() && port == 0 {
+        return None;
+    }
+    Some(LocalBind {
+        address: opts.local_address,
+        port,
+    })
+}
+
+impl Socket {
+    /// `new net.Socket(options)`: no connection yet.
+    pub fn new(cfg: SocketConfig) -> Socket {
+        Socket {
+            q: Queue::default(),
+            cfg,
+            life: 0,
+            next_id: 1,
+            conn: Conn::Idle,
+            connecting: false,
+            has_handle: false,
+            destroyed: false,
+            reset_on_connect: false,
+            aborted: false,
+            server_owned: false,
+            r: ReadHalf {
+                flowing: true,
+                ..ReadHalf::default()
+            },
+            w: WriteHalf::default(),
+            he: None,
+            attempted_addresses: None,
+            bytes_read: 0,
+            local: None,
+            remote: None,
+            remote_cache: None,
+            timeout: Duration::ZERO,
+            idle_deadline: None,
+            no_delay: false,
+            keep_alive: None,
+            he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
+            local_bind: None,
+        }
+    }
+
+    /// A socket a server accepted: connected from birth. `ipc` for unix-domain sockets
+    /// (which have no addresses). The driver owes it nothing until it polls the outputs,
+    /// which start reading unless `pauseOnConnect`.
+    pub fn accepted(
+        cfg: AcceptConfig,
+        local: Option<SocketAddr>,
+        remote: Option<SocketAddr>,
+        ipc: bool,
+    ) -> Socket {
+        let mut s = Socket::new(SocketConfig {
+            allow_half_open: cfg.allow_half_open,
+            high_water_mark: cfg.high_water_mark.unwrap_or(DEFAULT_HIGH_WATER_MARK),
+        });
+        s.conn = Conn::Open { ipc };
+        s.has_handle = true;
+        s.server_owned = true;
+        s.local = local;
+        s.remote = remote;
+        if cfg.no_delay {
+            s.no_delay = true;
+            s.q.push(Output::Io(SocketIo::SetNoDelay(true)));
+        }
+        if let Some(delay) = cfg.keep_alive {
+            s.keep_alive = Some(delay);
+            s.q.push(Output::Io(SocketIo::SetKeepAlive {
+                enable: true,
+                initial_delay_secs: delay,
+            }));
+        }
+        if cfg.pause_on_connect {
+            s.r.flowing = false;
+        } else {
+            s.r.reading = true;
+            s.q.push(Output::Io(SocketIo::StartReading));
+        }
+        s
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn event(&mut self, e: SocketEvent) {
+        self.q.push(Output::Event(e));
+    }
+
+    fn io(&mut self, io: SocketIo) {
+        self.q.push(Output::Io(io));
+    }
+
+    fn tick_emit(&mut self, e: SocketEvent) {
+        self.q.next_tick(Deferred::Emit(self.life, e));
+    }
+
+    /// Re-arms the idle timer (Node's `_unrefTimer`), on activity.
+    fn refresh_timer(&mut self, now: Instant) {
+        if !self.timeout.is_zero() && !self.destroyed {
+            self.idle_deadline = Some(now + self.timeout);
+        }
+    }
+
+    // ----- application calls -------------------------------------------------------------
+
+    /// `socket.connect(options)` / `net.connect(options)`. The options were validated by
+    /// [`crate::options`]; `now` re-arms the idle timer as Node does.
+    ///
+    /// Connecting a destroyed socket reuses it, as Node allows. Connecting while already
+    /// connecting or connected fails the new attempt with `EALREADY` / `EISCONN`.
+    pub fn connect(&mut self, now: Instant, opts: &ConnectOptions) {
+        if self.aborted {
+            return;
+        }
+        if self.destroyed {
+            self.reuse();
+        } else if self.connecting || matches!(self.conn, Conn::Open { .. }) {
+            self.connect_while_busy(opts);
+            return;
+        }
+        if let Some(t) = opts.timeout.filter(|t| !t.is_zero()) {
+            self.set_timeout(now, t);
+        }
+        if opts.no_delay {
+            self.set_no_delay(true);
+        }
+        if opts.keep_alive {
+            let secs = u32::try_from(opts.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
+            self.set_keep_alive(true, secs);
+        }
+        self.connecting = true;
+        self.has_handle = true;
+        self.local_bind = local_bind(opts);
+        self.refresh_timer(now);
+        match &opts.target {
+            Target::Ipc { path } => {
+                self.start_attempt(Remote::Ipc(path.clone()), None);
+            }
+            Target::Tcp { host, port } => {
+                let host = if host.is_empty() {
+                    "localhost"
+                } else {
+                    host.as_str()
+                };
+                let literal = ip::is_ip(host);
+                if literal != 0 {
+                    let family = if literal == 4 { Family::V4 } else { Family::V6 };
+                    let ip = ip::parse_inet(host, family)
+                        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+                    let remote = Remote::Tcp(SocketAddr::new(ip, *port));
+                    self.conn = Conn::Scheduled {
+                        remote,
+                        family: Some(family),
+                    };
+                    self.q.next_tick(Deferred::StartConnect(self.life));
+                    return;
+                }
+                let all = opts.family.is_none()
+                    && opts.local_address.is_none()
+                    && opts
+                        .auto_select_family
+                        .unwrap_or_else(crate::defaults::auto_select_family);
+                let id = LookupId(self.id());
+                self.conn = Conn::Lookup {
+                    id,
+                    host: host.to_string(),
+                    port: *port,
+                    all,
+                };
+                self.he_timeout = opts
+                    .auto_select_family_attempt_timeout
+                    .unwrap_or_else(crate::defaults::auto_select_family_attempt_timeout);
+                self.io(SocketIo::Lookup {
+                    id,
+                    host: host.to_string(),
+                    family: opts.family,
+                    hints: opts.hints,
+                    all,
+                });
+            }
+        }
+    }
+}
+
+/// Getters, as Node derives them from the halves and the handle.
+impl Socket {
+    /// `socket.connecting`.
+    pub fn connecting(&self) -> bool {
+        self.connecting
+    }
+
+    /// `socket.pending`: no handle yet, or still connecting (true again after destroy).
+    pub fn pending(&self) -> bool {
+        !self.has_handle || self.connecting
+    }
+
+    /// `socket.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.destroyed
+    }
+
+    /// Node's `readable`: not destroyed and `'end'` not yet emitted.
+    pub fn readable(&self) -> bool {
+        !self.destroyed && !self.r.end_emitted
+    }
+
+    /// Node's `writable`: not destroyed and `end()` not called.
+    pub fn writable(&self) -> bool {
+        !self.destroyed && self.w.open()
+    }
+
+    /// `socket.readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        if self.connecting {
+            return ReadyState::Opening;
+        }
+        match (self.readable(), self.writable()) {
+            (true, true) => ReadyState::Open,
+            (true, false) => ReadyState::ReadOnly,
+            (false, true) => ReadyState::WriteOnly,
+            (false, false) => ReadyState::Closed,
+        }
+    }
+
+    /// `socket.bufferSize`: `writableLength` while there is a handle, else `undefined`.
+    pub fn buffer_size(&self) -> Option<usize> {
+        self.has_handle.then_some(self.w.length)
+    }
+
+    /// `socket.writableLength`.
+    pub fn writable_length(&self) -> usize {
+        self.w.length
+    }
+
+    /// `socket.writableNeedDrain`: `write()` returned false and `'drain'` is owed.
+    pub fn writable_need_drain(&self) -> bool {
+        self.w.need_drain
+    }
+
+    /// `socket.writableEnded`.
+    pub fn writable_ended(&self) -> bool {
+        self.w.ended
+    }
+
+    /// `socket.writableFinished`.
+    pub fn writable_finished(&self) -> bool {
+        self.w.finished()
+    }
+
+    /// `socket.readableEnded`.
+    pub fn readable_ended(&self) -> bool {
+        self.r.end_emitted
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// `socket.bytesWritten`: every byte accepted by `write()` and `end(data)`, queued or
+    /// sent (an upper bound of what goes out, as in Node).
+    pub fn bytes_written(&self) -> u64 {
+        self.w.bytes_accepted
+    }
+
+    /// `socket.address()` / `localAddress` / `localPort`: the local name while there is a
+    /// handle and a connection (cleared by destroy).
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        if self.has_handle && !self.connecting {
+            self.local
+        } else {
+            None
+        }
+    }
+
+    /// `socket.remoteAddress` / `remotePort` / `remoteFamily`: read from the connection and
+    /// cached on first read, so it survives `'close'` only if read while connected.
+    pub fn remote_address(&mut self) -> Option<SocketAddr> {
+        if self.has_handle && !self.connecting && self.remote_cache.is_none() {
+            self.remote_cache = self.remote;
+        }
+        self.remote_cache
+    }
+
+    /// `socket.autoSelectFamilyAttemptedAddresses` (only on the happy-eyeballs path).
+    pub fn auto_select_family_attempted_addresses(&self) -> Option<&[String]> {
+        self.attempted_addresses.as_deref()
+    }
+
+    /// Whether the socket was accepted by a server that still counts it.
+    pub fn is_server_owned(&self) -> bool {
+        self.server_owned
+    }
+
+    /// `socket.allowHalfOpen`.
+    pub fn allow_half_open(&self) -> bool {
+        self.cfg.allow_half_open
+    }
+}
