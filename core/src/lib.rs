@@ -12,6 +12,8 @@ pub mod ip;
 pub mod options;
 mod queue;
 pub mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod time;
 pub mod validate;

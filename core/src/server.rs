@@ -484,6 +484,16 @@ impl Server {
         self.connections
     }
 
+    /// The next output already emitted, without running deferred work.
+    pub fn poll_emitted(&mut self) -> Option<ServerOutput> {
+        self.q.pop()
+    }
+
+    /// Whether nothing at all is pending (no output, no deferred work).
+    pub fn is_idle(&self) -> bool {
+        self.q.is_idle()
+    }
+
     /// The next output; deferred work (Node's ticks) runs when nothing synchronous is left.
     pub fn poll_output(&mut self) -> Option<ServerOutput> {
         loop {

@@ -1,1 +1,10 @@
 //! Shared code of sansnet's conformance runner and cross-crate tests.
+//!
+//! The runner reads a scenario (`tests/conformance/FORMAT.md`), runs it on a driver, and
+//! prints the canonical trace that Node prints for it.
+
+pub mod options;
+pub mod pure;
+pub mod runner;
+pub mod scenario;
+pub mod trace;

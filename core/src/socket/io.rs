@@ -625,6 +625,17 @@ impl Socket {
         }
     }
 
+    /// The next output already emitted, without running deferred work: what a caller may
+    /// carry out between two synchronous calls (Node would not have reached its next tick).
+    pub fn poll_emitted(&mut self) -> Option<Output> {
+        self.q.pop()
+    }
+
+    /// Whether nothing at all is pending (no output, no deferred work).
+    pub fn is_idle(&self) -> bool {
+        self.q.is_idle()
+    }
+
     /// Whether only work of a later event-loop turn (a handle's `'close'`) is pending: a
     /// JavaScript continuation after an event would run now.
     pub fn ticks_drained(&self) -> bool {

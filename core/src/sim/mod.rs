@@ -1,0 +1,858 @@
+//! A deterministic network simulator that drives the same [`Socket`] and [`Server`] state
+//! machines as the real drivers, in virtual time.
+//!
+//! One machine with the loopback addresses (127.0.0.0/8 and ::1) and any address the
+//! scenario names; listeners with backlogs; black holes; a DNS table; latency drawn from one
+//! seed; FIN, RST and half-close delivered as a kernel would (closing a socket with unread
+//! data sends RST). The clock jumps to the next event; ties are broken by sequence number.
+//! The same seed gives the same run, byte for byte.
+//!
+//! Application calls go through [`Sim::socket`] / [`Sim::server`]: they run synchronously
+//! and their deferred work waits, as JavaScript's would, until the loop runs
+//! ([`Sim::run_until`], [`Sim::advance`]).
+
+mod net;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+
+use net::{ListenKey, Listener, Network, Packet};
+pub use net::{ServerHandle, SocketHandle};
+
+use crate::error::{Code, NetError};
+use crate::server::{
+    BoundAddress, BoundAddressRequest, Server, ServerEvent, ServerIo, ServerOutput,
+};
+use crate::socket::{
+    LookupAnswer, LookupId, Output, Remote, Socket, SocketEvent, SocketIo, WriteId,
+};
+use crate::time::{Duration, Instant};
+
+/// A small deterministic PRNG (SplitMix64): every random choice of a run comes from it.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// A local completion the simulated kernel reports after the current turn.
+#[derive(Debug)]
+pub(crate) enum Completion {
+    WriteDone(SocketHandle, WriteId),
+    ShutdownDone(SocketHandle),
+    Lookup(SocketHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
+    ServerLookup(ServerHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
+    Listen(ServerHandle, u64, Result<BoundAddress, Code>),
+}
+
+/// Something an application observes: a socket or server event.
+#[derive(Debug)]
+pub enum Observed {
+    /// A socket event.
+    Socket(SocketHandle, SocketEvent),
+    /// A server event; a `Connection` carries the handle of the new socket.
+    Server(ServerHandle, ServerObserved),
+}
+
+/// A server event as the simulator reports it (sockets stay inside the simulator).
+#[derive(Debug)]
+pub enum ServerObserved {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'`: the new socket's handle.
+    Connection(SocketHandle),
+    /// `'drop'`.
+    Drop(Option<crate::server::DropInfo>),
+    /// `'error'`.
+    Error(NetError),
+    /// `'close'`.
+    Close,
+    /// `close(cb)`'s callback.
+    CloseCallback(Option<NetError>),
+}
+
+#[derive(Debug)]
+struct SimSocket {
+    socket: Socket,
+    endpoint: Option<usize>,
+    lookup: Option<Vec<LookupAnswer>>,
+    server: Option<ServerHandle>,
+    /// Attempts in flight (id → destination), aborted ones removed.
+    attempts: BTreeMap<u64, ()>,
+}
+
+#[derive(Debug)]
+struct SimServer {
+    server: Server,
+    key: Option<ListenKey>,
+    /// Accepted endpoints waiting for the server to admit or refuse them, by token.
+    pending: BTreeMap<u64, usize>,
+}
+
+/// The simulator.
+#[derive(Debug)]
+pub struct Sim {
+    now: Instant,
+    seq: u64,
+    rng: Rng,
+    seed: u64,
+    latency: Duration,
+    queue: BTreeMap<(Instant, u64), Packet>,
+    net: Network,
+    sockets: Vec<SimSocket>,
+    servers: Vec<SimServer>,
+    dns: BTreeMap<String, Vec<LookupAnswer>>,
+    observed: Vec<Observed>,
+    /// Last delivery time per endpoint, so each direction stays in order.
+    last_delivery: BTreeMap<usize, Instant>,
+    next_token: u64,
+}
+
+impl Sim {
+    /// A simulator whose every choice comes from `seed`.
+    pub fn new(seed: u64) -> Sim {
+        let mut rng = Rng::new(seed);
+        let first_port = 32768 + rng.below(28000) as u16;
+        let mut dns = BTreeMap::new();
+        dns.insert(
+            "localhost".to_string(),
+            vec![LookupAnswer {
+                address: "127.0.0.1".into(),
+                family: 4,
+            }],
+        );
+        Sim {
+            now: Instant::ZERO,
+            seq: 0,
+            rng,
+            seed,
+            latency: Duration::from_micros(50),
+            queue: BTreeMap::new(),
+            net: Network::new(first_port),
+            sockets: Vec::new(),
+            servers: Vec::new(),
+            dns,
+            observed: Vec::new(),
+            last_delivery: BTreeMap::new(),
+            next_token: 1,
+        }
+    }
+
+    /// The seed this run replays from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Sets the DNS answers for `host`.
+    pub fn set_dns(&mut self, host: &str, answers: Vec<LookupAnswer>) {
+        self.dns.insert(host.to_string(), answers);
+    }
+
+    /// Adds a socket (`new net.Socket()`); `lookup` answers every lookup it makes instead
+    /// of the DNS table (a custom `lookup` option).
+    pub fn add_socket(
+        &mut self,
+        socket: Socket,
+        lookup: Option<Vec<LookupAnswer>>,
+    ) -> SocketHandle {
+        self.sockets.push(SimSocket {
+            socket,
+            endpoint: None,
+            lookup,
+            server: None,
+            attempts: BTreeMap::new(),
+        });
+        SocketHandle(self.sockets.len() - 1)
+    }
+
+    /// Adds a server.
+    pub fn add_server(&mut self, server: Server) -> ServerHandle {
+        self.servers.push(SimServer {
+            server,
+            key: None,
+            pending: BTreeMap::new(),
+        });
+        ServerHandle(self.servers.len() - 1)
+    }
+
+    /// A listener on `ip` that never accepts: connects to it hang (for attempt timeouts).
+    /// Returns its port.
+    pub fn blackhole(&mut self, ip: IpAddr) -> u16 {
+        let port = self.net.ephemeral_port();
+        self.net.listeners.insert(
+            ListenKey::Tcp(SocketAddr::new(ip, port)),
+            Listener {
+                server: None,
+                options: None,
+            },
+        );
+        port
+    }
+
+    /// Calls the application on a socket, then carries out what it emitted synchronously.
+    pub fn socket<R>(&mut self, h: SocketHandle, f: impl FnOnce(&mut Socket, Instant) -> R) -> R {
+        let now = self.now;
+        let r = f(&mut self.sockets[h.0].socket, now);
+        self.drain_socket(h, false);
+        r
+    }
+
+    /// Reads a socket without calling it.
+    pub fn socket_ref(&self, h: SocketHandle) -> &Socket {
+        &self.sockets[h.0].socket
+    }
+
+    /// Calls the application on a server, then carries out what it emitted synchronously.
+    pub fn server<R>(&mut self, h: ServerHandle, f: impl FnOnce(&mut Server) -> R) -> R {
+        let r = f(&mut self.servers[h.0].server);
+        self.drain_server(h, false);
+        r
+    }
+
+    /// Reads a server without calling it.
+    pub fn server_ref(&self, h: ServerHandle) -> &Server {
+        &self.servers[h.0].server
+    }
+
+    /// Takes what the applications observed so far.
+    pub fn take_observed(&mut self) -> Vec<Observed> {
+        std::mem::take(&mut self.observed)
+    }
+
+    fn schedule(&mut self, at: Instant, p: Packet) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), p);
+    }
+
+    fn hop(&mut self) -> Instant {
+        let jitter = Duration::from_nanos(self.rng.below(20_000));
+        self.now + self.latency + jitter
+    }
+
+    /// Delivery time towards `endpoint`, never before an earlier delivery to it.
+    fn deliver_at(&mut self, endpoint: usize) -> Instant {
+        let at = self.hop();
+        let last = self
+            .last_delivery
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(Instant::ZERO);
+        let at = at.max(last);
+        self.last_delivery.insert(endpoint, at);
+        at
+    }
+
+    // ----- the loop ------------------------------------------------------------------------
+
+    /// Runs deferred work of every machine (their ticks) until all are quiet.
+    pub fn settle(&mut self) {
+        loop {
+            let mut any = false;
+            for i in 0..self.sockets.len() {
+                if !self.sockets[i].socket.is_idle() {
+                    any = true;
+                    self.drain_socket(SocketHandle(i), true);
+                }
+            }
+            for i in 0..self.servers.len() {
+                if !self.servers[i].server.is_idle() {
+                    any = true;
+                    self.drain_server(ServerHandle(i), true);
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+
+    /// The next moment something happens: a packet or a machine's deadline.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        let packet = self.queue.keys().next().map(|(t, _)| *t);
+        let timers = self
+            .sockets
+            .iter()
+            .filter_map(|s| s.socket.poll_timeout())
+            .min();
+        match (packet, timers) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs one step: settles, then delivers what is due next (jumping the clock), unless
+    /// that is after `limit`. Returns false when nothing happens before `limit`.
+    pub fn step(&mut self, limit: Instant) -> bool {
+        self.settle();
+        let Some(at) = self.next_wakeup() else {
+            return false;
+        };
+        if at > limit {
+            return false;
+        }
+        self.now = self.now.max(at);
+        if let Some(key) = self.queue.keys().next().copied() {
+            if key.0 <= self.now {
+                if let Some(p) = self.queue.remove(&key) {
+                    self.deliver(p);
+                }
+                self.settle();
+                return true;
+            }
+        }
+        for i in 0..self.sockets.len() {
+            if self.sockets[i]
+                .socket
+                .poll_timeout()
+                .is_some_and(|d| d <= self.now)
+            {
+                let now = self.now;
+                self.sockets[i].socket.handle_timeout(now);
+                self.drain_socket(SocketHandle(i), true);
+            }
+        }
+        self.settle();
+        true
+    }
+
+    /// Lets `d` of virtual time pass, running everything due.
+    pub fn advance(&mut self, d: Duration) {
+        let limit = self.now + d;
+        while self.step(limit) {}
+        self.now = self.now.max(limit);
+        self.settle();
+    }
+
+    // ----- carrying out what machines ask ----------------------------------------------------
+
+    fn drain_socket(&mut self, h: SocketHandle, deferred: bool) {
+        loop {
+            let s = &mut self.sockets[h.0].socket;
+            let o = if deferred {
+                s.poll_output()
+            } else {
+                s.poll_emitted()
+            };
+            match o {
+                None => return,
+                Some(Output::Event(e)) => self.observed.push(Observed::Socket(h, e)),
+                Some(Output::Io(io)) => self.socket_io(h, io),
+            }
+        }
+    }
+
+    fn drain_server(&mut self, h: ServerHandle, deferred: bool) {
+        loop {
+            let s = &mut self.servers[h.0].server;
+            let o = if deferred {
+                s.poll_output()
+            } else {
+                s.poll_emitted()
+            };
+            match o {
+                None => return,
+                Some(ServerOutput::Io(io)) => self.server_io(h, io),
+                Some(ServerOutput::Event(e)) => {
+                    let seen = match e {
+                        ServerEvent::Listening => ServerObserved::Listening,
+                        ServerEvent::Connection { token, socket } => {
+                            let endpoint = self.servers[h.0].pending.remove(&token);
+                            let sh = self.add_socket(*socket, None);
+                            self.sockets[sh.0].server = Some(h);
+                            if let Some(ep) = endpoint {
+                                self.sockets[sh.0].endpoint = Some(ep);
+                                self.net.endpoints[ep].owner = Some(sh);
+                            }
+                            self.observed
+                                .push(Observed::Server(h, ServerObserved::Connection(sh)));
+                            self.drain_socket(sh, false);
+                            continue;
+                        }
+                        ServerEvent::Drop(d) => ServerObserved::Drop(d),
+                        ServerEvent::Error(e) => ServerObserved::Error(e),
+                        ServerEvent::Close => ServerObserved::Close,
+                        ServerEvent::CloseCallback(e) => ServerObserved::CloseCallback(e),
+                    };
+                    self.observed.push(Observed::Server(h, seen));
+                }
+            }
+        }
+    }
+
+    fn socket_io(&mut self, h: SocketHandle, io: SocketIo) {
+        match io {
+            SocketIo::Lookup {
+                id,
+                host,
+                family,
+                all: _,
+                ..
+            } => {
+                let answers = match &self.sockets[h.0].lookup {
+                    Some(list) => Ok(list.clone()),
+                    None => match self.dns.get(&host) {
+                        Some(list) => Ok(list
+                            .iter()
+                            .filter(|a| family.is_none_or(|f| a.family == i64::from(f.number())))
+                            .cloned()
+                            .collect()),
+                        None => Err(NetError::syscall(
+                            Code::Enotfound,
+                            "getaddrinfo",
+                            Some(&host),
+                            None,
+                        )),
+                    },
+                };
+                let at = self.hop();
+                self.schedule(at, Packet::Local(Completion::Lookup(h, id, answers)));
+            }
+            SocketIo::Connect {
+                attempt,
+                remote,
+                local,
+            } => {
+                self.sockets[h.0].attempts.insert(attempt.0, ());
+                let key = match &remote {
+                    Remote::Tcp(a) => ListenKey::Tcp(*a),
+                    Remote::Ipc(p) => ListenKey::Ipc(p.clone()),
+                };
+                let local = match (&remote, local) {
+                    (Remote::Tcp(dest), l) => {
+                        let ip = l
+                            .map(|l| l.ip())
+                            .filter(|ip| !ip.is_unspecified())
+                            .unwrap_or(dest.ip());
+                        let port = match l.map(|l| l.port()) {
+                            Some(p) if p != 0 => p,
+                            _ => self.net.ephemeral_port(),
+                        };
+                        Some(SocketAddr::new(ip, port))
+                    }
+                    (Remote::Ipc(_), _) => None,
+                };
+                let at = self.hop();
+                self.schedule(
+                    at,
+                    Packet::Syn {
+                        from: h,
+                        attempt,
+                        key,
+                        local,
+                    },
+                );
+            }
+            SocketIo::AbortAttempt { attempt } => {
+                self.sockets[h.0].attempts.remove(&attempt.0);
+            }
+            SocketIo::Write { id, data } => {
+                if let Some(ep) = self.sockets[h.0].endpoint {
+                    let peer = self.net.endpoints[ep].peer;
+                    let at = self.deliver_at(peer);
+                    self.schedule(
+                        at,
+                        Packet::Data {
+                            endpoint: peer,
+                            data,
+                        },
+                    );
+                }
+                let now = self.now;
+                self.schedule(now, Packet::Local(Completion::WriteDone(h, id)));
+            }
+            SocketIo::Shutdown => {
+                if let Some(ep) = self.sockets[h.0].endpoint {
+                    self.net.endpoints[ep].fin_sent = true;
+                    let peer = self.net.endpoints[ep].peer;
+                    let at = self.deliver_at(peer);
+                    self.schedule(at, Packet::Fin { endpoint: peer });
+                }
+                let now = self.now;
+                self.schedule(now, Packet::Local(Completion::ShutdownDone(h)));
+            }
+            SocketIo::StartReading => {
+                if let Some(ep) = self.sockets[h.0].endpoint {
+                    self.net.endpoints[ep].reading = true;
+                    self.flush_endpoint(ep);
+                }
+            }
+            SocketIo::StopReading => {
+                if let Some(ep) = self.sockets[h.0].endpoint {
+                    self.net.endpoints[ep].reading = false;
+                }
+            }
+            SocketIo::SetNoDelay(_) | SocketIo::SetKeepAlive { .. } => {}
+            SocketIo::Close => {
+                if let Some(ep) = self.sockets[h.0].endpoint.take() {
+                    let unread = !self.net.endpoints[ep].unread.is_empty();
+                    self.close_endpoint(ep, unread);
+                }
+            }
+            SocketIo::Reset => {
+                if let Some(ep) = self.sockets[h.0].endpoint.take() {
+                    self.close_endpoint(ep, true);
+                }
+            }
+            SocketIo::ReleaseFromServer => {
+                if let Some(sh) = self.sockets[h.0].server.take() {
+                    self.servers[sh.0].server.connection_closed();
+                    self.drain_server(sh, false);
+                }
+            }
+        }
+    }
+
+    /// Closes an endpoint: RST to the peer if `rst`, else FIN (if not sent yet).
+    fn close_endpoint(&mut self, ep: usize, rst: bool) {
+        let e = &mut self.net.endpoints[ep];
+        if e.closed {
+            return;
+        }
+        e.closed = true;
+        e.owner = None;
+        e.unread.clear();
+        let peer = e.peer;
+        let fin_sent = e.fin_sent;
+        let reset = e.reset;
+        if reset {
+            return;
+        }
+        let at = self.deliver_at(peer);
+        if rst {
+            self.schedule(at, Packet::Rst { endpoint: peer });
+        } else if !fin_sent {
+            self.net.endpoints[ep].fin_sent = true;
+            self.schedule(at, Packet::Fin { endpoint: peer });
+        }
+    }
+
+    /// Hands an endpoint's unread bytes and FIN to its owner while it reads.
+    fn flush_endpoint(&mut self, ep: usize) {
+        let Some(owner) = self.net.endpoints[ep].owner else {
+            return;
+        };
+        while self.net.endpoints[ep].reading {
+            let Some(data) = self.net.endpoints[ep].unread.pop_front() else {
+                break;
+            };
+            let now = self.now;
+            self.sockets[owner.0].socket.received(now, data);
+            self.drain_socket(owner, false);
+        }
+        let e = &self.net.endpoints[ep];
+        if e.reading && e.unread.is_empty() && e.fin_pending && !e.fin_delivered {
+            self.net.endpoints[ep].fin_delivered = true;
+            let now = self.now;
+            self.sockets[owner.0].socket.eof(now);
+            self.drain_socket(owner, false);
+        }
+    }
+
+    fn server_io(&mut self, h: ServerHandle, io: ServerIo) {
+        match io {
+            ServerIo::Lookup { id, host } => {
+                let answers = self.dns.get(&host).cloned().ok_or_else(|| {
+                    NetError::syscall(Code::Enotfound, "getaddrinfo", Some(&host), None)
+                });
+                let at = self.hop();
+                self.schedule(at, Packet::Local(Completion::ServerLookup(h, id, answers)));
+            }
+            ServerIo::Listen {
+                id,
+                address,
+                options,
+            } => {
+                let result = match address {
+                    BoundAddressRequest::Tcp(addr) => {
+                        let is_local = addr.ip().is_loopback() || addr.ip().is_unspecified();
+                        if !is_local {
+                            Err(Code::Eaddrnotavail)
+                        } else if addr.port() != 0 && self.net.tcp_in_use(addr) {
+                            Err(Code::Eaddrinuse)
+                        } else {
+                            let port = if addr.port() == 0 {
+                                self.net.ephemeral_port()
+                            } else {
+                                addr.port()
+                            };
+                            let bound = SocketAddr::new(addr.ip(), port);
+                            let key = ListenKey::Tcp(bound);
+                            self.net.listeners.insert(
+                                key.clone(),
+                                Listener {
+                                    server: Some(h),
+                                    options: Some(options),
+                                },
+                            );
+                            self.servers[h.0].key = Some(key);
+                            Ok(BoundAddress::Tcp(bound))
+                        }
+                    }
+                    BoundAddressRequest::Ipc(path) => {
+                        let key = ListenKey::Ipc(path.clone());
+                        if self.net.listeners.contains_key(&key) {
+                            Err(Code::Eaddrinuse)
+                        } else {
+                            self.net.listeners.insert(
+                                key.clone(),
+                                Listener {
+                                    server: Some(h),
+                                    options: Some(options),
+                                },
+                            );
+                            self.servers[h.0].key = Some(key);
+                            Ok(BoundAddress::Ipc(path))
+                        }
+                    }
+                };
+                let now = self.now;
+                self.schedule(now, Packet::Local(Completion::Listen(h, id, result)));
+            }
+            ServerIo::CloseListener => {
+                if let Some(key) = self.servers[h.0].key.take() {
+                    self.net.listeners.remove(&key);
+                }
+            }
+            ServerIo::Unlink { .. } => {}
+            ServerIo::CloseAccepted { token } => {
+                if let Some(ep) = self.servers[h.0].pending.remove(&token) {
+                    let unread = !self.net.endpoints[ep].unread.is_empty();
+                    self.close_endpoint(ep, unread);
+                }
+            }
+        }
+    }
+
+    // ----- packets -------------------------------------------------------------------------
+
+    fn deliver(&mut self, p: Packet) {
+        let now = self.now;
+        match p {
+            Packet::Syn {
+                from,
+                attempt,
+                key,
+                local,
+            } => {
+                let found = match &key {
+                    ListenKey::Tcp(dest) => self.net.find_tcp_listener(*dest),
+                    ListenKey::Ipc(_) => self
+                        .net
+                        .listeners
+                        .contains_key(&key)
+                        .then(|| (key.clone(), false)),
+                };
+                let at = self.hop();
+                match found {
+                    None => {
+                        let code = if matches!(key, ListenKey::Ipc(_)) {
+                            Code::Enoent
+                        } else {
+                            Code::Econnrefused
+                        };
+                        self.schedule(
+                            at,
+                            Packet::Refused {
+                                socket: from,
+                                attempt,
+                                code,
+                            },
+                        );
+                    }
+                    Some((lkey, mapped)) => {
+                        let server = self.net.listeners[&lkey].server;
+                        let Some(server) = server else { return }; // black hole: SYN dropped
+                        let (c_local, s_local) = match (&key, local) {
+                            (ListenKey::Tcp(dest), Some(l)) => {
+                                let client_seen = if mapped {
+                                    match l.ip() {
+                                        IpAddr::V4(v4) => SocketAddr::new(
+                                            IpAddr::V6(v4.to_ipv6_mapped()),
+                                            l.port(),
+                                        ),
+                                        _ => l,
+                                    }
+                                } else {
+                                    l
+                                };
+                                let server_local = if mapped {
+                                    match dest.ip() {
+                                        IpAddr::V4(v4) => SocketAddr::new(
+                                            IpAddr::V6(v4.to_ipv6_mapped()),
+                                            dest.port(),
+                                        ),
+                                        _ => *dest,
+                                    }
+                                } else {
+                                    *dest
+                                };
+                                (Some(l), Some((server_local, client_seen)))
+                            }
+                            _ => (None, None),
+                        };
+                        let (c, s) = self.net.pair(from, c_local, s_local.map(|x| x.0));
+                        if let Some((_, client_seen)) = s_local {
+                            self.net.endpoints[s].remote = Some(client_seen);
+                            self.net.endpoints[c].remote = match &key {
+                                ListenKey::Tcp(d) => Some(*d),
+                                _ => None,
+                            };
+                        }
+                        self.schedule(
+                            at,
+                            Packet::Connected {
+                                socket: from,
+                                attempt,
+                                endpoint: c,
+                            },
+                        );
+                        self.schedule(
+                            at,
+                            Packet::Accept {
+                                server,
+                                endpoint: s,
+                            },
+                        );
+                    }
+                }
+            }
+            Packet::Connected {
+                socket,
+                attempt,
+                endpoint,
+            } => {
+                if self.sockets[socket.0].attempts.remove(&attempt.0).is_none() {
+                    // Aborted meanwhile: the OS socket is closed, the peer sees FIN.
+                    self.net.endpoints[endpoint].owner = None;
+                    self.close_endpoint(endpoint, false);
+                    return;
+                }
+                self.sockets[socket.0].endpoint = Some(endpoint);
+                let (local, remote) = (
+                    self.net.endpoints[endpoint].local,
+                    self.net.endpoints[endpoint].remote,
+                );
+                self.sockets[socket.0]
+                    .socket
+                    .attempt_connected(now, attempt, local, remote);
+                self.drain_socket(socket, false);
+            }
+            Packet::Refused {
+                socket,
+                attempt,
+                code,
+            } => {
+                if self.sockets[socket.0].attempts.remove(&attempt.0).is_some() {
+                    self.sockets[socket.0]
+                        .socket
+                        .attempt_failed(now, attempt, code);
+                    self.drain_socket(socket, false);
+                }
+            }
+            Packet::Accept { server, endpoint } => {
+                if self.net.endpoints[endpoint].closed {
+                    return;
+                }
+                let token = self.next_token;
+                self.next_token += 1;
+                self.servers[server.0].pending.insert(token, endpoint);
+                let (local, remote) = (
+                    self.net.endpoints[endpoint].local,
+                    self.net.endpoints[endpoint].remote,
+                );
+                self.servers[server.0].server.incoming(token, local, remote);
+                self.drain_server(server, false);
+            }
+            Packet::Data { endpoint, data } => {
+                let e = &mut self.net.endpoints[endpoint];
+                if e.closed || e.reset {
+                    if !e.reset && e.closed {
+                        // Data to a closed socket: the kernel answers with RST.
+                        let peer = e.peer;
+                        let at = self.deliver_at(peer);
+                        self.schedule(at, Packet::Rst { endpoint: peer });
+                    }
+                    return;
+                }
+                e.unread.push_back(data);
+                self.flush_endpoint(endpoint);
+            }
+            Packet::Fin { endpoint } => {
+                let e = &mut self.net.endpoints[endpoint];
+                if e.closed || e.reset {
+                    return;
+                }
+                e.fin_pending = true;
+                self.flush_endpoint(endpoint);
+            }
+            Packet::Rst { endpoint } => {
+                let e = &mut self.net.endpoints[endpoint];
+                if e.closed || e.reset {
+                    return;
+                }
+                e.reset = true;
+                e.unread.clear();
+                if let Some(owner) = e.owner {
+                    self.sockets[owner.0].socket.read_failed(Code::Econnreset);
+                    self.drain_socket(owner, false);
+                }
+            }
+            Packet::Local(c) => self.complete(c),
+        }
+    }
+
+    fn complete(&mut self, c: Completion) {
+        let now = self.now;
+        match c {
+            Completion::WriteDone(h, id) => {
+                self.sockets[h.0].socket.write_done(now, id);
+                self.drain_socket(h, false);
+            }
+            Completion::ShutdownDone(h) => {
+                self.sockets[h.0].socket.shutdown_done(now);
+                self.drain_socket(h, false);
+            }
+            Completion::Lookup(h, id, r) => {
+                self.sockets[h.0].socket.lookup_done(now, id, r);
+                self.drain_socket(h, false);
+            }
+            Completion::ServerLookup(h, id, r) => {
+                self.servers[h.0].server.lookup_done(id, r);
+                self.drain_server(h, false);
+            }
+            Completion::Listen(h, id, r) => {
+                self.servers[h.0].server.listen_done(id, r);
+                self.drain_server(h, false);
+            }
+        }
+    }
+
+    /// Whether an endpoint exists for a socket (for tests).
+    #[doc(hidden)]
+    pub fn endpoint_of(&self, h: SocketHandle) -> Option<usize> {
+        self.sockets[h.0].endpoint
+    }
+}

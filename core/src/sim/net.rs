@@ -1,0 +1,202 @@
+//! The simulated network: listeners, connections as pairs of endpoints with kernel
+//! buffers, and the packets in flight between them.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+use crate::server::Listen;
+use crate::socket::AttemptId;
+
+/// Identifies a simulated socket (state machine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketHandle(pub usize);
+
+/// Identifies a simulated server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServerHandle(pub usize);
+
+/// One end of a simulated connection, as its kernel sees it.
+#[derive(Debug, Default)]
+pub(crate) struct Endpoint {
+    /// The socket that owns this end (none while queued for accept or after refusal).
+    pub(crate) owner: Option<SocketHandle>,
+    /// The other end.
+    pub(crate) peer: usize,
+    /// Received bytes the application has not read.
+    pub(crate) unread: VecDeque<Vec<u8>>,
+    /// The peer's FIN arrived (delivered after `unread`).
+    pub(crate) fin_pending: bool,
+    /// The FIN was handed to the owner.
+    pub(crate) fin_delivered: bool,
+    /// The owner asked to read.
+    pub(crate) reading: bool,
+    /// The OS socket was closed.
+    pub(crate) closed: bool,
+    /// We sent our FIN.
+    pub(crate) fin_sent: bool,
+    /// The connection was reset.
+    pub(crate) reset: bool,
+    /// The local and peer addresses (None for unix sockets).
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) remote: Option<SocketAddr>,
+}
+
+/// What a listener is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ListenKey {
+    Tcp(SocketAddr),
+    Ipc(String),
+}
+
+/// A listening OS socket.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    /// The server, or none for a black hole (never accepts, SYNs dropped).
+    pub(crate) server: Option<ServerHandle>,
+    pub(crate) options: Option<Listen>,
+}
+
+/// Something the network delivers at a point in virtual time.
+#[derive(Debug)]
+pub(crate) enum Packet {
+    /// A connect reaches its destination.
+    Syn {
+        from: SocketHandle,
+        attempt: AttemptId,
+        key: ListenKey,
+        local: Option<SocketAddr>,
+    },
+    /// A connect completes on the client.
+    Connected {
+        socket: SocketHandle,
+        attempt: AttemptId,
+        endpoint: usize,
+    },
+    /// A connect fails on the client.
+    Refused {
+        socket: SocketHandle,
+        attempt: AttemptId,
+        code: crate::error::Code,
+    },
+    /// A server is told of an accepted connection.
+    Accept {
+        server: ServerHandle,
+        endpoint: usize,
+    },
+    /// Bytes reach an endpoint.
+    Data { endpoint: usize, data: Vec<u8> },
+    /// A FIN reaches an endpoint.
+    Fin { endpoint: usize },
+    /// A RST reaches an endpoint.
+    Rst { endpoint: usize },
+    /// A local completion (write done, shutdown done, lookup answered, listen result).
+    Local(super::Completion),
+}
+
+/// The wires: endpoints, listeners and packets in flight, ordered by (time, sequence).
+#[derive(Debug, Default)]
+pub(crate) struct Network {
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) listeners: BTreeMap<ListenKey, Listener>,
+    pub(crate) next_port: u16,
+}
+
+impl Network {
+    pub(crate) fn new(first_port: u16) -> Network {
+        Network {
+            next_port: first_port,
+            ..Network::default()
+        }
+    }
+
+    /// A free ephemeral port.
+    pub(crate) fn ephemeral_port(&mut self) -> u16 {
+        loop {
+            let p = self.next_port;
+            self.next_port = if p >= 60999 { 32768 } else { p + 1 };
+            let used = self
+                .listeners
+                .keys()
+                .any(|k| matches!(k, ListenKey::Tcp(a) if a.port() == p));
+            if !used {
+                return p;
+            }
+        }
+    }
+
+    /// The listener a TCP connect to `dest` reaches, with the address the server sees the
+    /// client by (IPv4 clients of a dual-stack `::` listener appear IPv4-mapped).
+    pub(crate) fn find_tcp_listener(&self, dest: SocketAddr) -> Option<(ListenKey, bool)> {
+        let exact = ListenKey::Tcp(dest);
+        if self.listeners.contains_key(&exact) {
+            return Some((exact, false));
+        }
+        let (any, mapped) = match dest.ip() {
+            IpAddr::V4(_) => {
+                let any4 = ListenKey::Tcp(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), dest.port()));
+                if self.listeners.contains_key(&any4) {
+                    return Some((any4, false));
+                }
+                let any6 = ListenKey::Tcp(SocketAddr::new(IpAddr::from([0u16; 8]), dest.port()));
+                let dual = self
+                    .listeners
+                    .get(&any6)
+                    .is_some_and(|l| !l.options.as_ref().is_some_and(|o| o.ipv6_only));
+                (any6, dual)
+            }
+            IpAddr::V6(_) => (
+                ListenKey::Tcp(SocketAddr::new(IpAddr::from([0u16; 8]), dest.port())),
+                false,
+            ),
+        };
+        if dest.is_ipv6() && self.listeners.contains_key(&any) {
+            return Some((any, false));
+        }
+        if mapped {
+            return Some((any, true));
+        }
+        None
+    }
+
+    /// Whether binding `addr` conflicts with an existing listener.
+    pub(crate) fn tcp_in_use(&self, addr: SocketAddr) -> bool {
+        self.listeners.keys().any(|k| match k {
+            ListenKey::Tcp(a) => {
+                a.port() == addr.port()
+                    && (a.ip() == addr.ip()
+                        || a.ip().is_unspecified()
+                        || addr.ip().is_unspecified())
+                    && (a.is_ipv4() == addr.is_ipv4()
+                        || a.ip().is_unspecified()
+                        || addr.ip().is_unspecified())
+            }
+            ListenKey::Ipc(_) => false,
+        })
+    }
+
+    /// A new connected pair; returns (client end, server end).
+    pub(crate) fn pair(
+        &mut self,
+        client: SocketHandle,
+        c_local: Option<SocketAddr>,
+        s_local: Option<SocketAddr>,
+    ) -> (usize, usize) {
+        let c = self.endpoints.len();
+        let s = c + 1;
+        self.endpoints.push(Endpoint {
+            owner: Some(client),
+            peer: s,
+            local: c_local,
+            remote: s_local,
+            ..Endpoint::default()
+        });
+        self.endpoints.push(Endpoint {
+            owner: None,
+            peer: c,
+            local: s_local,
+            remote: c_local,
+            ..Endpoint::default()
+        });
+        (c, s)
+    }
+}

@@ -1,0 +1,708 @@
+//! The conformance runner's frame: actors, variables, steps, waits, snapshots, and the
+//! translation of core events into trace lines. The network operations run on the
+//! simulator (`--driver sim`); `--driver core` runs the pure operations only.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde_json::{json, Value as Json};
+
+use sansnet::server::{BoundAddress, Server, ServerConfig};
+use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
+use sansnet::socket::{Chunk, CloseKind, LookupAnswer, Socket, SocketConfig, SocketEvent, WriteId};
+use sansnet::{Duration, NetError};
+
+use crate::options;
+use crate::pure::Pure;
+use crate::scenario::{Scenario, Step};
+use crate::trace::Trace;
+
+/// Which engine runs the network operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverKind {
+    /// Pure operations only.
+    Core,
+    /// The deterministic simulator.
+    Sim,
+}
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran to its end (exit 0).
+    Completed,
+    /// A wait or the settle timed out (exit 1).
+    TimedOut,
+}
+
+/// A network operation under `--driver core` (exit 2).
+#[derive(Debug)]
+pub struct NeedsNetwork(pub String);
+
+#[derive(Debug, Default)]
+struct SockState {
+    echo: bool,
+    connected: bool,
+    closed: bool,
+    /// `socket.timeout` as last assigned (Node assigns before validating).
+    timeout_prop: Option<Json>,
+}
+
+/// One scenario run.
+#[derive(Debug)]
+pub struct Runner {
+    kind: DriverKind,
+    sim: Sim,
+    trace: Trace,
+    pure: Pure,
+    sockets: BTreeMap<String, SocketHandle>,
+    socket_names: BTreeMap<SocketHandle, String>,
+    sock_state: BTreeMap<SocketHandle, SockState>,
+    servers: BTreeMap<String, ServerHandle>,
+    server_names: BTreeMap<ServerHandle, String>,
+    server_echo: BTreeMap<ServerHandle, bool>,
+    server_conns: BTreeMap<ServerHandle, usize>,
+    callbacks: BTreeMap<(SocketHandle, WriteId), &'static str>,
+    tmp_dir: String,
+    tmp_count: usize,
+}
+
+impl Runner {
+    /// A runner on `kind`, with the simulator seeded by `seed`.
+    pub fn new(kind: DriverKind, seed: u64) -> Runner {
+        Runner {
+            kind,
+            sim: Sim::new(seed),
+            trace: Trace::default(),
+            pure: Pure::default(),
+            sockets: BTreeMap::new(),
+            socket_names: BTreeMap::new(),
+            sock_state: BTreeMap::new(),
+            servers: BTreeMap::new(),
+            server_names: BTreeMap::new(),
+            server_echo: BTreeMap::new(),
+            server_conns: BTreeMap::new(),
+            callbacks: BTreeMap::new(),
+            tmp_dir: format!("/tmp/sansnet-sim-{seed:x}"),
+            tmp_count: 0,
+        }
+    }
+
+    /// Runs a scenario; returns the trace text and the outcome.
+    pub fn run(mut self, sc: &Scenario) -> Result<(String, Outcome), NeedsNetwork> {
+        let mut outcome = Outcome::Completed;
+        for step in &sc.steps {
+            match step {
+                Step::Do { op, actor, args } => self.op(op, actor, args)?,
+                Step::Wait {
+                    actor,
+                    event,
+                    count,
+                    bytes,
+                    timeout,
+                } => {
+                    self.need_network("wait")?;
+                    if !self.wait(actor, event, *count, *bytes, *timeout) {
+                        self.trace
+                            .line(actor, format!("!timeout waiting for {event}"));
+                        outcome = Outcome::TimedOut;
+                        break;
+                    }
+                }
+                Step::Sleep(ms) => {
+                    self.need_network("sleep")?;
+                    self.sim.advance(Duration::from_millis(*ms));
+                    self.collect();
+                }
+                Step::Snapshot { actor, props } => self.snapshot(actor, props),
+            }
+        }
+        if outcome == Outcome::Completed && self.kind == DriverKind::Sim {
+            let limit = self.sim.now() + Duration::from_millis(sc.settle);
+            while !self.all_closed() && self.sim.step(limit) {
+                self.collect();
+            }
+            self.collect();
+            if !self.all_closed() {
+                outcome = Outcome::TimedOut;
+            }
+            self.sim.advance(Duration::from_millis(20));
+            self.collect();
+            let open: Vec<String> = self.open_actors();
+            for a in open {
+                self.trace.line(&a, "!not closed at end");
+            }
+        }
+        Ok((self.trace.render(&sc.name), outcome))
+    }
+
+    fn need_network(&self, op: &str) -> Result<(), NeedsNetwork> {
+        if self.kind == DriverKind::Core {
+            return Err(NeedsNetwork(op.to_string()));
+        }
+        Ok(())
+    }
+
+    fn all_closed(&self) -> bool {
+        self.open_actors().is_empty()
+    }
+
+    fn open_actors(&self) -> Vec<String> {
+        let mut open = Vec::new();
+        for (name, h) in &self.sockets {
+            let st = &self.sock_state[h];
+            if st.connected && !st.closed {
+                open.push(name.clone());
+            }
+        }
+        for (name, h) in &self.servers {
+            if self.sim.server_ref(*h).listening() {
+                open.push(name.clone());
+            }
+        }
+        open
+    }
+
+    fn wait(
+        &mut self,
+        actor: &str,
+        event: &str,
+        count: usize,
+        bytes: Option<usize>,
+        timeout: u64,
+    ) -> bool {
+        let limit = self.sim.now() + Duration::from_millis(timeout);
+        loop {
+            self.sim.settle();
+            self.collect();
+            let done = match (event, bytes) {
+                ("data", Some(b)) => self.trace.received(actor) >= b,
+                _ => self.trace.count(actor, event) >= count,
+            };
+            if done {
+                return true;
+            }
+            if !self.sim.step(limit) {
+                self.collect();
+                return false;
+            }
+        }
+    }
+
+    /// Replaces `$var` strings in options by their values, `$tmp` by a fresh path.
+    fn substitute(&mut self, j: &Json) -> Json {
+        match j {
+            Json::String(s) if s == "$tmp" => {
+                self.tmp_count += 1;
+                Json::String(format!("{}/s{}.sock", self.tmp_dir, self.tmp_count))
+            }
+            Json::String(s) if s.starts_with('$') => match self.trace.var(s) {
+                Some(v) if s.ends_with(".port") => {
+                    v.parse::<u64>().map_or_else(|_| Json::from(v), Json::from)
+                }
+                Some(v) => Json::from(v),
+                None => j.clone(),
+            },
+            Json::Array(a) => Json::Array(a.iter().map(|x| self.substitute(x)).collect()),
+            Json::Object(o) => Json::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), self.substitute(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn op(&mut self, op: &str, actor: &str, args: &Json) -> Result<(), NeedsNetwork> {
+        if let Some(line) = self.pure.op(op, actor, args) {
+            self.trace.actor(actor);
+            if let Some(l) = line {
+                self.trace.line(actor, l);
+            }
+            return Ok(());
+        }
+        self.need_network(op)?;
+        let raw_options = args.get("options").cloned().unwrap_or(Json::Null);
+        let opts = self.substitute(&raw_options);
+        match op {
+            "createServer" => {
+                self.trace.actor(actor);
+                match options::server_config(&opts) {
+                    Err(e) => self.trace.line(actor, format!("throws {}", e.trace_code())),
+                    Ok(cfg) => {
+                        let h = self.sim.add_server(Server::new(cfg));
+                        self.servers.insert(actor.into(), h);
+                        self.server_names.insert(h, actor.into());
+                        let echo = args.get("echo").and_then(Json::as_bool).unwrap_or(false);
+                        self.server_echo.insert(h, echo);
+                    }
+                }
+            }
+            "listen" => {
+                let Some(h) = self.servers.get(actor).copied() else {
+                    return Ok(());
+                };
+                let r = options::listen(&opts).and_then(|l| self.sim.server(h, |s| s.listen(l)));
+                if let Err(e) = r {
+                    self.trace.line(actor, format!("throws {}", e.trace_code()));
+                }
+            }
+            "set" => {
+                let Some(h) = self.servers.get(actor).copied() else {
+                    return Ok(());
+                };
+                let prop = args.get("prop").and_then(Json::as_str).unwrap_or("");
+                let value = args.get("value").cloned().unwrap_or(Json::Null);
+                if prop == "maxConnections" {
+                    let v = value.as_f64().filter(|v| *v >= 0.0).map(|v| v as u32);
+                    self.sim.server(h, |s| s.max_connections = v);
+                }
+            }
+            "close" => {
+                let Some(h) = self.servers.get(actor).copied() else {
+                    return Ok(());
+                };
+                self.sim.server(h, Server::close);
+            }
+            "getConnections" => {
+                let Some(h) = self.servers.get(actor).copied() else {
+                    return Ok(());
+                };
+                let n = self.sim.server_ref(h).connections();
+                self.trace.line(actor, format!("connections {n}"));
+            }
+            "connect" | "socket" => self.connect_op(op, actor, &opts),
+            "blackhole" => {
+                let host = opts
+                    .get("host")
+                    .and_then(Json::as_str)
+                    .unwrap_or("127.0.0.1");
+                let ip = host
+                    .parse()
+                    .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+                let port = self.sim.blackhole(ip);
+                self.trace.bind(format!("${actor}.port"), port.to_string());
+            }
+            _ => self.socket_op(op, actor, args),
+        }
+        self.collect();
+        Ok(())
+    }
+
+    fn connect_op(&mut self, op: &str, actor: &str, opts: &Json) {
+        self.trace.actor(actor);
+        let cfg = match options::socket_config(opts) {
+            Ok(c) => c,
+            Err(e) => {
+                self.trace.line(actor, format!("throws {}", e.trace_code()));
+                return;
+            }
+        };
+        let connect = if op == "connect" {
+            match options::connect(opts) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.trace.line(actor, format!("throws {}", e.trace_code()));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let lookup = opts.get("lookup").and_then(Json::as_array).map(|list| {
+            list.iter()
+                .filter_map(|a| {
+                    Some(LookupAnswer {
+                        address: a.get(0)?.as_str()?.to_string(),
+                        family: a.get(1)?.as_i64()?,
+                    })
+                })
+                .collect()
+        });
+        let h = self.sim.add_socket(Socket::new(cfg), lookup);
+        self.sockets.insert(actor.into(), h);
+        self.socket_names.insert(h, actor.into());
+        let mut st = SockState::default();
+        if let Some(t) = opts
+            .get("timeout")
+            .filter(|t| t.as_f64().is_some_and(|v| v != 0.0))
+        {
+            st.timeout_prop = Some(t.clone());
+        }
+        self.sock_state.insert(h, st);
+        if let Some(c) = connect {
+            self.sim.socket(h, |s, now| s.connect(now, &c));
+        }
+    }
+
+    fn socket_op(&mut self, op: &str, actor: &str, args: &Json) {
+        let Some(h) = self.sockets.get(actor).copied() else {
+            self.trace.line(actor, format!("!unknown actor for {op}"));
+            return;
+        };
+        let chunk = || -> Option<Chunk> {
+            if let Some(s) = args.get("data").and_then(Json::as_str) {
+                return Some(Chunk::text(s));
+            }
+            let n = args.get("bytes").and_then(Json::as_u64)?;
+            Some(Chunk::bytes(
+                (0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>(),
+            ))
+        };
+        let callback = args
+            .get("callback")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let record_return = args.get("record").and_then(Json::as_str) == Some("return");
+        match op {
+            "write" => {
+                let c = chunk().unwrap_or_else(|| Chunk::bytes(Vec::new()));
+                let r = self.sim.socket(h, |s, now| s.write(now, c));
+                if callback {
+                    self.callbacks.insert((h, r.id), "writeCallback");
+                }
+                if record_return {
+                    self.trace.line(actor, format!("write -> {}", r.ok));
+                }
+            }
+            "end" => {
+                let c = chunk();
+                let r = self.sim.socket(h, |s, now| s.end(now, c));
+                if callback {
+                    self.callbacks.insert((h, r.id), "endCallback");
+                }
+            }
+            "destroy" => {
+                let err = args
+                    .get("error")
+                    .and_then(Json::as_str)
+                    .map(|c| NetError::custom(c, c.to_string()));
+                self.sim.socket(h, |s, _| s.destroy(err));
+            }
+            "destroySoon" => self.sim.socket(h, |s, now| s.destroy_soon(now)),
+            "resetAndDestroy" => {
+                if let Err(e) = self.sim.socket(h, |s, _| s.reset_and_destroy()) {
+                    self.trace.line(actor, format!("throws {}", e.trace_code()));
+                }
+            }
+            "pause" => self.sim.socket(h, |s, _| s.pause()),
+            "resume" => self.sim.socket(h, |s, _| s.resume()),
+            "ref" | "unref" => {}
+            "setTimeout" => {
+                let ms = args.get("ms").cloned().unwrap_or(Json::Null);
+                if self.sim.socket_ref(h).destroyed() {
+                    return;
+                }
+                self.sock_state.entry(h).or_default().timeout_prop = Some(ms.clone());
+                match options::timeout(&ms) {
+                    Ok(d) => self.sim.socket(h, |s, now| s.set_timeout(now, d)),
+                    Err(e) => self.trace.line(actor, format!("throws {}", e.trace_code())),
+                }
+            }
+            "setNoDelay" => {
+                let v = args
+                    .get("value")
+                    .map_or(true, |v| crate::scenario::to_value(v).is_truthy());
+                self.sim.socket(h, |s, _| s.set_no_delay(v));
+            }
+            "setKeepAlive" => {
+                let enable = args
+                    .get("enable")
+                    .is_some_and(|v| crate::scenario::to_value(v).is_truthy());
+                let delay = args
+                    .get("initialDelay")
+                    .and_then(Json::as_f64)
+                    .unwrap_or(0.0);
+                let secs = (delay / 1000.0).trunc().max(0.0) as u32;
+                self.sim.socket(h, |s, _| s.set_keep_alive(enable, secs));
+            }
+            "echo" => {
+                self.sock_state.entry(h).or_default().echo = true;
+            }
+            other => self
+                .trace
+                .line(actor, format!("!unknown operation {other}")),
+        }
+    }
+
+    /// Turns what the simulator observed into trace lines (and echoes).
+    fn collect(&mut self) {
+        loop {
+            let observed = self.sim.take_observed();
+            if observed.is_empty() {
+                return;
+            }
+            for o in observed {
+                match o {
+                    Observed::Socket(h, e) => self.socket_event(h, e),
+                    Observed::Server(h, e) => self.server_event(h, e),
+                }
+            }
+        }
+    }
+
+    fn socket_event(&mut self, h: SocketHandle, e: SocketEvent) {
+        let Some(actor) = self.socket_names.get(&h).cloned() else {
+            return;
+        };
+        let undef = |o: Option<String>| o.unwrap_or_else(|| "undefined".into());
+        let line = match e {
+            SocketEvent::Lookup {
+                error,
+                address,
+                family,
+                host,
+            } => format!(
+                "lookup {} {} {} {host}",
+                error.map_or("null".into(), |e| e.trace_code()),
+                undef(address),
+                undef(family.map(|f| f.to_string()))
+            ),
+            SocketEvent::ConnectionAttempt {
+                address,
+                port,
+                family,
+            } => format!(
+                "connectionAttempt {} {} {}",
+                self.trace.path(&address),
+                undef(port.map(|p| self.trace.port_or_number(p))),
+                undef(family.map(|f| f.to_string()))
+            ),
+            SocketEvent::ConnectionAttemptFailed {
+                address,
+                port,
+                family,
+                error,
+            } => format!(
+                "connectionAttemptFailed {} {} {} {}",
+                self.trace.path(&address),
+                undef(port.map(|p| self.trace.port_or_number(p))),
+                undef(family.map(|f| f.to_string())),
+                error.trace_code()
+            ),
+            SocketEvent::ConnectionAttemptTimeout {
+                address,
+                port,
+                family,
+            } => format!(
+                "connectionAttemptTimeout {} {} {}",
+                address,
+                undef(port.map(|p| self.trace.port_or_number(p))),
+                undef(family.map(|f| f.to_string()))
+            ),
+            SocketEvent::Connect => {
+                self.sock_state.entry(h).or_default().connected = true;
+                "connect".into()
+            }
+            SocketEvent::Ready => "ready".into(),
+            SocketEvent::Data(d) => {
+                self.trace.data(&actor, &d);
+                if self.sock_state.get(&h).is_some_and(|s| s.echo) {
+                    self.sim.socket(h, |s, now| s.write(now, Chunk::bytes(d)));
+                }
+                return;
+            }
+            SocketEvent::End => {
+                if self.sock_state.get(&h).is_some_and(|s| s.echo) {
+                    self.trace.line(&actor, "end");
+                    self.sim.socket(h, |s, now| s.end(now, None));
+                    return;
+                }
+                "end".into()
+            }
+            SocketEvent::Finish => "finish".into(),
+            SocketEvent::Drain => "drain".into(),
+            SocketEvent::Timeout => "timeout".into(),
+            SocketEvent::Error(e) => format!("error {}", e.trace_code()),
+            SocketEvent::Close(kind) => {
+                self.sock_state.entry(h).or_default().closed = true;
+                format!("close {}", matches!(kind, CloseKind::HadError(true)))
+            }
+            SocketEvent::WriteCallback { id, error } | SocketEvent::EndCallback { id, error } => {
+                let Some(name) = self.callbacks.remove(&(h, id)) else {
+                    return;
+                };
+                format!("{name} {}", error.map_or("null".into(), |e| e.trace_code()))
+            }
+        };
+        self.trace.line(&actor, line);
+    }
+
+    fn server_event(&mut self, h: ServerHandle, e: ServerObserved) {
+        let Some(actor) = self.server_names.get(&h).cloned() else {
+            return;
+        };
+        let line = match e {
+            ServerObserved::Listening => {
+                match self.sim.server_ref(h).address() {
+                    Some(BoundAddress::Tcp(a)) => {
+                        self.trace
+                            .bind(format!("${actor}.port"), a.port().to_string());
+                        self.trace
+                            .bind(format!("${actor}.address"), a.ip().to_string());
+                    }
+                    Some(BoundAddress::Ipc(p)) => self.trace.bind(format!("${actor}.path"), p),
+                    None => {}
+                }
+                "listening".into()
+            }
+            ServerObserved::Connection(sh) => {
+                let n = self.server_conns.entry(h).or_default();
+                *n += 1;
+                let name = format!("{actor}#{n}");
+                self.trace.line(&actor, format!("connection {name}"));
+                self.trace.actor(&name);
+                self.sockets.insert(name.clone(), sh);
+                self.socket_names.insert(sh, name);
+                let echo = self.server_echo.get(&h).copied().unwrap_or(false);
+                self.sock_state.insert(
+                    sh,
+                    SockState {
+                        echo,
+                        connected: true,
+                        ..SockState::default()
+                    },
+                );
+                return;
+            }
+            ServerObserved::Drop(info) => match info {
+                None => "drop".into(),
+                Some(d) => {
+                    let fam = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
+                    let v = json!({
+                        "localAddress": d.local.ip().to_string(),
+                        "localFamily": fam(&d.local),
+                        "localPort": self.trace.port(d.local.port()),
+                        "remoteAddress": d.remote.ip().to_string(),
+                        "remoteFamily": fam(&d.remote),
+                        "remotePort": self.trace.port(d.remote.port()),
+                    });
+                    format!("drop {}", sorted(&v))
+                }
+            },
+            ServerObserved::Error(e) => format!("error {}", e.trace_code()),
+            ServerObserved::Close => "close".into(),
+            ServerObserved::CloseCallback(e) => {
+                format!(
+                    "closeCallback {}",
+                    e.map_or("null".into(), |e| e.trace_code())
+                )
+            }
+        };
+        self.trace.line(&actor, line);
+    }
+
+    fn snapshot(&mut self, actor: &str, props: &[String]) {
+        let mut map = BTreeMap::new();
+        for p in props {
+            let v = if let Some(v) = self.pure.prop(actor, p) {
+                v
+            } else if let Some(h) = self.sockets.get(actor).copied() {
+                self.socket_prop(h, p)
+            } else if let Some(h) = self.servers.get(actor).copied() {
+                self.server_prop(h, p)
+            } else {
+                Json::from("<undefined>")
+            };
+            map.insert(p.clone(), v);
+        }
+        let obj: serde_json::Map<String, Json> = map.into_iter().collect();
+        self.trace
+            .line(actor, format!("snapshot {}", Json::Object(obj)));
+    }
+
+    fn socket_prop(&mut self, h: SocketHandle, p: &str) -> Json {
+        let undef = || Json::from("<undefined>");
+        let fam = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
+        let timeout_prop = self.sock_state.get(&h).and_then(|s| s.timeout_prop.clone());
+        let remote = self.sim.socket(h, |s, _| s.remote_address());
+        let s = self.sim.socket_ref(h);
+        let local = s.local_address();
+        match p {
+            "readyState" => Json::from(s.ready_state().as_str()),
+            "pending" => Json::from(s.pending()),
+            "connecting" => Json::from(s.connecting()),
+            "destroyed" => Json::from(s.destroyed()),
+            "readable" => Json::from(s.readable()),
+            "writable" => Json::from(s.writable()),
+            "bytesRead" => Json::from(s.bytes_read()),
+            "bytesWritten" => Json::from(s.bytes_written()),
+            "bufferSize" => s.buffer_size().map_or_else(undef, Json::from),
+            "writableLength" => Json::from(s.writable_length()),
+            "writableNeedDrain" => Json::from(s.writable_need_drain()),
+            "writableEnded" => Json::from(s.writable_ended()),
+            "writableFinished" => Json::from(s.writable_finished()),
+            "readableEnded" => Json::from(s.readable_ended()),
+            "allowHalfOpen" => Json::from(s.allow_half_open()),
+            "timeout" => timeout_prop.unwrap_or_else(undef),
+            "remoteAddress" => remote.map_or_else(undef, |a| Json::from(a.ip().to_string())),
+            "remotePort" => remote.map_or_else(undef, |a| Json::from(self.trace.port(a.port()))),
+            "remoteFamily" => remote.map_or_else(undef, |a| Json::from(fam(&a))),
+            "localAddress" => local.map_or_else(undef, |a| Json::from(a.ip().to_string())),
+            "localPort" => local.map_or_else(undef, |a| Json::from(self.trace.port(a.port()))),
+            "localFamily" => local.map_or_else(undef, |a| Json::from(fam(&a))),
+            "address" => local.map_or_else(
+                || json!({}),
+                |a| {
+                    json!({"address": a.ip().to_string(), "family": fam(&a), "port": self.trace.port(a.port())})
+                },
+            ),
+            "autoSelectFamilyAttemptedAddresses" => s.auto_select_family_attempted_addresses().map_or_else(undef, |list| {
+                Json::from(
+                    list.iter()
+                        .map(|e| match e.rsplit_once(':') {
+                            Some((a, p)) => format!("{a}:{}", p.parse().map_or("*".into(), |p| self.trace.port(p))),
+                            None => e.clone(),
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            _ => undef(),
+        }
+    }
+
+    fn server_prop(&self, h: ServerHandle, p: &str) -> Json {
+        let s = self.sim.server_ref(h);
+        match p {
+            "listening" => Json::from(s.listening()),
+            "address" => match s.address() {
+                None => Json::Null,
+                Some(BoundAddress::Ipc(path)) => Json::from(self.trace.path(&path)),
+                Some(BoundAddress::Tcp(a)) => json!({
+                    "address": a.ip().to_string(),
+                    "family": if a.is_ipv4() { "IPv4" } else { "IPv6" },
+                    "port": self.trace.port(a.port()),
+                }),
+            },
+            "maxConnections" => s
+                .max_connections
+                .map_or_else(|| Json::from("<undefined>"), Json::from),
+            "connections" => Json::from(s.connections()),
+            _ => Json::from("<undefined>"),
+        }
+    }
+}
+
+/// Compact JSON with keys sorted.
+pub fn sorted(v: &Json) -> String {
+    match v {
+        Json::Object(o) => {
+            let m: BTreeMap<&String, &Json> = o.iter().collect();
+            let parts: Vec<String> = m
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Json::from(k.as_str()), sorted(v)))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Json::Array(a) => format!("[{}]", a.iter().map(sorted).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+/// `SocketConfig` is re-exported for the options module.
+pub type Config = SocketConfig;
+
+#[allow(unused)]
+fn _server_config_default() -> ServerConfig {
+    ServerConfig::default()
+}
