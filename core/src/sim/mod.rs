@@ -28,6 +28,11 @@ use crate::socket::{
 };
 use crate::time::{Duration, Instant};
 
+/// How many bytes one direction of a simulated connection holds before writes wait for
+/// the reader: the sender's and receiver's kernel buffers together (on Linux loopback three
+/// 1 MiB writes are taken at once, a fourth is not).
+pub const SEND_CAPACITY: usize = 3 * 1024 * 1024 + 512 * 1024;
+
 /// A small deterministic PRNG (SplitMix64): every random choice of a run comes from it.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -468,21 +473,16 @@ impl Sim {
             SocketIo::AbortAttempt { attempt } => {
                 self.sockets[h.0].attempts.remove(&attempt.0);
             }
-            SocketIo::Write { id, data } => {
-                if let Some(ep) = self.sockets[h.0].endpoint {
-                    let peer = self.net.endpoints[ep].peer;
-                    let at = self.deliver_at(peer);
-                    self.schedule(
-                        at,
-                        Packet::Data {
-                            endpoint: peer,
-                            data,
-                        },
-                    );
+            SocketIo::Write { id, data } => match self.sockets[h.0].endpoint {
+                Some(ep) => {
+                    self.net.endpoints[ep].backlog.push_back((id, data));
+                    self.pump(ep, false);
                 }
-                let now = self.now;
-                self.schedule(now, Packet::Local(Completion::WriteDone(h, id)));
-            }
+                None => {
+                    let now = self.now;
+                    self.schedule(now, Packet::Local(Completion::WriteDone(h, id)));
+                }
+            },
             SocketIo::Shutdown => {
                 if let Some(ep) = self.sockets[h.0].endpoint {
                     self.net.endpoints[ep].fin_sent = true;
@@ -525,6 +525,52 @@ impl Sim {
         }
     }
 
+    /// Sends what the send window allows of an endpoint's pending writes; a write whose
+    /// last byte was taken completes at once, as libuv's synchronous write does. `drain`:
+    /// also carry out what the owner emits (when not already inside its drain).
+    fn pump(&mut self, ep: usize, drain: bool) {
+        loop {
+            let e = &mut self.net.endpoints[ep];
+            if e.closed || e.reset {
+                e.backlog.clear();
+                return;
+            }
+            let room = SEND_CAPACITY.saturating_sub(e.outstanding);
+            let Some((id, data)) = e.backlog.front_mut() else {
+                return;
+            };
+            if room == 0 && !data.is_empty() {
+                return;
+            }
+            let n = room.min(data.len());
+            let chunk: Vec<u8> = data.drain(..n).collect();
+            let id = *id;
+            let done = data.is_empty();
+            if done {
+                e.backlog.pop_front();
+            }
+            e.outstanding += n;
+            let (peer, owner) = (e.peer, e.owner);
+            if !chunk.is_empty() {
+                let at = self.deliver_at(peer);
+                self.schedule(
+                    at,
+                    Packet::Data {
+                        endpoint: peer,
+                        data: chunk,
+                    },
+                );
+            }
+            if let (true, Some(o)) = (done, owner) {
+                let now = self.now;
+                self.sockets[o.0].socket.write_done(now, id);
+                if drain {
+                    self.drain_socket(o, false);
+                }
+            }
+        }
+    }
+
     /// Closes an endpoint: RST to the peer if `rst`, else FIN (if not sent yet).
     fn close_endpoint(&mut self, ep: usize, rst: bool) {
         let e = &mut self.net.endpoints[ep];
@@ -559,8 +605,13 @@ impl Sim {
                 break;
             };
             let now = self.now;
+            let len = data.len();
             self.sockets[owner.0].socket.received(now, data);
             self.drain_socket(owner, false);
+            let sender = self.net.endpoints[ep].peer;
+            let s = &mut self.net.endpoints[sender];
+            s.outstanding = s.outstanding.saturating_sub(len);
+            self.pump(sender, true);
         }
         let e = &self.net.endpoints[ep];
         if e.reading && e.unread.is_empty() && e.fin_pending && !e.fin_delivered {
@@ -721,19 +772,20 @@ impl Sim {
                                 _ => None,
                             };
                         }
+                        // The server's accept completes first, as on loopback.
+                        self.schedule(
+                            at,
+                            Packet::Accept {
+                                server,
+                                endpoint: s,
+                            },
+                        );
                         self.schedule(
                             at,
                             Packet::Connected {
                                 socket: from,
                                 attempt,
                                 endpoint: c,
-                            },
-                        );
-                        self.schedule(
-                            at,
-                            Packet::Accept {
-                                server,
-                                endpoint: s,
                             },
                         );
                     }

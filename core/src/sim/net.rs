@@ -36,6 +36,11 @@ pub(crate) struct Endpoint {
     pub(crate) fin_sent: bool,
     /// The connection was reset.
     pub(crate) reset: bool,
+    /// Bytes sent towards the peer that its application has not read yet (in flight or in
+    /// its kernel buffer): the send window.
+    pub(crate) outstanding: usize,
+    /// Writes the send window could not take yet, with the rest of their bytes.
+    pub(crate) backlog: VecDeque<(crate::socket::WriteId, Vec<u8>)>,
     /// The local and peer addresses (None for unix sockets).
     pub(crate) local: Option<SocketAddr>,
     pub(crate) remote: Option<SocketAddr>,

@@ -16,9 +16,12 @@ impl Socket {
     /// `socket.write(chunk, cb)`. The callback arrives as [`SocketEvent::WriteCallback`]
     /// with the returned id.
     ///
-    /// The return value is computed from the core's queue at the time of the call: Node
-    /// computes it after libuv's synchronous write attempt, which a driver that completes
-    /// writes at once can reproduce with [`Socket::writable_need_drain`] after its I/O.
+    /// Node decides `write()`'s return value (and whether `'drain'` is owed) after
+    /// libuv's synchronous write attempt. The core does the same: the check waits until the
+    /// driver carried out the emitted writes (a driver that completes a write at once calls
+    /// [`Socket::write_done`] before polling on). `ok` here is the value before any I/O;
+    /// [`Socket::write_return_value`] gives Node's value once the driver's synchronous
+    /// I/O is done.
     pub fn write(&mut self, now: Instant, chunk: Chunk) -> WriteResult {
         let id = WriteId(self.id());
         if self.destroyed {
@@ -52,11 +55,11 @@ impl Socket {
             return WriteResult { id, ok: false };
         }
         self.enqueue_write(now, id, chunk);
-        let ok = self.w.length < self.cfg.high_water_mark;
-        if !ok {
-            self.w.need_drain = true;
+        self.w.check_drain = true;
+        WriteResult {
+            id,
+            ok: self.w.length < self.cfg.high_water_mark,
         }
-        WriteResult { id, ok }
     }
 
     fn enqueue_write(&mut self, now: Instant, id: WriteId, chunk: Chunk) {

@@ -104,6 +104,9 @@ pub(crate) struct WriteHalf {
     pub(crate) length: usize,
     /// `write()` returned false and `'drain'` is owed.
     pub(crate) need_drain: bool,
+    /// A `write()` happened whose high-water-mark check waits until the driver carried out
+    /// the writes it emitted: Node checks after libuv's synchronous write attempt.
+    pub(crate) check_drain: bool,
     /// `end()` was called (`writableEnded`).
     pub(crate) ended: bool,
     /// The FIN's progress.

@@ -379,6 +379,7 @@ impl Socket {
                 error: None,
             });
         }
+        self.resolve_drain_check();
         if self.w.need_drain && self.w.length == 0 && !self.w.ended {
             self.w.need_drain = false;
             self.event(SocketEvent::Drain);
@@ -620,9 +621,27 @@ impl Socket {
             if let Some(o) = self.q.pop() {
                 return Some(o);
             }
+            self.resolve_drain_check();
             let d = self.q.pop_deferred()?;
             self.run(d);
         }
+    }
+
+    /// Node's high-water-mark check of the last `write()`s, once the driver's synchronous
+    /// I/O is done.
+    fn resolve_drain_check(&mut self) {
+        if std::mem::take(&mut self.w.check_drain)
+            && self.w.length >= self.cfg.high_water_mark
+            && !self.destroyed
+        {
+            self.w.need_drain = true;
+        }
+    }
+
+    /// `write()`'s return value as Node computes it, once the driver carried out the
+    /// writes emitted so far: whether the write buffer is below the high-water mark.
+    pub fn write_return_value(&self) -> bool {
+        self.w.length < self.cfg.high_water_mark
     }
 
     /// The next output already emitted, without running deferred work: what a caller may
