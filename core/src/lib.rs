@@ -4,12 +4,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blocklist;
 pub mod error;
 pub mod ip;
 pub mod time;
 pub mod validate;
 pub mod value;
 
+pub use blocklist::{AddressArg, BlockList};
 pub use error::{Code, ErrorClass, NetError};
 pub use ip::Family;
 pub use time::{Duration, Instant};
