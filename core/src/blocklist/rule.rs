@@ -149,6 +149,8 @@ mod tests {
         let r = Rule::Range(ip("1.1.1.1"), ip("::ffff:1.1.1.5"));
         assert!(r.matches(ip("1.1.1.3")) && r.matches(ip("::ffff:1.1.1.3")));
         assert!(!r.matches(ip("1.1.1.6")));
+        let r = Rule::Range(ip("0.0.0.0"), ip("::"));
+        assert!(!r.matches(ip("0.0.0.0")) && !r.matches(ip("::")));
         let r = Rule::Range(ip("1.1.1.1"), ip("::2"));
         for a in ["1.1.1.1", "2.2.2.2", "::1", "::2", "::ffff:1.1.1.1"] {
             assert!(!r.matches(ip(a)), "{a}");
