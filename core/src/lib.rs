@@ -19,6 +19,7 @@ pub mod time;
 pub mod validate;
 pub mod value;
 
+pub use blocklist::{AddressArg, BlockList};
 pub use error::{Code, ErrorClass, NetError};
 pub use ip::Family;
 pub use time::{Duration, Instant};
