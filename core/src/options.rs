@@ -49,6 +49,8 @@ pub struct ConnectOptions {
     pub keep_alive: bool,
     /// `keepAliveInitialDelay`.
     pub keep_alive_initial_delay: Duration,
+    /// `blockList`: destinations it denies fail with `ERR_IP_BLOCKED` before any attempt.
+    pub block_list: Option<crate::blocklist::BlockList>,
 }
 
 impl ConnectOptions {
@@ -79,6 +81,7 @@ impl ConnectOptions {
             no_delay: false,
             keep_alive: false,
             keep_alive_initial_delay: Duration::ZERO,
+            block_list: None,
         }
     }
 }

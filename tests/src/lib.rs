@@ -5,6 +5,7 @@
 
 pub mod options;
 pub mod pure;
+pub mod pure_address;
 pub mod runner;
 pub mod scenario;
 pub mod trace;

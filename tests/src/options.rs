@@ -25,7 +25,9 @@ pub fn socket_config(o: &Json) -> Result<SocketConfig, NetError> {
 /// `net.connect(options)`.
 pub fn connect(o: &Json) -> Result<ConnectOptions, NetError> {
     let v = to_value(o);
-    sansnet::options::normalize_connect_args(&[v])
+    let mut c = sansnet::options::normalize_connect_args(&[v])?;
+    c.block_list = crate::pure::block_list_from_rules(o.get("blockList"))?;
+    Ok(c)
 }
 
 /// `socket.setTimeout(ms)`.

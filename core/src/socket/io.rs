@@ -61,7 +61,8 @@ impl Socket {
     }
 
     /// Node's `internalConnect`: emit `'connectionAttempt'` (TCP only) and ask the driver.
-    pub(super) fn start_attempt(&mut self, remote: Remote, family: Option<Family>) {
+    /// Returns false when the blockList denied the destination (no attempt made).
+    pub(super) fn start_attempt(&mut self, remote: Remote, family: Option<Family>) -> bool {
         let id = AttemptId(self.id());
         let local = match (&remote, self.local_bind) {
             (Remote::Tcp(addr), Some(b)) => {
@@ -75,6 +76,28 @@ impl Socket {
             _ => None,
         };
         if let Remote::Tcp(addr) = &remote {
+            if self.block_list.as_ref().is_some_and(|b| b.check(addr.ip())) {
+                let e = NetError::new(
+                    Code::ErrIpBlocked,
+                    format!("IP({}) is blocked by net.BlockList", addr.ip()),
+                );
+                match self.he.as_mut() {
+                    Some(s) => {
+                        s.errors.push(e.clone());
+                        self.event(SocketEvent::ConnectionAttemptFailed {
+                            address: addr.ip().to_string(),
+                            port: Some(addr.port()),
+                            family: family.map(Family::number),
+                            error: e,
+                        });
+                    }
+                    None => {
+                        self.connecting = false;
+                        self.destroy(Some(e));
+                    }
+                }
+                return false;
+            }
             self.event(SocketEvent::ConnectionAttempt {
                 address: addr.ip().to_string(),
                 port: Some(addr.port()),
@@ -91,25 +114,29 @@ impl Socket {
             remote,
             local,
         });
+        true
     }
 
     /// The next happy-eyeballs candidate, or the aggregate failure.
     fn next_candidate(&mut self, now: Instant) {
-        let Some(s) = self.he.as_mut() else { return };
-        match s.take_next() {
-            Some(c) => {
-                let port = s.port();
-                s.attempt_started(c, now);
-                if let Some(list) = self.attempted_addresses.as_mut() {
-                    list.push(format!("{}:{}", c.ip, port));
-                }
-                self.start_attempt(Remote::Tcp(SocketAddr::new(c.ip, port)), Some(c.family));
-            }
-            None => {
+        loop {
+            let Some(s) = self.he.as_mut() else { return };
+            let Some(c) = s.take_next() else {
                 let e = s.aggregate();
                 self.he = None;
                 self.connecting = false;
                 self.destroy(Some(e));
+                return;
+            };
+            let port = s.port();
+            if self.start_attempt(Remote::Tcp(SocketAddr::new(c.ip, port)), Some(c.family)) {
+                if let Some(s) = self.he.as_mut() {
+                    s.attempt_started(c, now);
+                }
+                if let Some(list) = self.attempted_addresses.as_mut() {
+                    list.push(format!("{}:{}", c.ip, port));
+                }
+                return;
             }
         }
     }

@@ -175,6 +175,7 @@ pub struct Socket {
     keep_alive: Option<u32>,
     he_timeout: Duration,
     local_bind: Option<LocalBind>,
+    block_list: Option<crate::blocklist::BlockList>,
 }
 
 /// `localAddress` / `localPort` of a connect: bind before connecting.
@@ -227,6 +228,7 @@ impl Socket {
             keep_alive: None,
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
             local_bind: None,
+            block_list: None,
         }
     }
 
@@ -323,6 +325,7 @@ impl Socket {
         self.connecting = true;
         self.has_handle = true;
         self.local_bind = local_bind(opts);
+        self.block_list = opts.block_list.clone();
         self.refresh_timer(now);
         match &opts.target {
             Target::Ipc { path } => {
