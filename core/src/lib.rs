@@ -6,11 +6,13 @@
 
 pub mod error;
 pub mod ip;
+pub mod socket_address;
 pub mod time;
 pub mod validate;
 pub mod value;
 
 pub use error::{Code, ErrorClass, NetError};
 pub use ip::Family;
+pub use socket_address::SocketAddress;
 pub use time::{Duration, Instant};
 pub use value::Value;
