@@ -15,6 +15,7 @@ pub mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod socket;
+pub mod socket_address;
 pub mod time;
 pub mod validate;
 pub mod value;
@@ -22,5 +23,6 @@ pub mod value;
 pub use blocklist::{AddressArg, BlockList};
 pub use error::{Code, ErrorClass, NetError};
 pub use ip::Family;
+pub use socket_address::SocketAddress;
 pub use time::{Duration, Instant};
 pub use value::Value;

@@ -48,7 +48,11 @@ impl Pure {
                     }
                     "addRange" => {
                         let (s, e) = (arg(args, "start"), arg(args, "end"));
-                        outcome(list.add_range_value(AddressArg::Value(&s), AddressArg::Value(&e), &family))
+                        outcome(list.add_range_value(
+                            AddressArg::Value(&s),
+                            AddressArg::Value(&e),
+                            &family,
+                        ))
                     }
                     "addSubnet" => {
                         let (n, p) = (arg(args, "net"), arg(args, "prefix"));
@@ -56,7 +60,9 @@ impl Pure {
                     }
                     _ => {
                         let a = arg(args, "address");
-                        let shown = args.get("address").map_or("undefined".into(), Json::to_string);
+                        let shown = args
+                            .get("address")
+                            .map_or("undefined".into(), Json::to_string);
                         let ty = args.get("type").and_then(Json::as_str).unwrap_or("ipv4");
                         match list.check_value(AddressArg::Value(&a), &family) {
                             Ok(b) => Some(format!("check {shown} {ty} {b}")),
@@ -92,7 +98,11 @@ impl Pure {
             });
         }
         let a = self.addresses.get(actor)?;
-        Some(a.get(prop).cloned().unwrap_or_else(|| Json::from("<undefined>")))
+        Some(
+            a.get(prop)
+                .cloned()
+                .unwrap_or_else(|| Json::from("<undefined>")),
+        )
     }
 }
 
