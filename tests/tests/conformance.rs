@@ -1,0 +1,129 @@
+//! Every scenario in `tests/conformance/scenarios` (copied from shared/conformance) run
+//! through the conformance runner: on the simulator, and the pure ones on the core driver,
+//! each compared per actor, line by line, with the trace Node printed
+//! (`tests/conformance/expected`). Also: the same seed gives the same trace byte for byte,
+//! and different seeds give the same trace (the scenarios have no timing races).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use sansnet_tests::runner::{DriverKind, Outcome, Runner};
+use sansnet_tests::scenario;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+fn scenarios() -> Vec<(String, scenario::Scenario, Json)> {
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir().join("scenarios"))
+        .expect("scenarios folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        let stem = f.file_stem().expect("stem").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&f).expect("read scenario");
+        let sc = scenario::parse(&text).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let expected = std::fs::read_to_string(dir().join("expected").join(format!("{stem}.json")))
+            .expect("expected trace");
+        out.push((
+            stem,
+            sc,
+            serde_json::from_str(&expected).expect("expected JSON"),
+        ));
+    }
+    assert!(out.len() >= 15, "the scenarios were not found");
+    out
+}
+
+/// Per-actor comparison (actor order is not part of the contract).
+fn mismatches(got: &Json, want: &Json) -> Vec<String> {
+    let (g, w) = (&got["traces"], &want["traces"]);
+    let mut out = Vec::new();
+    let (Some(gm), Some(wm)) = (g.as_object(), w.as_object()) else {
+        return vec!["traces missing".into()];
+    };
+    for (actor, lines) in wm {
+        if gm.get(actor) != Some(lines) {
+            out.push(format!(
+                "actor {actor}:\n  want {}\n  got  {}",
+                lines,
+                gm.get(actor).map_or("(absent)".into(), Json::to_string)
+            ));
+        }
+    }
+    for actor in gm.keys() {
+        if !wm.contains_key(actor) {
+            out.push(format!("unexpected actor {actor}: {}", gm[actor]));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_scenario_matches_node_on_the_simulator() {
+    let mut failures = Vec::new();
+    for (name, sc, want) in scenarios() {
+        let (text, outcome) = Runner::new(DriverKind::Sim, 1)
+            .run(&sc)
+            .unwrap_or_else(|e| panic!("{name}: needs network {}", e.0));
+        let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
+        let m = mismatches(&got, &want);
+        if !m.is_empty() || outcome != Outcome::Completed {
+            failures.push(format!("{name} ({outcome:?}):\n{}", m.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn pure_scenarios_match_node_on_the_core_driver_byte_for_byte() {
+    let mut pure = 0;
+    for (name, sc, want) in scenarios() {
+        let Ok((text, outcome)) = Runner::new(DriverKind::Core, 1).run(&sc) else {
+            continue;
+        };
+        pure += 1;
+        assert_eq!(outcome, Outcome::Completed, "{name}");
+        let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
+        assert!(mismatches(&got, &want).is_empty(), "{name}: {text}");
+        let file = std::fs::read_to_string(dir().join("expected").join(format!("{name}.json")))
+            .expect("expected");
+        assert_eq!(format!("{text}\n"), file, "{name}: not byte-identical");
+    }
+    assert!(pure >= 1, "no pure scenario ran on the core driver");
+}
+
+#[test]
+fn network_operations_are_refused_by_the_core_driver() {
+    let sc = scenario::parse(r#"{"name":"n","steps":[{"do":"createServer","actor":"s"}]}"#)
+        .expect("valid");
+    let err = Runner::new(DriverKind::Core, 1)
+        .run(&sc)
+        .expect_err("needs a network");
+    assert_eq!(err.0, "createServer");
+}
+
+#[test]
+fn runs_replay_byte_for_byte_and_do_not_depend_on_the_seed() {
+    for (name, sc, _) in scenarios() {
+        let a = Runner::new(DriverKind::Sim, 7).run(&sc).expect("runs").0;
+        let b = Runner::new(DriverKind::Sim, 7).run(&sc).expect("runs").0;
+        assert_eq!(a, b, "{name}: same seed, different trace");
+        for seed in [2, 0xdead_beef, u64::MAX] {
+            let c = Runner::new(DriverKind::Sim, seed).run(&sc).expect("runs").0;
+            assert_eq!(a, c, "{name}: seed {seed} changed the trace");
+        }
+    }
+}
+
+#[test]
+fn invalid_scenarios_are_rejected() {
+    assert!(scenario::parse("{").is_err());
+    assert!(scenario::parse(r#"{"name":"x"}"#).is_err());
+    assert!(scenario::parse(r#"{"name":"x","steps":[{"wat":1}]}"#).is_err());
+    assert!(scenario::parse(r#"{"name":"x","steps":[{"do":"connect"}]}"#).is_err());
+}
