@@ -334,13 +334,13 @@ fn ntop6(addr: &Ipv6Addr) -> String {
         if w == 0 {
             cur = Some(cur.map_or((i, 1), |(b, l)| (b, l + 1)));
         } else if let Some(run) = cur.take() {
-            if best.map_or(true, |(_, l)| run.1 > l) {
+            if best.is_none_or(|(_, l)| run.1 > l) {
                 best = Some(run);
             }
         }
     }
     if let Some(run) = cur {
-        if best.map_or(true, |(_, l)| run.1 > l) {
+        if best.is_none_or(|(_, l)| run.1 > l) {
             best = Some(run);
         }
     }

@@ -402,7 +402,7 @@ impl Runner {
             "setNoDelay" => {
                 let v = args
                     .get("value")
-                    .map_or(true, |v| crate::scenario::to_value(v).is_truthy());
+                    .is_none_or(|v| crate::scenario::to_value(v).is_truthy());
                 self.sim.socket(h, |s, _| s.set_no_delay(v));
             }
             "setKeepAlive" => {

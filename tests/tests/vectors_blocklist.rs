@@ -161,7 +161,7 @@ fn blocklist_scenarios() {
                 (Err(e), Some(Json::String(code))) => e.code.as_str() == code,
                 (Err(e), Some(t)) => {
                     t["code"] == e.code.as_str()
-                        && t.get("message").map_or(true, |m| m == e.message.as_str())
+                        && t.get("message").is_none_or(|m| m == e.message.as_str())
                 }
                 _ => false,
             };
