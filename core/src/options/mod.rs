@@ -27,7 +27,10 @@ pub use connect::{
     normalize_connect_args, normalize_socket_connect_args, ConnectOptions, LookupHints, Target,
 };
 pub use listen::{normalize_listen_args, ListenOptions, ListenTarget, DEFAULT_BACKLOG};
-pub use server::{get_connections_args, server_options_from_args, CreateServerArgs, ServerOptions};
+pub use server::{
+    get_connections_args, server_options_from_args, server_options_from_value, CreateServerArgs,
+    ServerOptions,
+};
 pub use socket::{
     keep_alive_delay_from_ms, set_keep_alive_args, set_no_delay_arg, set_timeout_args,
     socket_options_from_value, timeout_ms, SetKeepAliveArgs, SetTimeoutArgs, SocketOptions,
