@@ -23,6 +23,9 @@ pub mod value;
 pub use blocklist::{AddressArg, BlockList};
 pub use error::{Code, ErrorClass, NetError};
 pub use ip::Family;
+pub use options::{
+    ConnectOptions, ListenOptions, ListenTarget, ServerOptions, SocketOptions, Target,
+};
 pub use socket_address::SocketAddress;
 pub use time::{Duration, Instant};
 pub use value::Value;

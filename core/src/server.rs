@@ -10,70 +10,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::error::{Code, NetError};
 use crate::ip::{self, Family};
+use crate::options::{ListenOptions, ListenTarget, ServerOptions};
 use crate::queue::Queue;
-use crate::socket::{AcceptConfig, LookupAnswer, LookupId, Socket};
-
-/// Where a server listens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ListenTarget {
-    /// TCP: `host` (None: the dual-stack `::`, falling back to `0.0.0.0`) and port (0: any).
-    Tcp {
-        /// Host name or IP literal.
-        host: Option<String>,
-        /// Port.
-        port: u16,
-    },
-    /// A unix-domain socket path (Linux abstract names start with `'\0'`).
-    Ipc {
-        /// The path.
-        path: String,
-    },
-}
-
-/// `server.listen(options)`, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Listen {
-    /// Where.
-    pub target: ListenTarget,
-    /// The accept queue length (Node: `backlog || 511`).
-    pub backlog: u32,
-    /// `ipv6Only`.
-    pub ipv6_only: bool,
-    /// `reusePort` (`SO_REUSEPORT`).
-    pub reuse_port: bool,
-    /// `readableAll` (unix paths).
-    pub readable_all: bool,
-    /// `writableAll` (unix paths).
-    pub writable_all: bool,
-}
-
-impl Listen {
-    /// TCP on `host:port` with Node's defaults.
-    pub fn tcp(host: Option<&str>, port: u16) -> Listen {
-        Listen::with(ListenTarget::Tcp {
-            host: host.map(str::to_string),
-            port,
-        })
-    }
-
-    /// A unix-domain socket path with Node's defaults.
-    pub fn ipc(path: &str) -> Listen {
-        Listen::with(ListenTarget::Ipc {
-            path: path.to_string(),
-        })
-    }
-
-    fn with(target: ListenTarget) -> Listen {
-        Listen {
-            target,
-            backlog: 511,
-            ipv6_only: false,
-            reuse_port: false,
-            readable_all: false,
-            writable_all: false,
-        }
-    }
-}
+use crate::socket::{LookupAnswer, LookupId, Socket};
 
 /// Where the listener is bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,15 +21,6 @@ pub enum BoundAddress {
     Tcp(SocketAddr),
     /// A unix-domain socket path.
     Ipc(String),
-}
-
-/// `createServer` options that shape accepted sockets.
-#[derive(Clone, Debug, Default)]
-pub struct ServerConfig {
-    /// How accepted sockets start.
-    pub accept: AcceptConfig,
-    /// `blockList`: blocked peers are closed silently.
-    pub block_list: Option<crate::blocklist::BlockList>,
 }
 
 /// The addresses of a dropped connection (`'drop'`'s argument).
@@ -142,7 +72,7 @@ pub enum ServerIo {
         /// Where.
         address: BoundAddressRequest,
         /// The options.
-        options: Listen,
+        options: ListenOptions,
     },
     /// Close the listening OS socket: new connects are refused from now on.
     CloseListener,
@@ -181,11 +111,11 @@ enum State {
     /// No handle.
     Idle,
     /// Resolving the host (no handle yet: a second listen supersedes).
-    Lookup { id: LookupId, listen: Listen },
+    Lookup { id: LookupId, listen: ListenOptions },
     /// The driver is binding (a handle exists).
     Binding {
         id: u64,
-        listen: Listen,
+        listen: ListenOptions,
         fallback: bool,
     },
     /// Listening.
@@ -197,14 +127,14 @@ enum Deferred {
     Listening(u64),
     Error(NetError),
     Close,
-    Listen(u64, SocketAddr, Listen),
+    Listen(u64, SocketAddr, ListenOptions),
 }
 
 /// A `net.Server`.
 #[derive(Debug)]
 pub struct Server {
     q: Queue<ServerOutput, Deferred>,
-    cfg: ServerConfig,
+    cfg: ServerOptions,
     state: State,
     next_id: u64,
     connections: u32,
@@ -217,7 +147,7 @@ pub struct Server {
 
 impl Server {
     /// `net.createServer(options)`.
-    pub fn new(cfg: ServerConfig) -> Server {
+    pub fn new(cfg: ServerOptions) -> Server {
         Server {
             q: Queue::default(),
             cfg,
@@ -245,7 +175,7 @@ impl Server {
 
     /// `server.listen(options)`. `Err(ERR_SERVER_ALREADY_LISTEN)` once a handle exists
     /// (a second listen while the host is still being resolved supersedes the first).
-    pub fn listen(&mut self, listen: Listen) -> Result<(), NetError> {
+    pub fn listen(&mut self, listen: ListenOptions) -> Result<(), NetError> {
         if self.has_handle() {
             return Err(NetError::new(
                 Code::ErrServerAlreadyListen,
@@ -289,7 +219,7 @@ impl Server {
         Ok(())
     }
 
-    fn bind(&mut self, address: BoundAddressRequest, options: Listen, fallback: bool) {
+    fn bind(&mut self, address: BoundAddressRequest, options: ListenOptions, fallback: bool) {
         let id = self.id();
         self.state = State::Binding {
             id,
@@ -412,7 +342,7 @@ impl Server {
         }
         self.connections += 1;
         let ipc = remote.is_none() && local.is_none();
-        let socket = Socket::accepted(self.cfg.accept.clone(), local, remote, ipc);
+        let socket = Socket::accepted(&self.cfg, local, remote, ipc);
         self.q.push(ServerOutput::Event(ServerEvent::Connection {
             token,
             socket: Box::new(socket),

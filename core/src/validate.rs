@@ -146,38 +146,13 @@ pub fn to_js_string(v: &Value) -> String {
 
 /// JavaScript `Number.prototype.toString()` for the numbers that appear in messages.
 pub fn number_to_string(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n == 0.0 {
-        "0".into()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{n:.0}")
-    } else {
-        format!("{n}")
-    }
+    crate::options::inspect::js_number_to_string(n)
 }
 
-/// `util.inspect` of a primitive, as Node's messages quote it (`-0`, `'text'`, `1n`).
+/// `util.inspect` with Node's default options, as Node's messages quote values (`-0`,
+/// `'text'`, `1n`, `{ port: true }`); see [`crate::options::inspect`].
 pub fn inspect(v: &Value) -> String {
-    match v {
-        Value::Number(n) if *n == 0.0 && n.is_sign_negative() => "-0".into(),
-        Value::Number(n) => number_to_string(*n),
-        Value::BigInt(s) => format!("{s}n"),
-        Value::String(s) => {
-            if s.contains('\'') && !s.contains('"') {
-                format!("\"{s}\"")
-            } else {
-                format!("'{}'", s.replace('\'', "\\'"))
-            }
-        }
-        Value::Array(items) if items.is_empty() => "[]".into(),
-        Value::Array(_) => "[Array]".into(),
-        Value::Object(props) if props.is_empty() => "{}".into(),
-        Value::Object(_) => "[Object]".into(),
-        other => to_js_string(other),
-    }
+    crate::options::inspect::inspect(v)
 }
 
 /// Node's `determineSpecificType`, the text after "Received" in its messages.
@@ -276,10 +251,11 @@ pub fn invalid_arg_value(name: &str, value: &Value, reason: Option<&str>) -> Net
         "argument"
     };
     let reason = reason.unwrap_or("is invalid");
-    let shown = match value {
-        Value::Array(_) | Value::Object(_) | Value::Instance(_) | Value::Function => inspect(value),
-        other => inspect(other),
-    };
+    let mut shown = inspect(value);
+    if shown.encode_utf16().count() > 128 {
+        let units: Vec<u16> = shown.encode_utf16().take(128).collect();
+        shown = String::from_utf16_lossy(&units) + "...";
+    }
     NetError::new(
         Code::ErrInvalidArgValue,
         format!("The {kind} '{name}' {reason}. Received {shown}"),

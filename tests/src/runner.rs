@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Value as Json};
 
-use sansnet::server::{BoundAddress, Server, ServerConfig};
+use sansnet::server::{BoundAddress, Server};
 use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
-use sansnet::socket::{Chunk, CloseKind, LookupAnswer, Socket, SocketConfig, SocketEvent, WriteId};
+use sansnet::socket::{Chunk, CloseKind, LookupAnswer, Socket, SocketEvent, WriteId};
 use sansnet::{Duration, NetError};
 
 use crate::options;
@@ -65,6 +65,12 @@ pub struct Runner {
     callbacks: BTreeMap<(SocketHandle, WriteId), &'static str>,
     tmp_dir: String,
     tmp_count: usize,
+    /// Per actor, the tally used up by the last satisfied wait: a wait counts only what
+    /// its actor observed after the previous satisfied wait on it.
+    used: BTreeMap<String, (BTreeMap<String, usize>, usize)>,
+    /// The wait in progress: (actor, event, count, bytes).
+    waiting: Option<(String, String, usize, Option<usize>)>,
+    satisfied: bool,
 }
 
 impl Runner {
@@ -85,6 +91,9 @@ impl Runner {
             callbacks: BTreeMap::new(),
             tmp_dir: format!("/tmp/sansnet-sim-{seed:x}"),
             tmp_count: 0,
+            used: BTreeMap::new(),
+            waiting: None,
+            satisfied: false,
         }
     }
 
@@ -172,20 +181,50 @@ impl Runner {
         timeout: u64,
     ) -> bool {
         let limit = self.sim.now() + Duration::from_millis(timeout);
+        self.waiting = Some((actor.to_string(), event.to_string(), count, bytes));
+        self.satisfied = false;
+        self.check_wait();
         loop {
-            self.sim.settle();
-            self.collect();
-            let done = match (event, bytes) {
-                ("data", Some(b)) => self.trace.received(actor) >= b,
-                _ => self.trace.count(actor, event) >= count,
-            };
-            if done {
+            if !self.satisfied {
+                self.sim.settle();
+                self.collect();
+            }
+            if self.satisfied {
+                self.waiting = None;
                 return true;
             }
             if !self.sim.step(limit) {
                 self.collect();
+                if self.satisfied {
+                    continue;
+                }
+                self.waiting = None;
                 return false;
             }
+        }
+    }
+
+    /// After each observation: whether the wait in progress is satisfied, counting only
+    /// what its actor saw since its previous satisfied wait; if so, that tally is used up.
+    fn check_wait(&mut self) {
+        let Some((actor, event, count, bytes)) = self.waiting.clone() else {
+            return;
+        };
+        if self.satisfied {
+            return;
+        }
+        let (counts, received) = self.trace.tally(&actor);
+        let (used_counts, used_bytes) = self.used.get(&actor).cloned().unwrap_or_default();
+        let done = match bytes {
+            Some(b) => received.saturating_sub(used_bytes) >= b,
+            None => {
+                let seen = counts.get(&event).copied().unwrap_or(0);
+                seen.saturating_sub(used_counts.get(&event).copied().unwrap_or(0)) >= count
+            }
+        };
+        if done {
+            self.satisfied = true;
+            self.used.insert(actor, (counts, received));
         }
     }
 
@@ -227,7 +266,7 @@ impl Runner {
         match op {
             "createServer" => {
                 self.trace.actor(actor);
-                match options::server_config(&opts) {
+                match options::server(&opts) {
                     Err(e) => self.trace.line(actor, format!("throws {}", e.trace_code())),
                     Ok(cfg) => {
                         let h = self.sim.add_server(Server::new(cfg));
@@ -291,23 +330,17 @@ impl Runner {
 
     fn connect_op(&mut self, op: &str, actor: &str, opts: &Json) {
         self.trace.actor(actor);
-        let cfg = match options::socket_config(opts) {
-            Ok(c) => c,
+        let parsed = if op == "connect" {
+            options::connect(opts).map(|c| (c.socket.clone(), Some(c)))
+        } else {
+            options::socket(opts).map(|s| (s, None))
+        };
+        let (cfg, connect) = match parsed {
+            Ok(p) => p,
             Err(e) => {
                 self.trace.line(actor, format!("throws {}", e.trace_code()));
                 return;
             }
-        };
-        let connect = if op == "connect" {
-            match options::connect(opts) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    self.trace.line(actor, format!("throws {}", e.trace_code()));
-                    return;
-                }
-            }
-        } else {
-            None
         };
         let lookup = opts.get("lookup").and_then(Json::as_array).map(|list| {
             list.iter()
@@ -319,7 +352,7 @@ impl Runner {
                 })
                 .collect()
         });
-        let h = self.sim.add_socket(Socket::new(cfg), lookup);
+        let h = self.sim.add_socket(Socket::new(&cfg), lookup);
         self.sockets.insert(actor.into(), h);
         self.socket_names.insert(h, actor.into());
         let mut st = SockState::default();
@@ -437,6 +470,7 @@ impl Runner {
                     Observed::Socket(h, e) => self.socket_event(h, e),
                     Observed::Server(h, e) => self.server_event(h, e),
                 }
+                self.check_wait();
             }
         }
     }
@@ -697,12 +731,4 @@ pub fn sorted(v: &Json) -> String {
         Json::Array(a) => format!("[{}]", a.iter().map(sorted).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
     }
-}
-
-/// `SocketConfig` is re-exported for the options module.
-pub type Config = SocketConfig;
-
-#[allow(unused)]
-fn _server_config_default() -> ServerConfig {
-    ServerConfig::default()
 }

@@ -97,6 +97,13 @@ impl Trace {
             .unwrap_or(0)
     }
 
+    /// Every event count and the byte count of an actor, as of now.
+    pub fn tally(&self, actor: &str) -> (BTreeMap<String, usize>, usize) {
+        self.actors
+            .get(actor)
+            .map_or_else(Default::default, |a| (a.counts.clone(), a.received))
+    }
+
     /// Bytes the actor received.
     pub fn received(&self, actor: &str) -> usize {
         self.actors.get(actor).map_or(0, |a| a.received)

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::server::Listen;
+use crate::options::ListenOptions;
 use crate::socket::AttemptId;
 
 /// Identifies a simulated socket (state machine).
@@ -58,7 +58,7 @@ pub(crate) enum ListenKey {
 pub(crate) struct Listener {
     /// The server, or none for a black hole (never accepts, SYNs dropped).
     pub(crate) server: Option<ServerHandle>,
-    pub(crate) options: Option<Listen>,
+    pub(crate) options: Option<ListenOptions>,
 }
 
 /// Something the network delivers at a point in virtual time.

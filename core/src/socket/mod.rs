@@ -24,12 +24,9 @@ use halves::{QueuedWrite, ReadHalf, Shutdown, WriteHalf};
 use crate::error::{Code, NetError};
 use crate::happy_eyeballs::Schedule;
 use crate::ip::{self, Family};
-use crate::options::{ConnectOptions, Target};
+use crate::options::{ConnectOptions, ServerOptions, SocketOptions, Target};
 use crate::queue::Queue;
 use crate::time::{Duration, Instant};
-
-/// Node's default `highWaterMark` for sockets (Node 20): 16 KiB.
-pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
 
 /// Node's `socket.readyState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,37 +56,13 @@ impl ReadyState {
     }
 }
 
-/// Options of `new net.Socket(options)` that shape the state machine.
+/// What shapes a socket's streams (from `SocketOptions` or the server's options).
 #[derive(Clone, Debug)]
-pub struct SocketConfig {
+struct Config {
     /// `allowHalfOpen`: keep the writable side open after the peer's FIN.
-    pub allow_half_open: bool,
-    /// `highWaterMark` of both halves.
-    pub high_water_mark: usize,
-}
-
-impl Default for SocketConfig {
-    fn default() -> Self {
-        SocketConfig {
-            allow_half_open: false,
-            high_water_mark: DEFAULT_HIGH_WATER_MARK,
-        }
-    }
-}
-
-/// How an accepted socket starts (the server's options, applied before `'connection'`).
-#[derive(Clone, Debug, Default)]
-pub struct AcceptConfig {
-    /// The server's `allowHalfOpen`.
-    pub allow_half_open: bool,
-    /// The server's `pauseOnConnect`: no reading until `resume()`.
-    pub pause_on_connect: bool,
-    /// The server's `noDelay`.
-    pub no_delay: bool,
-    /// The server's `keepAlive` with its initial delay in seconds.
-    pub keep_alive: Option<u32>,
-    /// The server's `highWaterMark`.
-    pub high_water_mark: Option<usize>,
+    allow_half_open: bool,
+    /// `highWaterMark` of the writable side.
+    high_water_mark: usize,
 }
 
 /// The connection's progress.
@@ -144,7 +117,7 @@ enum Deferred {
 #[derive(Debug)]
 pub struct Socket {
     q: Queue<Output, Deferred>,
-    cfg: SocketConfig,
+    cfg: Config,
     /// Bumped when a destroyed socket is connected again: deferred work of the old life is
     /// dropped.
     life: u64,
@@ -198,7 +171,14 @@ fn local_bind(opts: &ConnectOptions) -> Option<LocalBind> {
 
 impl Socket {
     /// `new net.Socket(options)`: no connection yet.
-    pub fn new(cfg: SocketConfig) -> Socket {
+    pub fn new(opts: &SocketOptions) -> Socket {
+        Socket::with_config(Config {
+            allow_half_open: opts.allow_half_open,
+            high_water_mark: opts.writable_high_water_mark,
+        })
+    }
+
+    fn with_config(cfg: Config) -> Socket {
         Socket {
             q: Queue::default(),
             cfg,
@@ -236,14 +216,14 @@ impl Socket {
     /// (which have no addresses). The driver owes it nothing until it polls the outputs,
     /// which start reading unless `pauseOnConnect`.
     pub fn accepted(
-        cfg: AcceptConfig,
+        cfg: &ServerOptions,
         local: Option<SocketAddr>,
         remote: Option<SocketAddr>,
         ipc: bool,
     ) -> Socket {
-        let mut s = Socket::new(SocketConfig {
+        let mut s = Socket::with_config(Config {
             allow_half_open: cfg.allow_half_open,
-            high_water_mark: cfg.high_water_mark.unwrap_or(DEFAULT_HIGH_WATER_MARK),
+            high_water_mark: cfg.high_water_mark,
         });
         s.conn = Conn::Open { ipc };
         s.has_handle = true;
@@ -254,7 +234,8 @@ impl Socket {
             s.no_delay = true;
             s.q.push(Output::Io(SocketIo::SetNoDelay(true)));
         }
-        if let Some(delay) = cfg.keep_alive {
+        if cfg.keep_alive {
+            let delay = u32::try_from(cfg.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
             s.keep_alive = Some(delay);
             s.q.push(Output::Io(SocketIo::SetKeepAlive {
                 enable: true,
@@ -315,17 +296,18 @@ impl Socket {
         if let Some(t) = opts.timeout.filter(|t| !t.is_zero()) {
             self.set_timeout(now, t);
         }
-        if opts.no_delay {
+        if opts.socket.no_delay {
             self.set_no_delay(true);
         }
-        if opts.keep_alive {
-            let secs = u32::try_from(opts.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
+        if opts.socket.keep_alive {
+            let secs =
+                u32::try_from(opts.socket.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
             self.set_keep_alive(true, secs);
         }
         self.connecting = true;
         self.has_handle = true;
         self.local_bind = local_bind(opts);
-        self.block_list = opts.block_list.clone();
+        self.block_list = opts.socket.block_list.clone();
         self.refresh_timer(now);
         match &opts.target {
             Target::Ipc { path } => {
@@ -350,11 +332,7 @@ impl Socket {
                     self.q.next_tick(Deferred::StartConnect(self.life));
                     return;
                 }
-                let all = opts.family.is_none()
-                    && opts.local_address.is_none()
-                    && opts
-                        .auto_select_family
-                        .unwrap_or_else(crate::defaults::auto_select_family);
+                let all = opts.uses_happy_eyeballs();
                 let id = LookupId(self.id());
                 self.conn = Conn::Lookup {
                     id,
@@ -362,14 +340,12 @@ impl Socket {
                     port: *port,
                     all,
                 };
-                self.he_timeout = opts
-                    .auto_select_family_attempt_timeout
-                    .unwrap_or_else(crate::defaults::auto_select_family_attempt_timeout);
+                self.he_timeout = opts.effective_attempt_timeout();
                 self.io(SocketIo::Lookup {
                     id,
                     host: host.to_string(),
                     family: opts.family,
-                    hints: opts.hints,
+                    hints: opts.lookup_hints().bits() as i32,
                     all,
                 });
             }
