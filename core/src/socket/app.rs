@@ -24,6 +24,17 @@ impl Socket {
     /// I/O is done.
     pub fn write(&mut self, now: Instant, chunk: Chunk) -> WriteResult {
         let id = WriteId(self.id());
+        if self.w.ended && self.w.write_after_fin_is_epipe {
+            // Node's writeAfterFIN: EPIPE to the callback, then destroy (a no-op, and so no
+            // 'error', when the socket is already destroyed).
+            let e = NetError::new(Code::Epipe, "This socket has been ended by the other party");
+            self.tick_emit(SocketEvent::WriteCallback {
+                id,
+                error: Some(e.clone()),
+            });
+            self.destroy_with(Some(e), false);
+            return WriteResult { id, ok: false };
+        }
         if self.destroyed {
             let e = NetError::new(
                 Code::ErrStreamDestroyed,
@@ -33,11 +44,7 @@ impl Socket {
             return WriteResult { id, ok: false };
         }
         if self.w.ended {
-            let e = if self.w.write_after_fin_is_epipe {
-                NetError::new(Code::Epipe, "This socket has been ended by the other party")
-            } else {
-                NetError::new(Code::ErrStreamWriteAfterEnd, "write after end")
-            };
+            let e = NetError::new(Code::ErrStreamWriteAfterEnd, "write after end");
             self.tick_emit(SocketEvent::WriteCallback {
                 id,
                 error: Some(e.clone()),

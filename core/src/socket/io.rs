@@ -341,7 +341,7 @@ impl Socket {
 
     /// Bytes received (only while reading was asked for).
     pub fn received(&mut self, now: Instant, data: Vec<u8>) {
-        if self.destroyed || data.is_empty() || self.r.eof {
+        if !self.is_open() || data.is_empty() || self.r.eof {
             return;
         }
         self.bytes_read += data.len() as u64;
@@ -360,20 +360,17 @@ impl Socket {
 
     /// The peer's FIN.
     pub fn eof(&mut self, now: Instant) {
-        if self.destroyed || self.r.eof {
+        if !self.is_open() || self.r.eof {
             return;
         }
         self.r.eof = true;
         self.refresh_timer(now);
-        if !self.cfg.allow_half_open {
-            self.w.write_after_fin_is_epipe = true;
-        }
         self.maybe_end();
     }
 
     /// Reading failed (`ECONNRESET` when the peer reset): destroy with a `read` error.
     pub fn read_failed(&mut self, code: Code) {
-        if self.destroyed {
+        if !self.is_open() {
             return;
         }
         let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
@@ -416,7 +413,7 @@ impl Socket {
 
     /// A write failed (`EPIPE`, `ECONNRESET`): destroy with a `write` error.
     pub fn write_failed(&mut self, code: Code) {
-        if self.destroyed {
+        if !self.is_open() {
             return;
         }
         let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
@@ -441,6 +438,11 @@ impl Socket {
         if self.w.destroy_on_finish || self.r.end_emitted {
             self.destroy(None);
         }
+    }
+
+    /// Connected and not destroyed: the only state in which the OS can report traffic.
+    fn is_open(&self) -> bool {
+        !self.destroyed && matches!(self.conn, Conn::Open { .. })
     }
 
     // ----- reading to the application ------------------------------------------------------
@@ -530,6 +532,8 @@ impl Socket {
             self.io(SocketIo::ReleaseFromServer);
         }
         let had_error = err.is_some();
+        // Node's errorBuffer hands pending callbacks the stream's error, if any.
+        let stream_error = err.clone();
         if let Some(e) = err {
             self.q
                 .next_tick(Deferred::Emit(life, SocketEvent::Error(e)));
@@ -549,10 +553,12 @@ impl Socket {
                     "Socket closed before the connection was established",
                 )
             } else {
-                NetError::new(
-                    Code::ErrStreamDestroyed,
-                    "Cannot call write after a stream was destroyed",
-                )
+                stream_error.clone().unwrap_or_else(|| {
+                    NetError::new(
+                        Code::ErrStreamDestroyed,
+                        "Cannot call write after a stream was destroyed",
+                    )
+                })
             };
             let e = SocketEvent::WriteCallback {
                 id: w.id,
@@ -565,10 +571,12 @@ impl Socket {
             }
         }
         for id in std::mem::take(&mut self.w.end_callbacks) {
-            let e = NetError::new(
-                Code::ErrStreamDestroyed,
-                "Cannot call end after a stream was destroyed",
-            );
+            let e = stream_error.clone().unwrap_or_else(|| {
+                NetError::new(
+                    Code::ErrStreamDestroyed,
+                    "Cannot call end after a stream was destroyed",
+                )
+            });
             self.q.next_tick(Deferred::Emit(
                 life,
                 SocketEvent::EndCallback { id, error: Some(e) },
@@ -609,6 +617,10 @@ impl Socket {
                 }
                 self.r.end_emitted = true;
                 self.event(SocketEvent::End);
+                if !self.cfg.allow_half_open {
+                    // Node swaps in writeAfterFIN when 'end' is emitted.
+                    self.w.write_after_fin_is_epipe = true;
+                }
                 if self.w.open() && !self.cfg.allow_half_open {
                     self.q.next_tick(Deferred::AutoEnd(life));
                 } else if self.w.finished() {

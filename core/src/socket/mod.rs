@@ -10,6 +10,10 @@ mod app;
 mod event;
 mod halves;
 mod io;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
 
 pub use app::WriteResult;
 
