@@ -1,6 +1,87 @@
 //! # sansnet
 //!
-//! Node.js's `net` module as a pure, deterministic state machine.
+//! Node.js's `net` module — `net.Socket`, `net.Server`, `BlockList`, `SocketAddress`,
+//! `isIP`, happy eyeballs, IPC over unix sockets — as pure, deterministic state machines.
+//! This crate does no I/O: it has no sockets, no clock, no threads, no randomness and no
+//! `unsafe`. A driver (smol/async-io, blocking std, or the simulator behind feature `sim`)
+//! carries out what the machines ask and reports what the OS did. Every driver shares the
+//! same lifecycle rules, so every driver produces Node's event traces.
+//!
+//! ## The pieces
+//!
+//! | module | models |
+//! | --- | --- |
+//! | [`socket`] | `net.Socket`: connect (lookup, attempts), the write queue, `end`, `destroy`, half-close, pause/resume, the idle timer |
+//! | [`happy_eyeballs`] | Node's sequential `autoSelectFamily` schedule |
+//! | [`server`] | `net.Server`: listen, admission (`maxConnections` → `'drop'`, `blockList`), close |
+//! | [`options`], [`defaults`], [`validate`], [`value`] | Node's argument rules, typed and over loose JavaScript-like values; process defaults |
+//! | [`ip`], [`socket_address`], [`blocklist`] | `isIP`, `SocketAddress` (and `parse`), `BlockList` |
+//! | [`error`] | Node's error codes, classes and messages |
+//! | [`time`] | the core's `Instant`: time is an input |
+//! | `sim` | a deterministic network in virtual time (feature `sim`) |
+//!
+//! ## The run loop a driver follows
+//!
+//! ```text
+//! loop {
+//!     // 1. Application calls and I/O completions go in, each with the current time:
+//!     //    socket.write(now, chunk), socket.attempt_connected(now, id, local, remote),
+//!     //    socket.received(now, bytes), server.incoming(token, local, remote), ...
+//!     // 2. Pull outputs until None, in order, and act on each:
+//!     while let Some(out) = socket.poll_output() {
+//!         match out {
+//!             Output::Event(e) => deliver_to_application(e),   // Node's events, in Node's order
+//!             Output::Io(io) => carry_out(io),                  // connect, write, shutdown, close, ...
+//!         }
+//!     }
+//!     // 3. Sleep until I/O is ready or the deadline passes, then handle timers.
+//!     if let Some(at) = socket.poll_timeout() { /* wake at `at` */ }
+//!     socket.handle_timeout(now);
+//! }
+//! ```
+//!
+//! `poll_output` also runs deferred work — what Node does on the next tick (the connect of
+//! an IP literal, `'error'` after `destroy(err)`, `'end'`) and on a later loop turn
+//! (`'close'`). `poll_emitted` returns only what was emitted synchronously: a caller making
+//! several calls in a row (as JavaScript does within one tick) drains with it between them,
+//! so that `connect()` followed by `destroy()` makes no attempt, exactly as in Node.
+//!
+//! A driver that completes a write at once (the OS took every byte) calls
+//! [`socket::Socket::write_done`] before polling on: Node's `write()` return value and
+//! `'drain'` are decided after libuv's synchronous write attempt, and the core decides them
+//! at the same point.
+//!
+//! ## Invariants
+//!
+//! - `'close'` is emitted exactly once per life of a socket and is its last event; `'error'`
+//!   comes at most once and before it; `'end'` at most once; no `'data'` before `'connect'`.
+//!   Write and end callbacks may follow `'close'`, as in Node.
+//! - `readyState`, `pending`, `connecting` and `destroyed` are derived from the read and
+//!   write halves and the connection state, never stored beside them.
+//! - In-flight work carries ids ([`socket::AttemptId`], [`socket::LookupId`],
+//!   [`socket::WriteId`]); a completion whose id is no longer current (aborted attempt,
+//!   destroyed socket) changes nothing.
+//! - One input yields a bounded number of outputs. No `HashMap` is iterated: runs replay.
+//!
+//! These are checked by property tests over random call and completion sequences.
+//!
+//! ## Time
+//!
+//! [`Instant`] is a count of nanoseconds from an origin the driver picks; the simulator
+//! starts at zero. Entry points that arm or refresh timers take `now`. `poll_timeout()` is
+//! side-effect free; `handle_timeout(now)` is harmless when early. Timers: the idle timeout
+//! (`setTimeout`, one-shot per idle period, re-armed by activity) and the happy-eyeballs
+//! attempt timer ([`happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT`], floor
+//! [`happy_eyeballs::MIN_ATTEMPT_TIMEOUT`]; the last attempt has none).
+//!
+//! ## Errors
+//!
+//! API misuse returns `Err(NetError)` carrying the code Node would throw synchronously
+//! (`ERR_SOCKET_BAD_PORT`, `ERR_SERVER_ALREADY_LISTEN`, …). OS and peer failures arrive as
+//! inputs carrying a [`Code`] (use [`Code::from_errno`] for raw OS numbers) and leave as an
+//! `'error'` event with Node's code, syscall and message, before `'close'`. Where Node 20
+//! crashes or misbehaves (an empty lookup answer, a pre-aborted signal that connects anyway,
+//! `SocketAddress` ports given as strings), the core returns a proper error instead.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

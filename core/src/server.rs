@@ -453,3 +453,188 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(s: &mut Server) -> (Vec<String>, Vec<ServerIo>) {
+        let (mut ev, mut io) = (Vec::new(), Vec::new());
+        while let Some(o) = s.poll_output() {
+            match o {
+                ServerOutput::Io(i) => io.push(i),
+                ServerOutput::Event(e) => ev.push(match e {
+                    ServerEvent::Listening => "listening".to_string(),
+                    ServerEvent::Connection { token, .. } => format!("connection {token}"),
+                    ServerEvent::Drop(d) => format!("drop {}", d.is_some()),
+                    ServerEvent::Error(e) => format!("error {}", e.code),
+                    ServerEvent::Close => "close".into(),
+                    ServerEvent::CloseCallback(e) => {
+                        format!(
+                            "closeCallback {}",
+                            e.map_or("null".into(), |e| e.code.to_string())
+                        )
+                    }
+                }),
+            }
+        }
+        (ev, io)
+    }
+
+    fn listening(opts: ServerOptions) -> Server {
+        let mut s = Server::new(opts);
+        s.listen(ListenOptions::tcp(None, 0)).unwrap();
+        let (_, io) = drain(&mut s);
+        let Some(ServerIo::Listen { id, .. }) = io.first().cloned() else {
+            panic!("{io:?}")
+        };
+        s.listen_done(id, Ok(BoundAddress::Tcp("[::]:4000".parse().unwrap())));
+        assert_eq!(drain(&mut s).0, ["listening"]);
+        s
+    }
+
+    fn peer() -> (Option<SocketAddr>, Option<SocketAddr>) {
+        (
+            Some("127.0.0.1:4000".parse().unwrap()),
+            Some("127.0.0.1:5555".parse().unwrap()),
+        )
+    }
+
+    #[test]
+    fn listening_is_next_tick_and_close_right_after_listen_suppresses_it() {
+        let mut s = Server::new(ServerOptions::new());
+        s.listen(ListenOptions::tcp(None, 0)).unwrap();
+        assert_eq!(
+            s.listen(ListenOptions::tcp(None, 0)).unwrap_err().code,
+            Code::ErrServerAlreadyListen
+        );
+        s.close();
+        let (ev, io) = drain(&mut s);
+        assert_eq!(ev, ["close", "closeCallback null"]);
+        assert!(io.contains(&ServerIo::CloseListener));
+    }
+
+    #[test]
+    fn close_when_not_running_still_emits_close_each_time() {
+        let mut s = Server::new(ServerOptions::new());
+        s.close();
+        assert_eq!(
+            drain(&mut s).0,
+            ["close", "closeCallback ERR_SERVER_NOT_RUNNING"]
+        );
+        s.close();
+        assert_eq!(
+            drain(&mut s).0,
+            ["close", "closeCallback ERR_SERVER_NOT_RUNNING"]
+        );
+    }
+
+    #[test]
+    fn close_waits_for_every_admitted_socket() {
+        let mut s = listening(ServerOptions::new());
+        let (l, r) = peer();
+        s.incoming(1, l, r);
+        assert_eq!(drain(&mut s).0, ["connection 1"]);
+        assert_eq!(s.connections(), 1);
+        s.close();
+        assert!(!s.listening());
+        assert_eq!(s.address(), None);
+        assert!(
+            drain(&mut s).0.is_empty(),
+            "'close' waits for the connection"
+        );
+        s.connection_closed();
+        assert_eq!(drain(&mut s).0, ["close", "closeCallback null"]);
+    }
+
+    #[test]
+    fn max_connections_drops_and_zero_drops_all() {
+        let mut s = listening(ServerOptions::new());
+        s.max_connections = Some(1);
+        let (l, r) = peer();
+        s.incoming(1, l, r);
+        s.incoming(2, l, r);
+        let (ev, io) = drain(&mut s);
+        assert_eq!(ev, ["connection 1", "drop true"]);
+        assert!(io.contains(&ServerIo::CloseAccepted { token: 2 }));
+        let mut s = listening(ServerOptions::new());
+        s.max_connections = Some(0);
+        s.incoming(1, l, r);
+        assert_eq!(drain(&mut s).0, ["drop true"]);
+        s.incoming(2, None, None);
+        assert_eq!(
+            drain(&mut s).0,
+            ["drop false"],
+            "unix sockets drop without data"
+        );
+    }
+
+    #[test]
+    fn a_blocked_peer_is_closed_silently() {
+        let mut list = crate::blocklist::BlockList::default();
+        list.add_address("127.0.0.1".parse().unwrap());
+        let mut opts = ServerOptions::new();
+        opts.block_list = Some(list);
+        let mut s = listening(opts);
+        let (l, r) = peer();
+        s.incoming(7, l, r);
+        let (ev, io) = drain(&mut s);
+        assert!(ev.is_empty());
+        assert_eq!(io, [ServerIo::CloseAccepted { token: 7 }]);
+        assert_eq!(s.connections(), 0);
+    }
+
+    #[test]
+    fn listen_errors_are_events_and_the_server_can_listen_again() {
+        let mut s = Server::new(ServerOptions::new());
+        s.listen(ListenOptions::tcp(Some("127.0.0.1".into()), 80))
+            .unwrap();
+        let (_, io) = drain(&mut s);
+        let Some(ServerIo::Listen { id, .. }) = io.first().cloned() else {
+            panic!("{io:?}")
+        };
+        s.listen_done(id, Err(Code::Eaddrinuse));
+        let (ev, _) = drain(&mut s);
+        assert_eq!(ev, ["error EADDRINUSE"]);
+        assert!(!s.listening());
+        assert!(s.listen(ListenOptions::tcp(None, 0)).is_ok());
+    }
+
+    #[test]
+    fn unspecified_host_falls_back_to_ipv4() {
+        let mut s = Server::new(ServerOptions::new());
+        s.listen(ListenOptions::tcp(None, 0)).unwrap();
+        let (_, io) = drain(&mut s);
+        let Some(ServerIo::Listen { id, .. }) = io.first().cloned() else {
+            panic!("{io:?}")
+        };
+        s.listen_done(id, Err(Code::Eafnosupport));
+        let (ev, io) = drain(&mut s);
+        assert!(ev.is_empty());
+        let Some(ServerIo::Listen { address, .. }) = io.first() else {
+            panic!("{io:?}")
+        };
+        assert_eq!(
+            *address,
+            BoundAddressRequest::Tcp("0.0.0.0:0".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn an_ipc_server_unlinks_its_path_and_keeps_reporting_it() {
+        let mut s = Server::new(ServerOptions::new());
+        s.listen(ListenOptions::ipc("/tmp/s.sock")).unwrap();
+        let (_, io) = drain(&mut s);
+        let Some(ServerIo::Listen { id, .. }) = io.first().cloned() else {
+            panic!("{io:?}")
+        };
+        s.listen_done(id, Ok(BoundAddress::Ipc("/tmp/s.sock".into())));
+        drain(&mut s);
+        s.close();
+        let (_, io) = drain(&mut s);
+        assert!(io.contains(&ServerIo::Unlink {
+            path: "/tmp/s.sock".into()
+        }));
+        assert_eq!(s.address(), Some(BoundAddress::Ipc("/tmp/s.sock".into())));
+    }
+}
