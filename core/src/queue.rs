@@ -54,6 +54,11 @@ impl<O, D> Queue<O, D> {
         self.ticks.pop_front().or_else(|| self.later.pop_front())
     }
 
+    /// The next tick's work only (not a later turn's).
+    pub(crate) fn pop_tick(&mut self) -> Option<D> {
+        self.ticks.pop_front()
+    }
+
     /// Whether only later work (or nothing) is pending: what JavaScript would see after
     /// its tick queue drained.
     pub(crate) fn ticks_drained(&self) -> bool {

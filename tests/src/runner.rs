@@ -65,6 +65,8 @@ pub struct Runner {
     callbacks: BTreeMap<(SocketHandle, WriteId), &'static str>,
     tmp_dir: String,
     tmp_count: usize,
+    /// Lines of callbacks Node runs on the next tick (getConnections).
+    next_tick_lines: Vec<(String, String)>,
     /// Per actor, the tally used up by the last satisfied wait: a wait counts only what
     /// its actor observed after the previous satisfied wait on it.
     used: BTreeMap<String, (BTreeMap<String, usize>, usize)>,
@@ -91,6 +93,7 @@ impl Runner {
             callbacks: BTreeMap::new(),
             tmp_dir: format!("/tmp/sansnet-sim-{seed:x}"),
             tmp_count: 0,
+            next_tick_lines: Vec::new(),
             used: BTreeMap::new(),
             waiting: None,
             satisfied: false,
@@ -120,23 +123,21 @@ impl Runner {
                 }
                 Step::Sleep(ms) => {
                     self.need_network("sleep")?;
-                    self.sim.advance(Duration::from_millis(*ms));
-                    self.collect();
+                    self.sleep(Duration::from_millis(*ms));
                 }
                 Step::Snapshot { actor, props } => self.snapshot(actor, props),
             }
         }
         if outcome == Outcome::Completed && self.kind == DriverKind::Sim {
             let limit = self.sim.now() + Duration::from_millis(sc.settle);
-            while !self.all_closed() && self.sim.step(limit) {
+            self.enter_loop();
+            while !self.all_closed() && self.sim.turn(limit) {
                 self.collect();
             }
-            self.collect();
             if !self.all_closed() {
                 outcome = Outcome::TimedOut;
             }
-            self.sim.advance(Duration::from_millis(20));
-            self.collect();
+            self.sleep(Duration::from_millis(20));
             let open: Vec<String> = self.open_actors();
             for a in open {
                 self.trace.line(&a, "!not closed at end");
@@ -172,6 +173,16 @@ impl Runner {
         open
     }
 
+    /// Lets `d` of virtual time pass, reacting to everything observed.
+    fn sleep(&mut self, d: Duration) {
+        let limit = self.sim.now() + d;
+        self.enter_loop();
+        while self.sim.turn(limit) {
+            self.collect();
+        }
+        self.sim.advance_clock(limit);
+    }
+
     fn wait(
         &mut self,
         actor: &str,
@@ -183,25 +194,22 @@ impl Runner {
         let limit = self.sim.now() + Duration::from_millis(timeout);
         self.waiting = Some((actor.to_string(), event.to_string(), count, bytes));
         self.satisfied = false;
+        self.enter_loop();
         self.check_wait();
-        loop {
-            if !self.satisfied {
-                self.sim.settle();
-                self.collect();
-            }
-            if self.satisfied {
-                self.waiting = None;
-                return true;
-            }
-            if !self.sim.step(limit) {
-                self.collect();
-                if self.satisfied {
-                    continue;
-                }
+        while !self.satisfied {
+            if !self.sim.turn(limit) {
                 self.waiting = None;
                 return false;
             }
+            self.collect();
         }
+        self.waiting = None;
+        // The steps resume on setImmediate: ticks and completions due now run first, a
+        // handle's 'close' (the loop's close phase) after.
+        while self.sim.turn_immediate() {
+            self.collect();
+        }
+        true
     }
 
     /// After each observation: whether the wait in progress is satisfied, counting only
@@ -308,7 +316,8 @@ impl Runner {
                     return Ok(());
                 };
                 let n = self.sim.server_ref(h).connections();
-                self.trace.line(actor, format!("connections {n}"));
+                self.next_tick_lines
+                    .push((actor.to_string(), format!("connections {n}")));
             }
             "connect" | "socket" => self.connect_op(op, actor, &opts),
             "blackhole" => {
@@ -459,6 +468,14 @@ impl Runner {
     }
 
     /// Turns what the simulator observed into trace lines (and echoes).
+    /// The runner returns to the event loop: callbacks deferred to the next tick run.
+    fn enter_loop(&mut self) {
+        for (actor, line) in std::mem::take(&mut self.next_tick_lines) {
+            self.trace.line(&actor, line);
+        }
+        self.collect();
+    }
+
     fn collect(&mut self) {
         loop {
             let observed = self.sim.take_observed();

@@ -1,5 +1,6 @@
-//! Every scenario in `tests/conformance/scenarios` (copied from shared/conformance) run
-//! through the conformance runner: on the simulator, and the pure ones on the core driver,
+//! Every scenario in `tests/conformance/scenarios` (copied from shared/conformance) and in
+//! `tests/conformance/own/scenarios` (the project's own, with the traces Node printed for
+//! them through `tests/conformance/node-runner.js`) run through the conformance runner: on the simulator, and the pure ones on the core driver,
 //! each compared per actor, line by line, with the trace Node printed
 //! (`tests/conformance/expected`). Also: the same seed gives the same trace byte for byte,
 //! and different seeds give the same trace (the scenarios have no timing races).
@@ -16,8 +17,15 @@ fn dir() -> PathBuf {
 }
 
 fn scenarios() -> Vec<(String, scenario::Scenario, Json)> {
+    let mut out = scenarios_in(&dir());
+    out.extend(scenarios_in(&dir().join("own")));
+    assert!(out.len() >= 23, "the scenarios were not found");
+    out
+}
+
+fn scenarios_in(dir: &Path) -> Vec<(String, scenario::Scenario, Json)> {
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir().join("scenarios"))
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("scenarios"))
         .expect("scenarios folder")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -27,7 +35,7 @@ fn scenarios() -> Vec<(String, scenario::Scenario, Json)> {
         let stem = f.file_stem().expect("stem").to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&f).expect("read scenario");
         let sc = scenario::parse(&text).unwrap_or_else(|e| panic!("{stem}: {e}"));
-        let expected = std::fs::read_to_string(dir().join("expected").join(format!("{stem}.json")))
+        let expected = std::fs::read_to_string(dir.join("expected").join(format!("{stem}.json")))
             .expect("expected trace");
         out.push((
             stem,
@@ -35,7 +43,6 @@ fn scenarios() -> Vec<(String, scenario::Scenario, Json)> {
             serde_json::from_str(&expected).expect("expected JSON"),
         ));
     }
-    assert!(out.len() >= 15, "the scenarios were not found");
     out
 }
 
@@ -73,7 +80,10 @@ fn every_scenario_matches_node_on_the_simulator() {
         let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
         let m = mismatches(&got, &want);
         if !m.is_empty() || outcome != Outcome::Completed {
-            failures.push(format!("{name} ({outcome:?}):\n{}", m.join("\n")));
+            failures.push(format!(
+                "{name} ({outcome:?}, replay: --seed 1):\n{}",
+                m.join("\n")
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -90,8 +100,7 @@ fn pure_scenarios_match_node_on_the_core_driver_byte_for_byte() {
         assert_eq!(outcome, Outcome::Completed, "{name}");
         let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
         assert!(mismatches(&got, &want).is_empty(), "{name}: {text}");
-        let file = std::fs::read_to_string(dir().join("expected").join(format!("{name}.json")))
-            .expect("expected");
+        let file = format!("{}\n", sansnet_tests::trace::pretty(&want));
         assert_eq!(format!("{text}\n"), file, "{name}: not byte-identical");
     }
     assert!(pure >= 1, "no pure scenario ran on the core driver");

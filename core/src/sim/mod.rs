@@ -272,24 +272,26 @@ impl Sim {
 
     // ----- the loop ------------------------------------------------------------------------
 
-    /// Runs deferred work of every machine (their ticks) until all are quiet.
-    pub fn settle(&mut self) {
-        loop {
-            let mut any = false;
-            for i in 0..self.sockets.len() {
-                if !self.sockets[i].socket.is_idle() {
-                    any = true;
-                    self.drain_socket(SocketHandle(i), true);
-                }
+    /// Whether some machine has deferred work (Node's ticks) or undelivered outputs.
+    fn has_pending_work(&self) -> bool {
+        self.sockets.iter().any(|s| !s.socket.is_idle())
+            || self.servers.iter().any(|s| !s.server.is_idle())
+    }
+
+    /// Runs deferred work until a machine emits an event for the application (which must
+    /// react before anything else happens, as a JavaScript listener runs before the next
+    /// tick) or all machines are quiet.
+    fn run_deferred(&mut self) {
+        while self.observed.is_empty() {
+            let socket = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.is_idle());
+            if let Some(i) = socket {
+                self.drain_socket(SocketHandle(i), true);
+                continue;
             }
-            for i in 0..self.servers.len() {
-                if !self.servers[i].server.is_idle() {
-                    any = true;
-                    self.drain_server(ServerHandle(i), true);
-                }
-            }
-            if !any {
-                return;
+            let server = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle());
+            match server {
+                Some(i) => self.drain_server(ServerHandle(i), true),
+                None => return,
             }
         }
     }
@@ -308,10 +310,18 @@ impl Sim {
         }
     }
 
-    /// Runs one step: settles, then delivers what is due next (jumping the clock), unless
-    /// that is after `limit`. Returns false when nothing happens before `limit`.
-    pub fn step(&mut self, limit: Instant) -> bool {
-        self.settle();
+    /// One turn of the loop: deferred work if any (stopping at the first event the
+    /// application observes), else the next packet or timer due no later than `limit`
+    /// (jumping the clock). Returns false when nothing happens before `limit`. The caller
+    /// takes what was observed ([`Sim::take_observed`]) and reacts between turns.
+    pub fn turn(&mut self, limit: Instant) -> bool {
+        if !self.observed.is_empty() {
+            return true;
+        }
+        if self.has_pending_work() {
+            self.run_deferred();
+            return true;
+        }
         let Some(at) = self.next_wakeup() else {
             return false;
         };
@@ -324,7 +334,6 @@ impl Sim {
                 if let Some(p) = self.queue.remove(&key) {
                     self.deliver(p);
                 }
-                self.settle();
                 return true;
             }
         }
@@ -336,19 +345,48 @@ impl Sim {
             {
                 let now = self.now;
                 self.sockets[i].socket.handle_timeout(now);
-                self.drain_socket(SocketHandle(i), true);
+                self.drain_socket(SocketHandle(i), false);
             }
         }
-        self.settle();
         true
     }
 
-    /// Lets `d` of virtual time pass, running everything due.
-    pub fn advance(&mut self, d: Duration) {
-        let limit = self.now + d;
-        while self.step(limit) {}
-        self.now = self.now.max(limit);
-        self.settle();
+    /// Like [`Sim::turn`] up to the current time, but without a later loop turn's work
+    /// (sockets' `'close'`): what runs before a `setImmediate` callback in Node.
+    pub fn turn_immediate(&mut self) -> bool {
+        if !self.observed.is_empty() {
+            return true;
+        }
+        let ticking = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained());
+        if let Some(i) = ticking {
+            let h = SocketHandle(i);
+            while self.observed.is_empty() {
+                match self.sockets[i].socket.poll_tick_output() {
+                    None => break,
+                    Some(Output::Event(e)) => self.observed.push(Observed::Socket(h, e)),
+                    Some(Output::Io(io)) => self.socket_io(h, io),
+                }
+            }
+            return true;
+        }
+        if let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle()) {
+            self.drain_server(ServerHandle(i), true);
+            return true;
+        }
+        match self.queue.keys().next().copied() {
+            Some(key) if key.0 <= self.now => {
+                if let Some(p) = self.queue.remove(&key) {
+                    self.deliver(p);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Moves the clock to `at` (after the turns up to it were taken).
+    pub fn advance_clock(&mut self, at: Instant) {
+        self.now = self.now.max(at);
     }
 
     // ----- carrying out what machines ask ----------------------------------------------------
@@ -363,13 +401,28 @@ impl Sim {
             };
             match o {
                 None => return,
-                Some(Output::Event(e)) => self.observed.push(Observed::Socket(h, e)),
+                Some(Output::Event(e)) => {
+                    self.observed.push(Observed::Socket(h, e));
+                    if deferred {
+                        // The application reacts before the next deferred work runs.
+                        while let Some(o) = self.sockets[h.0].socket.poll_emitted() {
+                            match o {
+                                Output::Event(e) => self.observed.push(Observed::Socket(h, e)),
+                                Output::Io(io) => self.socket_io(h, io),
+                            }
+                        }
+                        return;
+                    }
+                }
                 Some(Output::Io(io)) => self.socket_io(h, io),
             }
         }
     }
 
     fn drain_server(&mut self, h: ServerHandle, deferred: bool) {
+        // After an event, only what was emitted synchronously: the application reacts
+        // before the next deferred work runs.
+        let mut deferred = deferred;
         loop {
             let s = &mut self.servers[h.0].server;
             let o = if deferred {
@@ -402,6 +455,7 @@ impl Sim {
                         ServerEvent::CloseCallback(e) => ServerObserved::CloseCallback(e),
                     };
                     self.observed.push(Observed::Server(h, seen));
+                    deferred = false;
                 }
             }
         }

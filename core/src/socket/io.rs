@@ -27,6 +27,7 @@ impl Socket {
         self.remote = None;
         self.remote_cache = None;
         self.reset_on_connect = false;
+        self.after_close.clear();
         self.q.retain_deferred(|_| false);
     }
 
@@ -431,10 +432,11 @@ impl Socket {
 
     fn finish(&mut self) {
         self.w.shutdown = Shutdown::Finished;
-        self.event(SocketEvent::Finish);
+        // Node calls the end() callbacks, then emits 'finish'.
         for id in std::mem::take(&mut self.w.end_callbacks) {
             self.event(SocketEvent::EndCallback { id, error: None });
         }
+        self.event(SocketEvent::Finish);
         if self.w.destroy_on_finish || self.r.end_emitted {
             self.destroy(None);
         }
@@ -539,7 +541,16 @@ impl Socket {
                 .next_tick(Deferred::Emit(life, SocketEvent::Error(e)));
         }
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
+        // They leave bytesWritten, except the first write parked while connecting (Node's
+        // _pendingData).
         let queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        let parked = usize::from(was_connecting);
+        let dropped: u64 = queued
+            .iter()
+            .skip(parked)
+            .map(|w| w.bytes.len() as u64)
+            .sum();
+        self.w.bytes_accepted -= dropped;
         let close = if had_handle {
             CloseKind::HadError(had_error)
         } else {
@@ -565,7 +576,8 @@ impl Socket {
                 error: Some(error),
             };
             if was_connecting {
-                self.q.later(Deferred::Emit(life, e));
+                // Node fails them from a 'close' listener: on the tick after 'close'.
+                self.after_close.push(e);
             } else {
                 self.q.next_tick(Deferred::Emit(life, e));
             }
@@ -604,6 +616,9 @@ impl Socket {
             Deferred::Close(life, kind) => {
                 if life == self.life {
                     self.event(SocketEvent::Close(kind));
+                    for e in std::mem::take(&mut self.after_close) {
+                        self.q.next_tick(Deferred::Emit(life, e));
+                    }
                 }
             }
             Deferred::EmitEnd(life) => {
@@ -681,6 +696,19 @@ impl Socket {
     /// writes emitted so far: whether the write buffer is below the high-water mark.
     pub fn write_return_value(&self) -> bool {
         self.w.length < self.cfg.high_water_mark
+    }
+
+    /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's
+    /// (a handle's `'close'`): what happens before a `setImmediate` callback.
+    pub fn poll_tick_output(&mut self) -> Option<Output> {
+        loop {
+            if let Some(o) = self.q.pop() {
+                return Some(o);
+            }
+            self.resolve_drain_check();
+            let d = self.q.pop_tick()?;
+            self.run(d);
+        }
     }
 
     /// The next output already emitted, without running deferred work: what a caller may

@@ -153,6 +153,8 @@ pub struct Socket {
     he_timeout: Duration,
     local_bind: Option<LocalBind>,
     block_list: Option<crate::blocklist::BlockList>,
+    /// Callbacks Node runs from a `'close'` listener (writes queued while connecting).
+    after_close: Vec<SocketEvent>,
 }
 
 /// `localAddress` / `localPort` of a connect: bind before connecting.
@@ -213,6 +215,7 @@ impl Socket {
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
             local_bind: None,
             block_list: None,
+            after_close: Vec::new(),
         }
     }
 
