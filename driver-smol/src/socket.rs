@@ -1,11 +1,12 @@
 //! The application's handle on a socket: Node's `net.Socket` calls, its events, and a
 //! byte-stream face (`AsyncRead` + `AsyncWrite`).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
@@ -113,6 +114,11 @@ impl SocketInfo {
 pub struct Socket {
     cmd: Sender<Cmd>,
     events: Pin<Box<Receiver<SocketEvent>>>,
+    /// Events taken from the channel, and the count last reported to the task.
+    taken: AtomicU64,
+    acked: AtomicU64,
+    /// Events a helper ([`Socket::wait_connected`]) read on the application's behalf.
+    stash: Mutex<VecDeque<SocketEvent>>,
     shared: Arc<Shared>,
     read: ReadSide,
     write: WriteSide,
@@ -187,6 +193,9 @@ impl Socket {
         Socket {
             cmd: cmd_tx,
             events: Box::pin(ev_rx),
+            taken: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            stash: Mutex::new(VecDeque::new()),
             shared,
             read: ReadSide::default(),
             write: WriteSide::default(),
@@ -209,15 +218,38 @@ impl Socket {
         self.send(Cmd::Connect(Box::new(opts)));
     }
 
-    /// Waits for `'connect'`; fails with the error the socket was destroyed with.
+    /// Waits for `'connect'`; fails with the error the socket was destroyed with. The
+    /// events read meanwhile stay readable through [`Socket::next_event`].
     pub async fn wait_connected(&self) -> io::Result<()> {
-        self.wait(Until::Connected).await
-    }
-
-    async fn wait(&self, until: Until) -> io::Result<()> {
-        self.ask(|tx| Cmd::Wait(until, tx))
-            .await
-            .unwrap_or_else(|| Err(io::ErrorKind::BrokenPipe.into()))
+        let info = self.info();
+        if !info.pending && !info.destroyed {
+            return Ok(());
+        }
+        let mut error = None;
+        let mut seen = Vec::new();
+        let result = loop {
+            let Some(e) = self.take_event().await else {
+                break Err(io::ErrorKind::BrokenPipe.into());
+            };
+            let done = match &e {
+                SocketEvent::Connect => Some(Ok(())),
+                SocketEvent::Error(err) => {
+                    error = Some(err.clone());
+                    None
+                }
+                SocketEvent::Close(_) => Some(Err(match error.take() {
+                    Some(err) => to_io_error(err),
+                    None => io::Error::new(io::ErrorKind::NotConnected, "the socket closed"),
+                })),
+                _ => None,
+            };
+            seen.push(e);
+            if let Some(r) = done {
+                break r;
+            }
+        };
+        lock(&self.stash).extend(seen);
+        result
     }
 
     /// `socket.write(chunk)`: the id its callback event ([`SocketEvent::WriteCallback`])
@@ -292,21 +324,43 @@ impl Socket {
 
     /// The getters as of the task's last turn.
     pub fn info(&self) -> SocketInfo {
-        match self.shared.info.lock() {
-            Ok(i) => i.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        lock(&self.shared.info).clone()
     }
 
     /// The next event, in Node's order. `None` only if the driving task is gone.
+    ///
+    /// Asking for the next event tells the driver the previous one was handled: Node's
+    /// deferred work (the next tick: `'end'` after data, the automatic `end()` without
+    /// `allowHalfOpen`, `'error'`, `'close'`, …) runs only once the application handled
+    /// the events before it, as JavaScript listeners return before the next tick. A socket
+    /// whose events are never read therefore stalls at its first deferred step (dropping
+    /// the handle lets it finish).
     pub async fn next_event(&self) -> Option<SocketEvent> {
+        if let Some(e) = lock(&self.stash).pop_front() {
+            return Some(e);
+        }
+        self.take_event().await
+    }
+
+    async fn take_event(&self) -> Option<SocketEvent> {
+        self.ack();
         let e = self.events.recv().await.ok()?;
-        self.consumed(&e);
+        self.took(&e);
         Some(e)
     }
 
-    /// Accounts for `'data'` the application took, so that reading from the OS resumes.
-    fn consumed(&self, e: &SocketEvent) {
+    /// Reports the events handled so far (all those taken: the application is asking for
+    /// the next one).
+    fn ack(&self) {
+        let taken = self.taken.load(Ordering::Acquire);
+        if self.acked.swap(taken, Ordering::AcqRel) < taken {
+            self.send(Cmd::Ack(taken));
+        }
+    }
+
+    /// Accounts for an event taken; `'data'` taken lets reading from the OS resume.
+    fn took(&self, e: &SocketEvent) {
+        self.taken.fetch_add(1, Ordering::AcqRel);
         if let SocketEvent::Data(d) = e {
             let prev = self.shared.unconsumed.fetch_sub(d.len(), Ordering::AcqRel);
             if prev >= READ_PACE && prev - d.len() < READ_PACE {
@@ -314,6 +368,10 @@ impl Socket {
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Waits, from a `poll_*` method, until the task says `until` holds.
@@ -354,20 +412,29 @@ impl futures_io::AsyncRead for Socket {
                     Some(e) => Err(to_io_error(e.clone())),
                 });
             }
-            match ready!(this.events.as_mut().poll_next(cx)) {
-                None => this.read.done = Some(None),
-                Some(e) => {
-                    this.consumed(&e);
-                    match e {
-                        SocketEvent::Data(d) => {
-                            this.read.buf = d;
-                            this.read.pos = 0;
-                        }
-                        SocketEvent::End | SocketEvent::Close(_) => this.read.done = Some(None),
-                        SocketEvent::Error(e) => this.read.done = Some(Some(e)),
-                        _ => {}
+            let stashed = lock(&this.stash).pop_front();
+            let next = match stashed {
+                Some(e) => Some(e),
+                None => {
+                    this.ack();
+                    let e = ready!(this.events.as_mut().poll_next(cx));
+                    if let Some(e) = &e {
+                        this.took(e);
                     }
+                    e
                 }
+            };
+            match next {
+                None => this.read.done = Some(None),
+                Some(e) => match e {
+                    SocketEvent::Data(d) => {
+                        this.read.buf = d;
+                        this.read.pos = 0;
+                    }
+                    SocketEvent::End | SocketEvent::Close(_) => this.read.done = Some(None),
+                    SocketEvent::Error(e) => this.read.done = Some(Some(e)),
+                    _ => {}
+                },
             }
         }
     }

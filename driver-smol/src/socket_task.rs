@@ -42,6 +42,9 @@ pub(crate) enum Cmd {
     SetKeepAlive(bool, u32),
     RemoteAddress(Sender<Option<SocketAddr>>),
     Wait(Until, Sender<io::Result<()>>),
+    /// The application handled this many events (it asked for the next one): deferred
+    /// work may run.
+    Ack(u64),
     /// The application consumed `'data'`: reading may resume.
     Wake,
 }
@@ -49,8 +52,6 @@ pub(crate) enum Cmd {
 /// A condition on the core a handle waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Until {
-    /// Connected (`!pending`).
-    Connected,
     /// No `'drain'` owed.
     Drained,
     /// Every write taken by the OS (`writableLength == 0`).
@@ -108,6 +109,9 @@ pub(crate) struct SocketTask {
     waiters: Vec<(Until, Sender<io::Result<()>>)>,
     replies: Vec<Reply>,
     last_error: Option<NetError>,
+    /// Events sent to the handle, and how many of them it handled.
+    delivered: u64,
+    acked: u64,
 }
 
 /// A reply computed during a turn, sent once the turn is over.
@@ -147,13 +151,15 @@ impl SocketTask {
             waiters: Vec::new(),
             replies: Vec::new(),
             last_error: None,
+            delivered: 0,
+            acked: 0,
         }
     }
 
     /// The loop: execute outputs → wait for something → feed it in. Ends once every
     /// handle is gone and the socket is destroyed with nothing left to emit.
     pub(crate) async fn run(mut self) {
-        self.drain(true);
+        self.pump();
         self.end_turn();
         loop {
             if !self.cmd_open && self.core.destroyed() && self.core.is_idle() {
@@ -278,7 +284,7 @@ impl SocketTask {
             }
             Wake::Timer => self.core.handle_timeout(now),
         }
-        self.drain(true);
+        self.pump();
     }
 
     /// An application call: run it, carry out what it emitted synchronously (so that
@@ -292,7 +298,7 @@ impl SocketTask {
             }
             Cmd::Write(chunk, reply) => {
                 let r = self.core.write(now, chunk);
-                self.drain(false);
+                self.run_emitted();
                 let ok = !self.core.destroyed() && self.core.write_return_value();
                 if let Some(tx) = reply {
                     self.replies
@@ -321,24 +327,45 @@ impl SocketTask {
                 self.replies.push(Reply::Remote(tx, a));
             }
             Cmd::Wait(until, tx) => self.waiters.push((until, tx)),
+            Cmd::Ack(n) => self.acked = self.acked.max(n),
             Cmd::Wake => {}
         }
     }
 
-    /// Pulls outputs until none is left: `deferred` also runs Node's ticks.
-    fn drain(&mut self, deferred: bool) {
+    /// Carries out every output, and runs deferred work (Node's ticks) while the
+    /// application has handled every event delivered so far: in Node a tick runs only
+    /// after the listeners of the events before it returned, so the application's
+    /// reaction to an event (its calls) must reach the core before the next tick does.
+    fn pump(&mut self) {
         loop {
-            let o = if deferred {
-                self.core.poll_output()
-            } else {
-                self.core.poll_emitted()
-            };
-            match o {
+            self.run_emitted();
+            if !self.caught_up() {
+                return;
+            }
+            match self.core.poll_output() {
                 None => return,
-                Some(Output::Event(e)) => self.emit(e),
-                Some(Output::Io(io)) => self.exec(io),
+                Some(o) => self.output(o),
             }
         }
+    }
+
+    /// Carries out the outputs already emitted (what Node does synchronously).
+    fn run_emitted(&mut self) {
+        while let Some(o) = self.core.poll_emitted() {
+            self.output(o);
+        }
+    }
+
+    fn output(&mut self, o: Output) {
+        match o {
+            Output::Event(e) => self.emit(e),
+            Output::Io(io) => self.exec(io),
+        }
+    }
+
+    /// Whether the application handled every event sent (or no longer listens).
+    fn caught_up(&self) -> bool {
+        !self.cmd_open || self.events.is_closed() || self.acked >= self.delivered
     }
 
     fn emit(&mut self, e: SocketEvent) {
@@ -349,9 +376,13 @@ impl SocketTask {
             SocketEvent::Data(d) => d.len(),
             _ => 0,
         };
+        // The getters a listener reads are at least as new as the event.
+        self.publish();
         // Counted before sending, so that the handle never subtracts first.
         self.shared.unconsumed.fetch_add(n, Ordering::AcqRel);
-        if self.events.try_send(e).is_err() {
+        if self.events.try_send(e).is_ok() {
+            self.delivered += 1;
+        } else {
             self.shared.unconsumed.fetch_sub(n, Ordering::AcqRel);
         }
     }
@@ -458,12 +489,16 @@ impl SocketTask {
         self.writes.clear();
     }
 
-    /// After a turn: publish the getters, answer waiters and replies.
-    fn end_turn(&mut self) {
+    fn publish(&self) {
         let info = SocketInfo::of(&self.core);
         if let Ok(mut slot) = self.shared.info.lock() {
             *slot = info;
         }
+    }
+
+    /// After a turn: publish the getters, answer waiters and replies.
+    fn end_turn(&mut self) {
+        self.publish();
         let core = &self.core;
         let last_error = &self.last_error;
         self.waiters
@@ -487,7 +522,6 @@ impl SocketTask {
 /// Whether `until` holds (`Ok`), can no longer hold (`Err`), or not yet (`None`).
 fn settled(core: &Core, until: Until, last_error: &Option<NetError>) -> Option<io::Result<()>> {
     let holds = match until {
-        Until::Connected => !core.pending() && !core.destroyed(),
         Until::Drained => !core.writable_need_drain(),
         Until::Flushed => core.writable_length() == 0,
         Until::Finished => core.writable_finished(),
@@ -495,7 +529,7 @@ fn settled(core: &Core, until: Until, last_error: &Option<NetError>) -> Option<i
     if holds && (until == Until::Finished || !core.destroyed()) {
         return Some(Ok(()));
     }
-    if core.destroyed() && core.ticks_drained() {
+    if core.destroyed() {
         return Some(Err(match last_error {
             Some(e) => to_io_error(e.clone()),
             None => io::Error::new(io::ErrorKind::NotConnected, "the socket was destroyed"),
