@@ -24,6 +24,16 @@
 //! - [`Server`]: [`Server::listen`], [`Server::accept`], [`Server::next_event`]
 //!   (listening / connection / drop / error / close), [`Server::close`].
 //!
+//! ## Node's ticks across a channel
+//!
+//! In Node a listener runs to completion before the next tick: a `'data'` listener's
+//! `write()` reaches the socket before the `'end'` that follows and before the automatic
+//! `end()` of a socket without `allowHalfOpen`. Here listeners are the application's code
+//! on another task, so the socket task runs the core's deferred work (Node's ticks and
+//! later turns) only once the application handled every event delivered so far, which it
+//! signals by asking for the next one ([`Socket::next_event`], or reading the byte
+//! stream). I/O outputs and OS completions are not held back; only deferred work waits.
+//!
 //! Time given to the core is the time since the driver first needed it ([`now`]).
 //!
 //! Writes may raise `SIGPIPE` on a socket the peer closed; Rust programs ignore that signal
