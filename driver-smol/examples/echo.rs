@@ -1,0 +1,74 @@
+//! An echo server: `echo [--host H] [--port P]` (defaults 127.0.0.1 and 0).
+//!
+//! Prints `listening on HOST:PORT` (the bound address) as its first line, then writes back
+//! every chunk each connection sends and ends the connection at its `'end'`, until killed.
+
+use std::io::Write;
+
+use sansnet_smol::{BoundAddress, Listen, Server, ServerConfig, Socket, SocketEvent};
+
+fn main() {
+    let mut host = "127.0.0.1".to_string();
+    let mut port: u16 = 0;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--host" => host = args.next().unwrap_or_else(|| usage()),
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            _ => usage(),
+        }
+    }
+    smol::block_on(async {
+        let server = Server::new(ServerConfig::default());
+        let bound = match server.listen(Listen::tcp(Some(&host), port)).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        };
+        let shown = match bound {
+            BoundAddress::Tcp(a) => format!("{}:{}", a.ip(), a.port()),
+            BoundAddress::Ipc(p) => p,
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {shown}");
+        let _ = out.flush();
+        drop(out);
+        loop {
+            match server.accept().await {
+                Ok(socket) => smol::spawn(echo(socket)).detach(),
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Writes back each chunk; ends at `'end'`; stops at `'close'`.
+async fn echo(socket: Socket) {
+    while let Some(e) = socket.next_event().await {
+        match e {
+            SocketEvent::Data(d) => {
+                socket.write(d).await;
+            }
+            SocketEvent::End => {
+                socket.end(None).await;
+            }
+            SocketEvent::Close(_) => return,
+            _ => {}
+        }
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: echo [--host H] [--port P]");
+    std::process::exit(2);
+}

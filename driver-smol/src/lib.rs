@@ -1,0 +1,118 @@
+//! # sansnet-smol
+//!
+//! Node.js `net` sockets and servers on [`async-io`](async_io) / [`smol`], driven by the
+//! pure [`sansnet`] core.
+//!
+//! The core decides everything (events in Node's order, when to read, write, shut down,
+//! close, time out); this crate only carries out the I/O it asks for on real TCP and
+//! unix-domain sockets and reports what the OS did.
+//!
+//! ## Shape
+//!
+//! Each [`Socket`] and [`Server`] is driven by one task (spawned on smol's global
+//! executor) that owns the core state machine and the OS socket. The handle you hold sends
+//! commands to that task and receives the events it forwards:
+//!
+//! ```text
+//! handle ──commands──▶ task: execute the core's outputs ──▶ wait for (command | readable |
+//!        ◀──events───        writable | lookup | connect | timer) ──▶ feed the core
+//! ```
+//!
+//! - [`Socket`]: `connect`, `write` (returns Node's `write()` value), `end`, `destroy`, …;
+//!   [`Socket::next_event`] yields every [`SocketEvent`] (`'data'` included); the socket is
+//!   also a [`futures_io::AsyncRead`] + [`futures_io::AsyncWrite`] byte stream.
+//! - [`Server`]: [`Server::listen`], [`Server::accept`], [`Server::next_event`]
+//!   (listening / connection / drop / error / close), [`Server::close`].
+//!
+//! ## Node's ticks across a channel
+//!
+//! In Node a listener runs to completion before the next tick: a `'data'` listener's
+//! `write()` reaches the socket before the `'end'` that follows and before the automatic
+//! `end()` of a socket without `allowHalfOpen`. Here listeners are the application's code
+//! on another task, so the socket task runs the core's deferred work (Node's ticks and
+//! later turns) only once the application handled every event delivered so far, which it
+//! signals by asking for the next one ([`Socket::next_event`], or reading the byte
+//! stream). I/O outputs and OS completions are not held back; only deferred work waits.
+//!
+//! Time given to the core is the time since the driver first needed it ([`now`]).
+//!
+//! Writes may raise `SIGPIPE` on a socket the peer closed; Rust programs ignore that signal
+//! by default (the standard runtime sets it to `SIG_IGN`), and the write fails with `EPIPE`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod conn;
+mod lookup;
+mod server;
+mod socket;
+mod socket_task;
+
+use std::io;
+use std::sync::OnceLock;
+
+pub use futures_io;
+pub use sansnet;
+pub use sansnet::options::ConnectOptions;
+pub use sansnet::server::{BoundAddress, DropInfo, Listen, ListenTarget, ServerConfig};
+pub use sansnet::socket::{
+    AcceptConfig, Chunk, CloseKind, LookupAnswer, ReadyState, SocketConfig, SocketEvent, WriteId,
+    WriteResult,
+};
+pub use sansnet::{Code, NetError};
+
+pub use lookup::{LookupFn, LookupRequest};
+pub use server::{Server, ServerEvent, ServerOptions};
+pub use socket::{connect, Socket, SocketInfo, SocketOptions};
+
+fn origin() -> std::time::Instant {
+    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+/// The core's time: nanoseconds since this driver first read the clock.
+pub fn now() -> sansnet::Instant {
+    let nanos = origin().elapsed().as_nanos();
+    sansnet::Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The wall-clock moment of a core instant (for timers).
+fn to_std(at: sansnet::Instant) -> std::time::Instant {
+    origin() + std::time::Duration::from_nanos(at.as_nanos())
+}
+
+/// Node's error code for an OS error.
+pub fn code_of(e: &io::Error) -> Code {
+    if let Some(n) = e.raw_os_error() {
+        return Code::from_errno(n);
+    }
+    match e.kind() {
+        io::ErrorKind::InvalidInput => Code::Einval,
+        io::ErrorKind::WouldBlock => Code::Eagain,
+        io::ErrorKind::ConnectionRefused => Code::Econnrefused,
+        io::ErrorKind::ConnectionReset => Code::Econnreset,
+        io::ErrorKind::BrokenPipe | io::ErrorKind::WriteZero => Code::Epipe,
+        io::ErrorKind::NotConnected => Code::Enotconn,
+        io::ErrorKind::TimedOut => Code::Etimedout,
+        _ => Code::Custom("EIO".into()),
+    }
+}
+
+/// A Node error as an [`io::Error`] of the closest kind; the [`NetError`] is its inner
+/// error (`err.get_ref()` downcasts to it).
+pub fn to_io_error(e: NetError) -> io::Error {
+    let kind = match e.code {
+        Code::Econnrefused => io::ErrorKind::ConnectionRefused,
+        Code::Econnreset => io::ErrorKind::ConnectionReset,
+        Code::Econnaborted => io::ErrorKind::ConnectionAborted,
+        Code::Epipe => io::ErrorKind::BrokenPipe,
+        Code::Etimedout => io::ErrorKind::TimedOut,
+        Code::Eaddrinuse => io::ErrorKind::AddrInUse,
+        Code::Eaddrnotavail => io::ErrorKind::AddrNotAvailable,
+        Code::Enoent | Code::Enotfound => io::ErrorKind::NotFound,
+        Code::Enotconn | Code::ErrSocketClosed => io::ErrorKind::NotConnected,
+        Code::Eacces | Code::Eperm => io::ErrorKind::PermissionDenied,
+        Code::Einval => io::ErrorKind::InvalidInput,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e)
+}
