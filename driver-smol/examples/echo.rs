@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use sansnet_smol::{BoundAddress, Listen, Server, ServerConfig, Socket, SocketEvent};
+use sansnet_smol::{BoundAddress, ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 fn main() {
     let mut host = "127.0.0.1".to_string();
@@ -24,8 +24,11 @@ fn main() {
         }
     }
     smol::block_on(async {
-        let server = Server::new(ServerConfig::default());
-        let bound = match server.listen(Listen::tcp(Some(&host), port)).await {
+        let server = Server::new(ServerOptions::default());
+        let bound = match server
+            .listen(ListenOptions::tcp(Some(host.clone()), port))
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("{e}");

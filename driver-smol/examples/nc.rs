@@ -7,7 +7,7 @@
 use blocking::Unblock;
 use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
-use sansnet_smol::{Chunk, ConnectOptions, Socket, SocketConfig, SocketEvent};
+use sansnet_smol::{Chunk, ConnectOptions, Socket, SocketEvent, SocketOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,7 +20,7 @@ fn main() {
         std::process::exit(2);
     };
     let code = smol::block_on(async {
-        let socket = Socket::new(SocketConfig::default());
+        let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::tcp(host.clone(), port));
         let (drained_tx, drained_rx) = async_channel::unbounded::<()>();
         let (connected_tx, connected_rx) = async_channel::bounded::<()>(1);

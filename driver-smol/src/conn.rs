@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use async_io::Async;
 use futures_lite::{AsyncRead, AsyncWrite};
-use sansnet::server::{BoundAddress, BoundAddressRequest, Listen};
+use sansnet::options::ListenOptions;
+use sansnet::server::{BoundAddress, BoundAddressRequest};
 use sansnet::socket::Remote;
 use socket2::{Domain, Protocol, SockAddr, SockRef, TcpKeepalive, Type};
 
@@ -172,7 +173,7 @@ impl Listener {
     /// `SO_REUSEPORT` if asked; a unix path gets the asked read/write permissions.
     pub(crate) fn bind(
         address: &BoundAddressRequest,
-        opts: &Listen,
+        opts: &ListenOptions,
     ) -> io::Result<(Listener, BoundAddress)> {
         let backlog = i32::try_from(opts.backlog).unwrap_or(i32::MAX);
         match address {

@@ -53,16 +53,16 @@ use std::sync::OnceLock;
 pub use futures_io;
 pub use sansnet;
 pub use sansnet::options::ConnectOptions;
-pub use sansnet::server::{BoundAddress, DropInfo, Listen, ListenTarget, ServerConfig};
+pub use sansnet::options::{ListenOptions, ListenTarget, ServerOptions, SocketOptions};
+pub use sansnet::server::{BoundAddress, DropInfo};
 pub use sansnet::socket::{
-    AcceptConfig, Chunk, CloseKind, LookupAnswer, ReadyState, SocketConfig, SocketEvent, WriteId,
-    WriteResult,
+    Chunk, CloseKind, LookupAnswer, ReadyState, SocketEvent, WriteId, WriteResult,
 };
 pub use sansnet::{Code, NetError};
 
 pub use lookup::{LookupFn, LookupRequest};
-pub use server::{Server, ServerEvent, ServerOptions};
-pub use socket::{connect, Socket, SocketInfo, SocketOptions};
+pub use server::{Server, ServerEvent, ServerSettings};
+pub use socket::{connect, Socket, SocketInfo, SocketSettings};
 
 fn origin() -> std::time::Instant {
     static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();

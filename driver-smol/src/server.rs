@@ -12,9 +12,9 @@ use std::task::{Context, Poll};
 use async_channel::{Receiver, Sender};
 use async_io::Timer;
 use futures_lite::StreamExt;
+use sansnet::options::{ListenOptions, ServerOptions};
 use sansnet::server::{
-    BoundAddress, DropInfo, Listen, Server as Core, ServerConfig, ServerEvent as CoreEvent,
-    ServerIo, ServerOutput,
+    BoundAddress, DropInfo, Server as Core, ServerEvent as CoreEvent, ServerIo, ServerOutput,
 };
 use sansnet::socket::LookupId;
 use sansnet::NetError;
@@ -27,16 +27,16 @@ use crate::{code_of, to_io_error};
 /// `net.createServer(options)`: the core's options plus a custom resolver for the listen
 /// host.
 #[derive(Clone, Default)]
-pub struct ServerOptions {
+pub struct ServerSettings {
     /// How accepted sockets start, and the `blockList`.
-    pub config: ServerConfig,
+    pub config: ServerOptions,
     /// Node's `lookup` for the listen host: replaces the system resolver.
     pub lookup: Option<LookupFn>,
 }
 
-impl fmt::Debug for ServerOptions {
+impl fmt::Debug for ServerSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerOptions")
+        f.debug_struct("ServerSettings")
             .field("config", &self.config)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
             .finish()
@@ -68,7 +68,7 @@ struct Info {
 }
 
 enum Cmd {
-    Listen(Listen, Sender<Result<BoundAddress, NetError>>),
+    Listen(ListenOptions, Sender<Result<BoundAddress, NetError>>),
     Close(Sender<Result<(), NetError>>),
     SetMaxConnections(Option<u32>),
 }
@@ -91,15 +91,15 @@ impl fmt::Debug for Server {
 
 impl Server {
     /// `net.createServer(config)`.
-    pub fn new(config: ServerConfig) -> Server {
-        Server::with_options(ServerOptions {
+    pub fn new(config: ServerOptions) -> Server {
+        Server::with_options(ServerSettings {
             config,
             lookup: None,
         })
     }
 
     /// `net.createServer(options)` with a custom resolver.
-    pub fn with_options(opts: ServerOptions) -> Server {
+    pub fn with_options(opts: ServerSettings) -> Server {
         let (cmd_tx, cmd_rx) = async_channel::unbounded();
         let (ev_tx, ev_rx) = async_channel::unbounded();
         let (release_tx, release_rx) = async_channel::unbounded();
@@ -139,7 +139,7 @@ impl Server {
     /// `server.listen(options)`, resolving at `'listening'` with the bound address, or with
     /// the error (`EADDRINUSE`, …; also emitted as `'error'`). A second listen while one
     /// exists fails at once with `ERR_SERVER_ALREADY_LISTEN`.
-    pub async fn listen(&self, listen: Listen) -> Result<BoundAddress, NetError> {
+    pub async fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
         let (tx, rx) = async_channel::bounded(1);
         let gone = || NetError::custom("ERR_SERVER_GONE", "the server task is gone");
         self.cmd

@@ -13,9 +13,8 @@ use std::task::{ready, Context, Poll};
 use async_channel::{Receiver, Sender};
 use futures_lite::StreamExt;
 use sansnet::options::ConnectOptions;
-use sansnet::socket::{
-    Chunk, ReadyState, Socket as Core, SocketConfig, SocketEvent, WriteId, WriteResult,
-};
+use sansnet::options::SocketOptions;
+use sansnet::socket::{Chunk, ReadyState, Socket as Core, SocketEvent, WriteId, WriteResult};
 use sansnet::{Duration, NetError};
 
 use crate::conn::Conn;
@@ -25,16 +24,16 @@ use crate::to_io_error;
 
 /// `new net.Socket(options)`: the core's options plus a custom resolver.
 #[derive(Clone, Default)]
-pub struct SocketOptions {
+pub struct SocketSettings {
     /// `allowHalfOpen`, `highWaterMark`.
-    pub config: SocketConfig,
+    pub config: SocketOptions,
     /// Node's `lookup` option: replaces the system resolver.
     pub lookup: Option<LookupFn>,
 }
 
-impl fmt::Debug for SocketOptions {
+impl fmt::Debug for SocketSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SocketOptions")
+        f.debug_struct("SocketSettings")
             .field("config", &self.config)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
             .finish()
@@ -152,10 +151,7 @@ impl fmt::Debug for Socket {
 /// socket was destroyed with. Its events (`'lookup'`, `'connect'`, …) are still there to
 /// read.
 pub async fn connect(opts: ConnectOptions) -> io::Result<Socket> {
-    let socket = Socket::new(SocketConfig {
-        allow_half_open: opts.allow_half_open,
-        ..SocketConfig::default()
-    });
+    let socket = Socket::new(opts.socket.clone());
     socket.connect(opts);
     socket.wait_connected().await?;
     Ok(socket)
@@ -163,16 +159,16 @@ pub async fn connect(opts: ConnectOptions) -> io::Result<Socket> {
 
 impl Socket {
     /// `new net.Socket(config)`: not connected yet.
-    pub fn new(config: SocketConfig) -> Socket {
-        Socket::with_options(SocketOptions {
+    pub fn new(config: SocketOptions) -> Socket {
+        Socket::with_options(SocketSettings {
             config,
             lookup: None,
         })
     }
 
     /// `new net.Socket(options)` with a custom resolver.
-    pub fn with_options(opts: SocketOptions) -> Socket {
-        Socket::spawn(Core::new(opts.config), None, opts.lookup, None)
+    pub fn with_options(opts: SocketSettings) -> Socket {
+        Socket::spawn(Core::new(&opts.config), None, opts.lookup, None)
     }
 
     /// Starts the task that drives `core` (and `conn`, for an accepted socket).

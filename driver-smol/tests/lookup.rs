@@ -7,20 +7,23 @@ use std::sync::Arc;
 
 use common::{echo_server, events_until_close, names, port, run};
 use sansnet_smol::{
-    BoundAddress, Chunk, Code, ConnectOptions, Listen, LookupAnswer, LookupRequest, NetError,
-    ServerConfig, Socket, SocketEvent, SocketOptions,
+    BoundAddress, Chunk, Code, ConnectOptions, ListenOptions, LookupAnswer, LookupRequest,
+    NetError, ServerOptions, Socket, SocketEvent, SocketSettings,
 };
 
 #[test]
 fn happy_eyeballs_falls_back_to_the_next_family() {
     run(10, async {
         // Only IPv4 listens: ::1 refuses, 127.0.0.1 answers.
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let p = port(&bound);
         let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = asked.clone();
-        let socket = Socket::with_options(SocketOptions {
+        let socket = Socket::with_options(SocketSettings {
             lookup: Some(Arc::new(move |req: &LookupRequest| {
                 log.lock().unwrap().push(req.clone());
                 Ok(vec![
@@ -28,7 +31,7 @@ fn happy_eyeballs_falls_back_to_the_next_family() {
                     LookupAnswer::ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
                 ])
             })),
-            ..SocketOptions::default()
+            ..SocketSettings::default()
         });
         socket.connect(ConnectOptions::tcp("dual.test", p));
         socket.wait_connected().await.expect("connect");
@@ -73,7 +76,7 @@ fn happy_eyeballs_falls_back_to_the_next_family() {
 #[test]
 fn lookup_failure_is_an_error_event() {
     run(10, async {
-        let socket = Socket::with_options(SocketOptions {
+        let socket = Socket::with_options(SocketSettings {
             lookup: Some(Arc::new(|req: &LookupRequest| {
                 Err(NetError::syscall(
                     Code::Enotfound,
@@ -82,7 +85,7 @@ fn lookup_failure_is_an_error_event() {
                     None,
                 ))
             })),
-            ..SocketOptions::default()
+            ..SocketSettings::default()
         });
         socket.connect(ConnectOptions::tcp("nowhere.test", 80));
         let events = events_until_close(&socket).await;
@@ -98,8 +101,11 @@ fn lookup_failure_is_an_error_event() {
 #[test]
 fn listen_and_connect_by_name() {
     run(10, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("localhost"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("localhost".into()), 0),
+        )
+        .await;
         let BoundAddress::Tcp(addr) = bound else {
             panic!("not TCP")
         };
@@ -116,7 +122,8 @@ fn listen_and_connect_by_name() {
 #[test]
 fn listen_without_host_is_dual_stack() {
     run(10, async {
-        let (_server, bound) = echo_server(ServerConfig::default(), Listen::tcp(None, 0)).await;
+        let (_server, bound) =
+            echo_server(ServerOptions::default(), ListenOptions::tcp(None, 0)).await;
         let BoundAddress::Tcp(addr) = bound else {
             panic!("not TCP")
         };

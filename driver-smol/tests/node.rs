@@ -7,7 +7,7 @@ use std::process::Stdio;
 use common::{echo_server, port, run};
 use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use futures_lite::{future, StreamExt};
-use sansnet_smol::{ConnectOptions, Listen, ServerConfig};
+use sansnet_smol::{ConnectOptions, ListenOptions, ServerOptions};
 use smol::process::Command;
 
 fn node_available() -> bool {
@@ -46,8 +46,11 @@ fn node_client_against_the_sansnet_echo_server() {
         return;
     }
     run(30, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let out = Command::new("node")
             .arg("-e")
             .arg(NODE_CLIENT)

@@ -8,15 +8,18 @@ use common::{data_of, echo_server, events_until_close, names, port, run};
 use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use sansnet_smol::{
-    AcceptConfig, Chunk, CloseKind, Code, ConnectOptions, Listen, ReadyState, Server, ServerConfig,
-    ServerEvent, Socket, SocketConfig, SocketEvent,
+    Chunk, CloseKind, Code, ConnectOptions, ListenOptions, ReadyState, Server, ServerEvent,
+    ServerOptions, Socket, SocketEvent, SocketOptions,
 };
 
 #[test]
 fn echo_round_trip_with_events() {
     run(10, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let socket = sansnet_smol::connect(ConnectOptions::tcp("127.0.0.1", port(&bound)))
             .await
             .expect("connect");
@@ -53,8 +56,11 @@ fn echo_round_trip_with_events() {
 #[test]
 fn byte_stream_round_trip() {
     run(10, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let mut socket = sansnet_smol::connect(ConnectOptions::tcp("127.0.0.1", port(&bound)))
             .await
             .expect("connect");
@@ -69,16 +75,13 @@ fn byte_stream_round_trip() {
 #[test]
 fn half_close_server_keeps_writing() {
     run(10, async {
-        let cfg = ServerConfig {
-            accept: AcceptConfig {
-                allow_half_open: true,
-                ..AcceptConfig::default()
-            },
-            ..ServerConfig::default()
+        let cfg = ServerOptions {
+            allow_half_open: true,
+            ..ServerOptions::default()
         };
         let server = Server::new(cfg);
         let bound = server
-            .listen(Listen::tcp(Some("127.0.0.1"), 0))
+            .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
             .await
             .unwrap();
         let client = sansnet_smol::connect(ConnectOptions::tcp("127.0.0.1", port(&bound)))
@@ -127,7 +130,7 @@ fn refused_connection_is_an_error_event() {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let socket = Socket::new(SocketConfig::default());
+        let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::tcp("127.0.0.1", port));
         let events = events_until_close(&socket).await;
         assert_eq!(
@@ -161,15 +164,15 @@ fn refused_connection_is_an_error_event() {
 #[test]
 fn address_in_use_is_a_server_error() {
     run(10, async {
-        let first = Server::new(ServerConfig::default());
+        let first = Server::new(ServerOptions::default());
         let bound = first
-            .listen(Listen::tcp(Some("127.0.0.1"), 0))
+            .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
             .await
             .unwrap();
         let p = port(&bound);
-        let second = Server::new(ServerConfig::default());
+        let second = Server::new(ServerOptions::default());
         let err = second
-            .listen(Listen::tcp(Some("127.0.0.1"), p))
+            .listen(ListenOptions::tcp(Some("127.0.0.1".into()), p))
             .await
             .unwrap_err();
         assert_eq!(err.code, Code::Eaddrinuse);
@@ -195,10 +198,10 @@ fn address_in_use_is_a_server_error() {
 #[test]
 fn max_connections_drops_the_excess() {
     run(10, async {
-        let server = Server::new(ServerConfig::default());
+        let server = Server::new(ServerOptions::default());
         server.set_max_connections(Some(1));
         let bound = server
-            .listen(Listen::tcp(Some("127.0.0.1"), 0))
+            .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
             .await
             .unwrap();
         let opts = ConnectOptions::tcp("127.0.0.1", port(&bound));
@@ -235,8 +238,11 @@ fn max_connections_drops_the_excess() {
 #[test]
 fn idle_timeout_emits_timeout_without_closing() {
     run(10, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let socket = sansnet_smol::connect(ConnectOptions::tcp("127.0.0.1", port(&bound)))
             .await
             .unwrap();
@@ -271,8 +277,11 @@ fn idle_timeout_emits_timeout_without_closing() {
 #[test]
 fn ten_megabytes_byte_exact() {
     run(60, async {
-        let (_server, bound) =
-            echo_server(ServerConfig::default(), Listen::tcp(Some("127.0.0.1"), 0)).await;
+        let (_server, bound) = echo_server(
+            ServerOptions::default(),
+            ListenOptions::tcp(Some("127.0.0.1".into()), 0),
+        )
+        .await;
         let socket = sansnet_smol::connect(ConnectOptions::tcp("127.0.0.1", port(&bound)))
             .await
             .unwrap();

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::{data_of, echo_server, events_until_close, names, run};
 use sansnet_smol::{
-    BoundAddress, Chunk, CloseKind, Code, ConnectOptions, Listen, Server, ServerConfig,
-    ServerEvent, Socket, SocketConfig, SocketEvent,
+    BoundAddress, Chunk, CloseKind, Code, ConnectOptions, ListenOptions, Server, ServerEvent,
+    ServerOptions, Socket, SocketEvent, SocketOptions,
 };
 
 /// A fresh socket path in the temporary directory, removed (if still there) on drop.
@@ -42,7 +42,7 @@ fn echo_round_trip_over_a_unix_socket() {
     let path = TempPath::new("echo");
     run(10, async {
         let (server, bound) =
-            echo_server(ServerConfig::default(), Listen::ipc(path.as_str())).await;
+            echo_server(ServerOptions::default(), ListenOptions::ipc(path.as_str())).await;
         assert_eq!(bound, BoundAddress::Ipc(path.as_str().to_string()));
         assert!(path.0.exists());
         let socket = sansnet_smol::connect(ConnectOptions::ipc(path.as_str()))
@@ -81,7 +81,7 @@ fn echo_round_trip_over_a_unix_socket() {
 fn missing_path_is_enoent() {
     let path = TempPath::new("missing");
     run(10, async {
-        let socket = Socket::new(SocketConfig::default());
+        let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::ipc(path.as_str()));
         let events = events_until_close(&socket).await;
         assert_eq!(
@@ -100,10 +100,16 @@ fn missing_path_is_enoent() {
 fn existing_path_is_eaddrinuse() {
     let path = TempPath::new("inuse");
     run(10, async {
-        let first = Server::new(ServerConfig::default());
-        first.listen(Listen::ipc(path.as_str())).await.unwrap();
-        let second = Server::new(ServerConfig::default());
-        let e = second.listen(Listen::ipc(path.as_str())).await.unwrap_err();
+        let first = Server::new(ServerOptions::default());
+        first
+            .listen(ListenOptions::ipc(path.as_str()))
+            .await
+            .unwrap();
+        let second = Server::new(ServerOptions::default());
+        let e = second
+            .listen(ListenOptions::ipc(path.as_str()))
+            .await
+            .unwrap_err();
         assert_eq!(e.code, Code::Eaddrinuse);
         assert!(matches!(
             second.next_event().await,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_io::Timer;
 use futures_lite::future;
-use sansnet_smol::{BoundAddress, Listen, Server, ServerConfig, Socket, SocketEvent};
+use sansnet_smol::{BoundAddress, ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 /// Runs a test body on smol, failing it if it takes longer than `secs`.
 pub fn run<T>(secs: u64, f: impl Future<Output = T>) -> T {
@@ -43,7 +43,10 @@ pub async fn echo(socket: Socket) {
 }
 
 /// An echo server listening on `listen`; the accept loop ends when the server closes.
-pub async fn echo_server(config: ServerConfig, listen: Listen) -> (Arc<Server>, BoundAddress) {
+pub async fn echo_server(
+    config: ServerOptions,
+    listen: ListenOptions,
+) -> (Arc<Server>, BoundAddress) {
     let server = Arc::new(Server::new(config));
     let bound = server.listen(listen).await.expect("listen");
     let s = server.clone();
