@@ -146,17 +146,22 @@ fn node_runner_matches_expected_traces() {
         println!("skipping: node not found");
         return;
     }
-    let dir = conformance_dir();
-    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(dir.join("scenarios"))
-        .expect("listing scenarios")
-        .map(|e| e.expect("listing scenarios").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    scenarios.sort();
+    // The shared scenarios, and the project's own (whose expected traces Node printed).
+    let base = conformance_dir();
+    let mut scenarios: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for dir in [base.clone(), base.join("own")] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("scenarios"))
+            .expect("listing scenarios")
+            .map(|e| e.expect("listing scenarios").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        found.sort();
+        scenarios.extend(found.into_iter().map(|p| (dir.clone(), p)));
+    }
 
     let mut checked = 0;
     let mut failures = Vec::new();
-    for scenario in &scenarios {
+    for (dir, scenario) in &scenarios {
         let file = scenario.file_name().expect("a file name");
         if read_json(scenario)["reference"] == "node23-docs" {
             println!("skip  {} (node23-docs)", file.to_string_lossy());
@@ -195,7 +200,7 @@ fn node_runner_matches_expected_traces() {
             ));
         }
     }
-    assert!(checked > 0, "no scenarios found in {}", dir.display());
+    assert!(checked > 0, "no scenarios found in {}", base.display());
     assert!(
         failures.is_empty(),
         "{} of {checked} scenarios differ from expected/:\n{}",
