@@ -28,6 +28,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// A plain object from `(key, value)` pairs, in order (`{ port: 80, host: 'x' }`).
+    pub fn object(props: &[(&str, Value)]) -> Value {
+        Value::Object(
+            props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// A property of an object value; `Undefined` for anything else or a missing key.
     pub fn get(&self, key: &str) -> &Value {
         match self {

@@ -1,25 +1,16 @@
 use super::*;
 use crate::error::Code;
 
-fn obj(props: &[(&str, Value)]) -> Value {
-    Value::Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn tcp(extra: &[(&str, Value)]) -> Value {
     let mut props = vec![("port", Value::Number(9.0)), ("host", "127.0.0.1".into())];
     props.extend(extra.iter().cloned());
-    obj(&props)
+    Value::object(&props)
 }
 
 fn named(extra: &[(&str, Value)]) -> Value {
     let mut props = vec![("port", Value::Number(9.0)), ("host", "localhost".into())];
     props.extend(extra.iter().cloned());
-    obj(&props)
+    Value::object(&props)
 }
 
 fn connect(args: &[Value]) -> Result<ConnectOptions, (Code, String)> {
@@ -61,7 +52,9 @@ fn forms_and_targets() {
     );
     // `{path: ''}` is not a pipe but counts as "path present": TCP localhost:0.
     assert_eq!(
-        connect(&[obj(&[("path", "".into())])]).unwrap().target,
+        connect(&[Value::object(&[("path", "".into())])])
+            .unwrap()
+            .target,
         Target::Tcp {
             host: "localhost".into(),
             port: 0
@@ -69,16 +62,19 @@ fn forms_and_targets() {
     );
     // Path wins over port in connect.
     assert_eq!(
-        connect(&[obj(&[("path", "/tmp/s".into()), ("port", 80.0.into())])])
-            .unwrap()
-            .target,
+        connect(&[Value::object(&[
+            ("path", "/tmp/s".into()),
+            ("port", 80.0.into())
+        ])])
+        .unwrap()
+        .target,
         Target::Ipc {
             path: "/tmp/s".into()
         }
     );
     // A falsy host is localhost.
     for h in [Value::Null, 0.0.into(), "".into(), false.into()] {
-        let c = connect(&[obj(&[("port", 1.0.into()), ("host", h)])]).unwrap();
+        let c = connect(&[Value::object(&[("port", 1.0.into()), ("host", h)])]).unwrap();
         assert_eq!(
             c.target,
             Target::Tcp {
@@ -93,9 +89,9 @@ fn forms_and_targets() {
 fn missing_args() {
     for args in [
         vec![],
-        vec![obj(&[])],
-        vec![obj(&[("port", Value::Undefined)])],
-        vec![obj(&[("path", Value::Null)])],
+        vec![Value::object(&[])],
+        vec![Value::object(&[("port", Value::Undefined)])],
+        vec![Value::object(&[("path", Value::Null)])],
         vec![Value::Undefined, "127.0.0.1".into()],
     ] {
         assert_eq!(
@@ -117,7 +113,7 @@ fn port_rules() {
     for p in [
         true.into(),
         Value::Null,
-        obj(&[]),
+        Value::object(&[]),
         Value::Array(vec![]),
         Value::BigInt("1".into()),
     ] {
@@ -145,7 +141,10 @@ fn port_rules() {
     );
     // A port with a null path is still a port.
     assert_eq!(
-        code(&[obj(&[("port", Value::Null), ("path", Value::Null)])]),
+        code(&[Value::object(&[
+            ("port", Value::Null),
+            ("path", Value::Null)
+        ])]),
         Code::ErrInvalidArgType
     );
 }
@@ -234,7 +233,7 @@ fn auto_select_family_options() {
     assert_eq!(t("10".into()).unwrap_err().0, Code::ErrInvalidArgType);
     // autoSelectFamily is checked before the attempt timeout.
     assert_eq!(
-        code(&[obj(&[
+        code(&[Value::object(&[
             ("port", 9.0.into()),
             ("autoSelectFamily", "x".into()),
             ("autoSelectFamilyAttemptTimeout", "y".into())
@@ -327,20 +326,27 @@ fn lookup_options_only_for_host_names() {
 #[test]
 fn host_types() {
     assert_eq!(
-        connect(&[obj(&[("port", 9.0.into()), ("host", 123.0.into())])]).unwrap_err(),
+        connect(&[Value::object(&[
+            ("port", 9.0.into()),
+            ("host", 123.0.into())
+        ])])
+        .unwrap_err(),
         (
             Code::ErrInvalidArgType,
             "The \"hostname\" argument must be of type string. Received type number (123)".into()
         )
     );
     assert_eq!(
-        connect(&[obj(&[("port", 9.0.into()), ("host", obj(&[]))])])
-            .unwrap_err()
-            .1,
+        connect(&[Value::object(&[
+            ("port", 9.0.into()),
+            ("host", Value::object(&[]))
+        ])])
+        .unwrap_err()
+        .1,
         "The \"hostname\" argument must be of type string. Received an instance of Object"
     );
     // Node 20 aborts here (spec §7.4); newer Node throws ERR_INVALID_ARG_TYPE.
-    let e = connect(&[obj(&[
+    let e = connect(&[Value::object(&[
         ("port", 9.0.into()),
         ("host", Value::Array(vec!["127.0.0.1".into()])),
     ])])
@@ -355,15 +361,18 @@ fn host_types() {
 #[test]
 fn constructor_and_timeout_come_first() {
     assert_eq!(
-        connect(&[obj(&[("timeout", (-1.0).into())])])
+        connect(&[Value::object(&[("timeout", (-1.0).into())])])
             .unwrap_err()
             .0,
         Code::ErrOutOfRange
     );
     assert_eq!(
-        connect(&[obj(&[("timeout", "1".into()), ("objectMode", true.into())])])
-            .unwrap_err()
-            .0,
+        connect(&[Value::object(&[
+            ("timeout", "1".into()),
+            ("objectMode", true.into())
+        ])])
+        .unwrap_err()
+        .0,
         Code::ErrInvalidArgValue
     );
     assert_eq!(

@@ -342,15 +342,6 @@ fn group_array_elements(ctx: &Ctx, output: Vec<String>, numeric: bool) -> Vec<St
 mod tests {
     use super::*;
 
-    fn obj(props: &[(&str, Value)]) -> Value {
-        Value::Object(
-            props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn numbers_print_as_javascript_does() {
         for (n, s) in [
@@ -371,20 +362,26 @@ mod tests {
 
     #[test]
     fn objects_and_arrays_match_node() {
-        assert_eq!(inspect(&obj(&[])), "{}");
-        assert_eq!(inspect(&obj(&[("a", 1.0.into())])), "{ a: 1 }");
+        assert_eq!(inspect(&Value::object(&[])), "{}");
+        assert_eq!(inspect(&Value::object(&[("a", 1.0.into())])), "{ a: 1 }");
         assert_eq!(
-            inspect(&obj(&[
+            inspect(&Value::object(&[
                 ("path", "\0abstract".into()),
                 ("readableAll", true.into())
             ])),
             "{ path: '\\x00abstract', readableAll: true }"
         );
         assert_eq!(
-            inspect(&obj(&[("port", Value::BigInt("1".into()))])),
+            inspect(&Value::object(&[("port", Value::BigInt("1".into()))])),
             "{ port: 1n }"
         );
-        let deep = obj(&[("x", obj(&[("y", obj(&[("z", obj(&[("w", 1.0.into())]))]))]))]);
+        let deep = Value::object(&[(
+            "x",
+            Value::object(&[(
+                "y",
+                Value::object(&[("z", Value::object(&[("w", 1.0.into())]))]),
+            )]),
+        )]);
         assert_eq!(inspect(&deep), "{ x: { y: { z: [Object] } } }");
         let arr = Value::Array(vec![
             1.0.into(),
@@ -395,7 +392,7 @@ mod tests {
         ]);
         assert_eq!(inspect(&arr), "[ 1, [ 2, [ 3, [Array] ] ] ]");
         assert_eq!(
-            inspect(&obj(&[
+            inspect(&Value::object(&[
                 ("a-b", "it's".into()),
                 ("0", "a\"b'c".into()),
                 ("b", "x\u{85}y\u{7f}".into())
@@ -403,7 +400,7 @@ mod tests {
             "{ '0': `a\"b'c`, 'a-b': \"it's\", b: 'x\\x85y\\x7F' }"
         );
         assert_eq!(
-            inspect(&obj(&[
+            inspect(&Value::object(&[
                 ("", 1.0.into()),
                 ("a b", 2.0.into()),
                 ("$x", 3.0.into()),
@@ -415,9 +412,9 @@ mod tests {
 
     #[test]
     fn long_output_breaks_lines_like_node() {
-        let long = obj(&[("a", "x".repeat(70).into())]);
+        let long = Value::object(&[("a", "x".repeat(70).into())]);
         assert_eq!(inspect(&long), format!("{{\n  a: '{}'\n}}", "x".repeat(70)));
-        let v = obj(&[
+        let v = Value::object(&[
             ("fd", (-1.0).into()),
             ("host", "localhost".into()),
             ("foo", "bar".into()),
@@ -431,7 +428,7 @@ mod tests {
                 "a".repeat(40)
             )
         );
-        let grouped = obj(&[(
+        let grouped = Value::object(&[(
             "a",
             Value::Array((1..=10).map(|i| f64::from(i).into()).collect()),
         )]);
@@ -439,7 +436,7 @@ mod tests {
             inspect(&grouped),
             "{\n  a: [\n    1, 2, 3, 4,  5,\n    6, 7, 8, 9, 10\n  ]\n}"
         );
-        let split = obj(&[(
+        let split = Value::object(&[(
             "a",
             "line1\nline2 is quite long and keeps going on and on and on and on and on and on"
                 .into(),

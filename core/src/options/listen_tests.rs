@@ -1,15 +1,6 @@
 use super::*;
 use crate::error::Code;
 
-fn obj(props: &[(&str, Value)]) -> Value {
-    Value::Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn listen(args: &[Value]) -> Result<ListenOptions, (Code, String)> {
     normalize_listen_args(args).map_err(|e| (e.code, e.message))
 }
@@ -29,8 +20,8 @@ fn forms_without_port_listen_on_zero() {
         vec![Value::Null],
         vec![Value::Undefined],
         vec![Value::Null, Value::Function],
-        vec![obj(&[("port", Value::Undefined)])],
-        vec![obj(&[("port", Value::Null)])],
+        vec![Value::object(&[("port", Value::Undefined)])],
+        vec![Value::object(&[("port", Value::Null)])],
     ] {
         let l = listen(&args).unwrap();
         assert_eq!(l.target, tcp(None, 0), "{args:?}");
@@ -81,7 +72,7 @@ fn positional_forms() {
 #[test]
 fn backlog_rule() {
     let b = |extra: Value, args: &[Value]| {
-        let mut all = vec![obj(&[("port", 0.0.into()), ("backlog", extra)])];
+        let mut all = vec![Value::object(&[("port", 0.0.into()), ("backlog", extra)])];
         all.extend_from_slice(args);
         listen(&all).unwrap().backlog
     };
@@ -100,13 +91,16 @@ fn backlog_rule() {
 #[test]
 fn options_errors() {
     for (v, shown) in [
-        (obj(&[]), "{}"),
+        (Value::object(&[]), "{}"),
         (
-            obj(&[("host", "localhost".into())]),
+            Value::object(&[("host", "localhost".into())]),
             "{ host: 'localhost' }",
         ),
-        (obj(&[("exclusive", true.into())]), "{ exclusive: true }"),
-        (obj(&[("fd", (-1.0).into())]), "{ fd: -1 }"),
+        (
+            Value::object(&[("exclusive", true.into())]),
+            "{ exclusive: true }",
+        ),
+        (Value::object(&[("fd", (-1.0).into())]), "{ fd: -1 }"),
     ] {
         assert_eq!(
             listen(&[v]).unwrap_err(),
@@ -117,12 +111,18 @@ fn options_errors() {
         );
     }
     for (v, shown) in [
-        (obj(&[("port", true.into())]), "{ port: true }"),
-        (obj(&[("port", Value::BigInt("1".into()))]), "{ port: 1n }"),
-        (obj(&[("port", obj(&[]))]), "{ port: {} }"),
-        (obj(&[("path", (-1.0).into())]), "{ path: -1 }"),
-        (obj(&[("path", "80".into())]), "{ path: '80' }"),
-        (obj(&[("path", "".into())]), "{ path: '' }"),
+        (Value::object(&[("port", true.into())]), "{ port: true }"),
+        (
+            Value::object(&[("port", Value::BigInt("1".into()))]),
+            "{ port: 1n }",
+        ),
+        (
+            Value::object(&[("port", Value::object(&[]))]),
+            "{ port: {} }",
+        ),
+        (Value::object(&[("path", (-1.0).into())]), "{ path: -1 }"),
+        (Value::object(&[("path", "80".into())]), "{ path: '80' }"),
+        (Value::object(&[("path", "".into())]), "{ path: '' }"),
     ] {
         assert_eq!(
             listen(&[v]).unwrap_err(),
@@ -133,10 +133,10 @@ fn options_errors() {
         );
     }
     assert_eq!(
-        listen(&[obj(&[("path", "\0abs".into()), ("writableAll", 1.0.into())])]).unwrap_err().1,
+        listen(&[Value::object(&[("path", "\0abs".into()), ("writableAll", 1.0.into())])]).unwrap_err().1,
         "The argument 'options' can not set readableAll or writableAllt to true when path is abstract unix socket. Received { path: '\\x00abs', writableAll: 1 }"
     );
-    let l = listen(&[obj(&[
+    let l = listen(&[Value::object(&[
         ("path", "\0abs".into()),
         ("writableAll", 0.0.into()),
     ])])
@@ -148,27 +148,39 @@ fn options_errors() {
         }
     );
     assert_eq!(
-        listen(&[obj(&[("port", Value::Undefined), ("signal", Value::Null)])])
-            .unwrap_err()
-            .1,
+        listen(&[Value::object(&[
+            ("port", Value::Undefined),
+            ("signal", Value::Null)
+        ])])
+        .unwrap_err()
+        .1,
         "The \"options.signal\" property must be an instance of AbortSignal. Received null"
     );
     assert_eq!(
-        listen(&[obj(&[("port", 0.0.into()), ("host", 123.0.into())])])
-            .unwrap_err()
-            .1,
+        listen(&[Value::object(&[
+            ("port", 0.0.into()),
+            ("host", 123.0.into())
+        ])])
+        .unwrap_err()
+        .1,
         "The \"hostname\" argument must be of type string. Received type number (123)"
     );
     assert_eq!(
-        listen(&[obj(&[("port", "abc".into())])]).unwrap_err().1,
+        listen(&[Value::object(&[("port", "abc".into())])])
+            .unwrap_err()
+            .1,
         "options.port should be >= 0 and < 65536. Received type string ('abc')."
     );
     assert_eq!(
-        listen(&[obj(&[("fd", 3.0.into())])]).unwrap_err().0,
+        listen(&[Value::object(&[("fd", 3.0.into())])])
+            .unwrap_err()
+            .0,
         Code::ErrInvalidArgValue
     );
     assert_eq!(
-        listen(&[obj(&[("handle", 5.0.into())])]).unwrap_err().0,
+        listen(&[Value::object(&[("handle", 5.0.into())])])
+            .unwrap_err()
+            .0,
         Code::ErrInvalidArgValue
     );
 }
@@ -177,19 +189,26 @@ fn options_errors() {
 fn precedence_and_flags() {
     // Port wins over path; a bad port is reported even with a good path.
     assert_eq!(
-        listen(&[obj(&[("port", (-1.0).into()), ("path", "x".into())])])
-            .unwrap_err()
-            .0,
+        listen(&[Value::object(&[
+            ("port", (-1.0).into()),
+            ("path", "x".into())
+        ])])
+        .unwrap_err()
+        .0,
         Code::ErrSocketBadPort
     );
-    let l = listen(&[obj(&[("port", obj(&[])), ("path", "/tmp/zz.sock".into())])]).unwrap();
+    let l = listen(&[Value::object(&[
+        ("port", Value::object(&[])),
+        ("path", "/tmp/zz.sock".into()),
+    ])])
+    .unwrap();
     assert_eq!(
         l.target,
         ListenTarget::Ipc {
             path: "/tmp/zz.sock".into()
         }
     );
-    let l = listen(&[obj(&[
+    let l = listen(&[Value::object(&[
         ("port", 0.0.into()),
         ("host", "".into()),
         ("ipv6Only", true.into()),
@@ -200,13 +219,20 @@ fn precedence_and_flags() {
     .unwrap();
     assert_eq!(l.target, tcp(None, 0));
     assert!(l.ipv6_only && l.reuse_port && l.exclusive && l.has_signal);
-    let l = listen(&[obj(&[("port", 0.0.into()), ("ipv6Only", 1.0.into())])]).unwrap();
+    let l = listen(&[Value::object(&[
+        ("port", 0.0.into()),
+        ("ipv6Only", 1.0.into()),
+    ])])
+    .unwrap();
     assert!(!l.ipv6_only);
     // The signal is checked before the port.
     assert_eq!(
-        listen(&[obj(&[("port", (-1.0).into()), ("signal", "x".into())])])
-            .unwrap_err()
-            .0,
+        listen(&[Value::object(&[
+            ("port", (-1.0).into()),
+            ("signal", "x".into())
+        ])])
+        .unwrap_err()
+        .0,
         Code::ErrInvalidArgType
     );
 }

@@ -141,15 +141,6 @@ mod tests {
     use super::*;
     use crate::error::Code;
 
-    fn obj(props: &[(&str, Value)]) -> Value {
-        Value::Object(
-            props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn create_server_forms() {
         let _guard = defaults::test_lock();
@@ -181,14 +172,14 @@ mod tests {
             "The \"options\" argument must be of type object. Received type string ('path')"
         );
 
-        let o = server_options_from_value(&obj(&[
+        let o = server_options_from_value(&Value::object(&[
             ("highWaterMark", (-5.0).into()),
             ("keepAliveInitialDelay", (-5.0).into()),
         ]))
         .unwrap();
         assert_eq!(o.high_water_mark, 16384);
         assert_eq!(o.keep_alive_initial_delay, Duration::ZERO);
-        let o = server_options_from_value(&obj(&[
+        let o = server_options_from_value(&Value::object(&[
             ("highWaterMark", 1024.0.into()),
             ("keepAliveInitialDelay", 1999.0.into()),
             ("allowHalfOpen", "x".into()),
@@ -211,21 +202,21 @@ mod tests {
     fn create_server_errors() {
         let e = |v: Value| server_options_from_value(&v).unwrap_err();
         assert_eq!(
-            e(obj(&[("highWaterMark", Value::Null)])).message,
+            e(Value::object(&[("highWaterMark", Value::Null)])).message,
             "The \"options.highWaterMark\" property must be of type number. Received null"
         );
         assert_eq!(
-            e(obj(&[("keepAliveInitialDelay", "x".into()), ("highWaterMark", "y".into())])).message,
+            e(Value::object(&[("keepAliveInitialDelay", "x".into()), ("highWaterMark", "y".into())])).message,
             "The \"options.keepAliveInitialDelay\" property must be of type number. Received type string ('x')"
         );
         for bad in [f64::NAN, 5.5, f64::INFINITY] {
             assert_eq!(
-                e(obj(&[("highWaterMark", bad.into())])).code,
+                e(Value::object(&[("highWaterMark", bad.into())])).code,
                 Code::ErrInvalidArgValue
             );
         }
         assert_eq!(
-            e(obj(&[("blockList", obj(&[]))])).code,
+            e(Value::object(&[("blockList", Value::object(&[]))])).code,
             Code::ErrInvalidArgType
         );
         assert_eq!(

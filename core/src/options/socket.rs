@@ -320,15 +320,6 @@ mod tests {
     use super::*;
     use crate::error::Code;
 
-    fn obj(props: &[(&str, Value)]) -> Value {
-        Value::Object(
-            props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     fn err(v: Value) -> (Code, String) {
         let e = socket_options_from_value(&v).unwrap_err();
         (e.code, e.message)
@@ -343,7 +334,7 @@ mod tests {
         assert!(!o.allow_half_open && !o.no_delay && !o.keep_alive && o.readable);
         assert_eq!(socket_options_from_value(&"abc".into()).unwrap(), o);
         assert_eq!(socket_options_from_value(&Value::Null).unwrap(), o);
-        let o = socket_options_from_value(&obj(&[
+        let o = socket_options_from_value(&Value::object(&[
             ("highWaterMark", Value::Null),
             ("readableHighWaterMark", 7.0.into()),
             ("allowHalfOpen", "x".into()),
@@ -362,11 +353,12 @@ mod tests {
         assert_eq!(o.fd, Some(3));
         assert_eq!(o.encoding, Some(Encoding::Hex));
         let o =
-            socket_options_from_value(&obj(&[("keepAliveInitialDelay", 7999.0.into())])).unwrap();
+            socket_options_from_value(&Value::object(&[("keepAliveInitialDelay", 7999.0.into())]))
+                .unwrap();
         assert_eq!(o.keep_alive_initial_delay, Duration::from_secs(7));
         // `signal: null` / `0` are falsy: not validated, no signal.
         assert!(
-            !socket_options_from_value(&obj(&[("signal", Value::Null)]))
+            !socket_options_from_value(&Value::object(&[("signal", Value::Null)]))
                 .unwrap()
                 .has_signal
         );
@@ -375,14 +367,14 @@ mod tests {
     #[test]
     fn constructor_errors_match_node() {
         assert_eq!(
-            err(obj(&[("readableObjectMode", true.into())])),
+            err(Value::object(&[("readableObjectMode", true.into())])),
             (
                 Code::ErrInvalidArgValue,
                 "The property 'options.readableObjectMode' is not supported. Received true".into()
             )
         );
         assert_eq!(
-            err(obj(&[
+            err(Value::object(&[
                 ("objectMode", 0.0.into()),
                 ("writableObjectMode", "x".into())
             ]))
@@ -390,7 +382,11 @@ mod tests {
             "The property 'options.writableObjectMode' is not supported. Received 'x'"
         );
         assert_eq!(
-            err(obj(&[("objectMode", obj(&[("a", 1.0.into())]))])).1,
+            err(Value::object(&[(
+                "objectMode",
+                Value::object(&[("a", 1.0.into())])
+            )]))
+            .1,
             "The property 'options.objectMode' is not supported. Received { a: 1 }"
         );
         assert_eq!(
@@ -401,52 +397,56 @@ mod tests {
             )
         );
         assert_eq!(
-            err(obj(&[("fd", (-1.0).into())])).1,
+            err(Value::object(&[("fd", (-1.0).into())])).1,
             "The value of \"fd\" is out of range. It must be >= 0 && <= 2147483647. Received -1"
         );
         assert_eq!(
-            err(obj(&[("fd", Value::Null)])).1,
+            err(Value::object(&[("fd", Value::Null)])).1,
             "The \"fd\" argument must be of type number. Received null"
         );
         assert_eq!(
-            err(obj(&[("keepAliveInitialDelay", Value::Null)])).1,
+            err(Value::object(&[("keepAliveInitialDelay", Value::Null)])).1,
             "The \"options.keepAliveInitialDelay\" property must be of type number. Received null"
         );
         assert_eq!(
-            err(obj(&[("signal", "x".into())])).1,
+            err(Value::object(&[("signal", "x".into())])).1,
             "The \"signal\" argument must be an instance of AbortSignal. Received type string ('x')"
         );
         assert_eq!(
-            err(obj(&[("signal", obj(&[("aborted", false.into())]))])).0,
+            err(Value::object(&[(
+                "signal",
+                Value::object(&[("aborted", false.into())])
+            )]))
+            .0,
             Code::ErrInvalidArgType
         );
         assert_eq!(
-            err(obj(&[("highWaterMark", (-1.0).into())])).1,
+            err(Value::object(&[("highWaterMark", (-1.0).into())])).1,
             "The property 'options.readableHighWaterMark' is invalid. Received -1"
         );
         assert_eq!(
-            err(obj(&[("highWaterMark", "5".into())])).1,
+            err(Value::object(&[("highWaterMark", "5".into())])).1,
             "The property 'options.readableHighWaterMark' is invalid. Received '5'"
         );
         assert_eq!(
-            err(obj(&[("writableHighWaterMark", (-7.0).into())])).1,
+            err(Value::object(&[("writableHighWaterMark", (-7.0).into())])).1,
             "The property 'options.writableHighWaterMark' is invalid. Received -7"
         );
         assert_eq!(
-            err(obj(&[("encoding", "bogus".into())])),
+            err(Value::object(&[("encoding", "bogus".into())])),
             (Code::ErrUnknownEncoding, "Unknown encoding: bogus".into())
         );
         assert_eq!(
-            err(obj(&[("defaultEncoding", "".into())])).1,
+            err(Value::object(&[("defaultEncoding", "".into())])).1,
             "Unknown encoding: "
         );
         assert_eq!(
-            err(obj(&[("blockList", "x".into())])).1,
+            err(Value::object(&[("blockList", "x".into())])).1,
             "The \"options.blockList\" property must be an instance of net.BlockList. Received type string ('x')"
         );
         // Order: the object-mode check precedes everything else.
         assert_eq!(
-            err(obj(&[
+            err(Value::object(&[
                 ("fd", "x".into()),
                 ("writableObjectMode", true.into())
             ]))
@@ -455,7 +455,7 @@ mod tests {
         );
         // keepAliveInitialDelay precedes the stream options, which precede signal and fd.
         assert_eq!(
-            err(obj(&[
+            err(Value::object(&[
                 ("fd", "x".into()),
                 ("signal", "x".into()),
                 ("highWaterMark", (-1.0).into()),
@@ -465,7 +465,7 @@ mod tests {
             "The \"options.keepAliveInitialDelay\" property must be of type number. Received type string ('x')"
         );
         assert_eq!(
-            err(obj(&[("fd", "x".into()), ("signal", "x".into())])).1,
+            err(Value::object(&[("fd", "x".into()), ("signal", "x".into())])).1,
             "The \"signal\" argument must be an instance of AbortSignal. Received type string ('x')"
         );
     }

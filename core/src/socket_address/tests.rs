@@ -2,15 +2,6 @@ use super::*;
 use crate::ip::is_ip;
 use proptest::prelude::*;
 
-fn obj(props: &[(&str, Value)]) -> Value {
-    Value::Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn json(sa: &SocketAddress) -> (String, u16, &'static str, u32) {
     (
         sa.address(),
@@ -29,12 +20,12 @@ fn err(options: Value) -> (Code, String) {
 fn defaults() {
     let sa = SocketAddress::from_options(&Value::Undefined).unwrap();
     assert_eq!(json(&sa), ("127.0.0.1".into(), 0, "ipv4", 0));
-    let sa = SocketAddress::from_options(&obj(&[("family", "ipv6".into())])).unwrap();
+    let sa = SocketAddress::from_options(&Value::object(&[("family", "ipv6".into())])).unwrap();
     assert_eq!(json(&sa), ("::".into(), 0, "ipv6", 0));
     // The default address follows the family as given, before lower-casing.
-    let sa = SocketAddress::from_options(&obj(&[("family", "IPV6".into())])).unwrap();
+    let sa = SocketAddress::from_options(&Value::object(&[("family", "IPV6".into())])).unwrap();
     assert_eq!(sa.address(), "::");
-    let (code, msg) = err(obj(&[("family", "IPv4".into())]));
+    let (code, msg) = err(Value::object(&[("family", "IPv4".into())]));
     assert_eq!(code, Code::ErrInvalidAddress);
     assert_eq!(msg, "Invalid socket address");
     // Any object is accepted (a Date, say).
@@ -60,25 +51,25 @@ fn options_must_be_an_object() {
 
 #[test]
 fn validation_order_and_messages() {
-    let (code, msg) = err(obj(&[("family", Value::Bool(false))]));
+    let (code, msg) = err(Value::object(&[("family", Value::Bool(false))]));
     assert_eq!(code, Code::ErrInvalidArgValue);
     assert_eq!(
         msg,
         "The property 'options.family' is invalid. Received false"
     );
-    let (_, msg) = err(obj(&[("family", Value::Null)]));
+    let (_, msg) = err(Value::object(&[("family", Value::Null)]));
     assert_eq!(
         msg,
         "The property 'options.family' is invalid. Received null"
     );
     // family before address before port before flowlabel.
-    let (code, _) = err(obj(&[
+    let (code, _) = err(Value::object(&[
         ("family", "x".into()),
         ("address", Value::Number(1.0)),
         ("port", Value::Number(-1.0)),
     ]));
     assert_eq!(code, Code::ErrInvalidArgValue);
-    let (code, msg) = err(obj(&[
+    let (code, msg) = err(Value::object(&[
         ("address", Value::Number(1.0)),
         ("port", (-1.0).into()),
     ]));
@@ -87,20 +78,23 @@ fn validation_order_and_messages() {
         msg,
         "The \"options.address\" property must be of type string. Received type number (1)"
     );
-    let (code, msg) = err(obj(&[("port", (-1.0).into()), ("flowlabel", "x".into())]));
+    let (code, msg) = err(Value::object(&[
+        ("port", (-1.0).into()),
+        ("flowlabel", "x".into()),
+    ]));
     assert_eq!(code, Code::ErrSocketBadPort);
     assert_eq!(
         msg,
         "options.port should be >= 0 and < 65536. Received type number (-1)."
     );
     // Port is validated before the address is parsed.
-    let (code, _) = err(obj(&[
+    let (code, _) = err(Value::object(&[
         ("family", "ipv6".into()),
         ("address", "zz".into()),
         ("port", (-1.0).into()),
     ]));
     assert_eq!(code, Code::ErrSocketBadPort);
-    let (code, msg) = err(obj(&[("port", Value::Null)]));
+    let (code, msg) = err(Value::object(&[("port", Value::Null)]));
     assert_eq!(code, Code::ErrSocketBadPort);
     assert_eq!(
         msg,
@@ -118,7 +112,7 @@ fn port_is_validate_port_then_int32() {
         (Value::from(" 80 "), 80),
         (Value::Number(65535.0), 65535),
     ] {
-        let sa = SocketAddress::from_options(&obj(&[("port", port.clone())])).unwrap();
+        let sa = SocketAddress::from_options(&Value::object(&[("port", port.clone())])).unwrap();
         assert_eq!(sa.port(), expect, "{port:?}");
     }
     for port in [
@@ -128,13 +122,16 @@ fn port_is_validate_port_then_int32() {
         Value::Number(65536.0),
         Value::BigInt("80".into()),
     ] {
-        assert_eq!(err(obj(&[("port", port)])).0, Code::ErrSocketBadPort);
+        assert_eq!(
+            err(Value::object(&[("port", port)])).0,
+            Code::ErrSocketBadPort
+        );
     }
 }
 
 #[test]
 fn flowlabel_rules() {
-    let v6 = |f: Value| obj(&[("family", "ipv6".into()), ("flowlabel", f)]);
+    let v6 = |f: Value| Value::object(&[("family", "ipv6".into()), ("flowlabel", f)]);
     let sa = SocketAddress::from_options(&v6(Value::Number(1048575.0))).unwrap();
     assert_eq!(sa.flowlabel(), 0xFFFFF);
     let (code, msg) = err(v6(Value::Number(1048576.0)));
@@ -156,14 +153,17 @@ fn flowlabel_rules() {
     assert_eq!(err(v6(Value::Number(1.5))).0, Code::ErrOutOfRange);
     assert_eq!(err(v6(Value::Number(-1.0))).0, Code::ErrOutOfRange);
     // A bad address wins over the 20-bit limit (checked after parsing).
-    let bad = obj(&[
+    let bad = Value::object(&[
         ("family", "ipv6".into()),
         ("address", "zz".into()),
         ("flowlabel", Value::Number(1048576.0)),
     ]);
     assert_eq!(err(bad).0, Code::ErrInvalidAddress);
     // IPv4 ignores any uint32 flow label.
-    let sa = SocketAddress::from_options(&obj(&[("flowlabel", Value::Number(4294967295.0))]));
+    let sa = SocketAddress::from_options(&Value::object(&[(
+        "flowlabel",
+        Value::Number(4294967295.0),
+    )]));
     assert_eq!(sa.unwrap().flowlabel(), 0);
 }
 
@@ -193,7 +193,7 @@ fn canonical_address_text() {
         ("ipv6", "::ffff:0102:0304", "::ffff:1.2.3.4"),
         ("ipv4", "10.0.0.1", "10.0.0.1"),
     ] {
-        let o = obj(&[("family", family.into()), ("address", input.into())]);
+        let o = Value::object(&[("family", family.into()), ("address", input.into())]);
         assert_eq!(SocketAddress::from_options(&o).unwrap().address(), out);
     }
 }
