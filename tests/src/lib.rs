@@ -3,6 +3,7 @@
 //! The runner reads a scenario (`tests/conformance/FORMAT.md`), runs it on a driver, and
 //! prints the canonical trace that Node prints for it.
 
+pub mod backend;
 pub mod options;
 pub mod pure;
 pub mod pure_address;

@@ -1,30 +1,23 @@
 //! The conformance runner's frame: actors, variables, steps, waits, snapshots, and the
-//! translation of core events into trace lines. The network operations run on the
-//! simulator (`--driver sim`); `--driver core` runs the pure operations only.
+//! translation of core events into trace lines. The network operations run on a
+//! [`Backend`] (the simulator, or a real driver); `--driver core` runs the pure operations
+//! only.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use serde_json::{json, Value as Json};
 
-use sansnet::server::{BoundAddress, Server};
-use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
-use sansnet::socket::{Chunk, CloseKind, LookupAnswer, Socket, SocketEvent, WriteId};
+use sansnet::server::BoundAddress;
+use sansnet::socket::{Chunk, CloseKind, LookupAnswer, SocketEvent, WriteId};
 use sansnet::{Duration, NetError};
+
+use crate::backend::{Backend, Seen, SockId, SrvId};
 
 use crate::options;
 use crate::pure::Pure;
 use crate::scenario::{Scenario, Step};
 use crate::trace::Trace;
-
-/// Which engine runs the network operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DriverKind {
-    /// Pure operations only.
-    Core,
-    /// The deterministic simulator.
-    Sim,
-}
 
 /// How a run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,6 +32,17 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct NeedsNetwork(pub String);
 
+/// A server event, as the trace names it.
+#[derive(Debug)]
+enum ServerObserved {
+    Listening,
+    Connection(SockId),
+    Drop(Option<sansnet::server::DropInfo>),
+    Error(NetError),
+    Close,
+    CloseCallback(Option<NetError>),
+}
+
 #[derive(Debug, Default)]
 struct SockState {
     echo: bool,
@@ -48,23 +52,20 @@ struct SockState {
     timeout_prop: Option<Json>,
 }
 
-/// One scenario run.
+/// One scenario run on backend `B` (none: the pure operations only).
 #[derive(Debug)]
-pub struct Runner {
-    kind: DriverKind,
-    sim: Sim,
+pub struct Runner<B> {
+    net: Option<B>,
     trace: Trace,
     pure: Pure,
-    sockets: BTreeMap<String, SocketHandle>,
-    socket_names: BTreeMap<SocketHandle, String>,
-    sock_state: BTreeMap<SocketHandle, SockState>,
-    servers: BTreeMap<String, ServerHandle>,
-    server_names: BTreeMap<ServerHandle, String>,
-    server_echo: BTreeMap<ServerHandle, bool>,
-    server_conns: BTreeMap<ServerHandle, usize>,
-    callbacks: BTreeMap<(SocketHandle, WriteId), &'static str>,
-    tmp_dir: String,
-    tmp_count: usize,
+    sockets: BTreeMap<String, SockId>,
+    socket_names: BTreeMap<SockId, String>,
+    sock_state: BTreeMap<SockId, SockState>,
+    servers: BTreeMap<String, SrvId>,
+    server_names: BTreeMap<SrvId, String>,
+    server_echo: BTreeMap<SrvId, bool>,
+    server_conns: BTreeMap<SrvId, usize>,
+    callbacks: BTreeMap<(SockId, WriteId), &'static str>,
     /// Lines of callbacks Node runs on the next tick (getConnections).
     next_tick_lines: Vec<(String, String)>,
     /// Per actor, the tally used up by the last satisfied wait: a wait counts only what
@@ -75,12 +76,22 @@ pub struct Runner {
     satisfied: bool,
 }
 
-impl Runner {
-    /// A runner on `kind`, with the simulator seeded by `seed`.
-    pub fn new(kind: DriverKind, seed: u64) -> Runner {
+impl Runner<crate::backend::SimBackend> {
+    /// A runner of the pure operations only (`--driver core`).
+    pub fn core() -> Self {
+        Runner::with(None)
+    }
+}
+
+impl<B: Backend> Runner<B> {
+    /// A runner whose network operations run on `net`.
+    pub fn new(net: B) -> Runner<B> {
+        Runner::with(Some(net))
+    }
+
+    fn with(net: Option<B>) -> Runner<B> {
         Runner {
-            kind,
-            sim: Sim::new(seed),
+            net,
             trace: Trace::default(),
             pure: Pure::default(),
             sockets: BTreeMap::new(),
@@ -91,8 +102,6 @@ impl Runner {
             server_echo: BTreeMap::new(),
             server_conns: BTreeMap::new(),
             callbacks: BTreeMap::new(),
-            tmp_dir: format!("/tmp/sansnet-sim-{seed:x}"),
-            tmp_count: 0,
             next_tick_lines: Vec::new(),
             used: BTreeMap::new(),
             waiting: None,
@@ -128,10 +137,10 @@ impl Runner {
                 Step::Snapshot { actor, props } => self.snapshot(actor, props),
             }
         }
-        if outcome == Outcome::Completed && self.kind == DriverKind::Sim {
-            let limit = self.sim.now() + Duration::from_millis(sc.settle);
+        if outcome == Outcome::Completed && self.net.is_some() {
+            let limit = self.net().now() + Duration::from_millis(sc.settle);
             self.enter_loop();
-            while !self.all_closed() && self.sim.turn(limit) {
+            while !self.all_closed() && self.net().turn(limit) {
                 self.collect();
             }
             if !self.all_closed() {
@@ -146,18 +155,23 @@ impl Runner {
         Ok((self.trace.render(&sc.name), outcome))
     }
 
+    /// The backend (present: checked by `need_network` before any network operation).
+    fn net(&mut self) -> &mut B {
+        self.net.as_mut().expect("a network backend")
+    }
+
     fn need_network(&self, op: &str) -> Result<(), NeedsNetwork> {
-        if self.kind == DriverKind::Core {
+        if self.net.is_none() {
             return Err(NeedsNetwork(op.to_string()));
         }
         Ok(())
     }
 
-    fn all_closed(&self) -> bool {
+    fn all_closed(&mut self) -> bool {
         self.open_actors().is_empty()
     }
 
-    fn open_actors(&self) -> Vec<String> {
+    fn open_actors(&mut self) -> Vec<String> {
         let mut open = Vec::new();
         for (name, h) in &self.sockets {
             let st = &self.sock_state[h];
@@ -165,9 +179,11 @@ impl Runner {
                 open.push(name.clone());
             }
         }
-        for (name, h) in &self.servers {
-            if self.sim.server_ref(*h).listening() {
-                open.push(name.clone());
+        let servers: Vec<(String, SrvId)> =
+            self.servers.iter().map(|(n, h)| (n.clone(), *h)).collect();
+        for (name, h) in servers {
+            if self.net().server_view(h).listening {
+                open.push(name);
             }
         }
         open
@@ -175,12 +191,12 @@ impl Runner {
 
     /// Lets `d` of virtual time pass, reacting to everything observed.
     fn sleep(&mut self, d: Duration) {
-        let limit = self.sim.now() + d;
+        let limit = self.net().now() + d;
         self.enter_loop();
-        while self.sim.turn(limit) {
+        while self.net().turn(limit) {
             self.collect();
         }
-        self.sim.advance_clock(limit);
+        self.net().advance_clock(limit);
     }
 
     fn wait(
@@ -191,13 +207,13 @@ impl Runner {
         bytes: Option<usize>,
         timeout: u64,
     ) -> bool {
-        let limit = self.sim.now() + Duration::from_millis(timeout);
+        let limit = self.net().now() + Duration::from_millis(timeout);
         self.waiting = Some((actor.to_string(), event.to_string(), count, bytes));
         self.satisfied = false;
         self.enter_loop();
         self.check_wait();
         while !self.satisfied {
-            if !self.sim.turn(limit) {
+            if !self.net().turn(limit) {
                 self.waiting = None;
                 return false;
             }
@@ -206,7 +222,7 @@ impl Runner {
         self.waiting = None;
         // The steps resume on setImmediate: ticks and completions due now run first, a
         // handle's 'close' (the loop's close phase) after.
-        while self.sim.turn_immediate() {
+        while self.net().turn_immediate() {
             self.collect();
         }
         true
@@ -239,10 +255,7 @@ impl Runner {
     /// Replaces `$var` strings in options by their values, `$tmp` by a fresh path.
     fn substitute(&mut self, j: &Json) -> Json {
         match j {
-            Json::String(s) if s == "$tmp" => {
-                self.tmp_count += 1;
-                Json::String(format!("{}/s{}.sock", self.tmp_dir, self.tmp_count))
-            }
+            Json::String(s) if s == "$tmp" => Json::String(self.net().temp_path()),
             Json::String(s) if s.starts_with('$') => match self.trace.var(s) {
                 Some(v) if s.ends_with(".port") => {
                     v.parse::<u64>().map_or_else(|_| Json::from(v), Json::from)
@@ -277,7 +290,7 @@ impl Runner {
                 match options::server(&opts) {
                     Err(e) => self.trace.line(actor, format!("throws {}", e.trace_code())),
                     Ok(cfg) => {
-                        let h = self.sim.add_server(Server::new(cfg));
+                        let h = self.net().create_server(cfg);
                         self.servers.insert(actor.into(), h);
                         self.server_names.insert(h, actor.into());
                         let echo = args.get("echo").and_then(Json::as_bool).unwrap_or(false);
@@ -289,7 +302,7 @@ impl Runner {
                 let Some(h) = self.servers.get(actor).copied() else {
                     return Ok(());
                 };
-                let r = options::listen(&opts).and_then(|l| self.sim.server(h, |s| s.listen(l)));
+                let r = options::listen(&opts).and_then(|l| self.net().listen(h, l));
                 if let Err(e) = r {
                     self.trace.line(actor, format!("throws {}", e.trace_code()));
                 }
@@ -302,20 +315,20 @@ impl Runner {
                 let value = args.get("value").cloned().unwrap_or(Json::Null);
                 if prop == "maxConnections" {
                     let v = value.as_f64().filter(|v| *v >= 0.0).map(|v| v as u32);
-                    self.sim.server(h, |s| s.max_connections = v);
+                    self.net().set_max_connections(h, v);
                 }
             }
             "close" => {
                 let Some(h) = self.servers.get(actor).copied() else {
                     return Ok(());
                 };
-                self.sim.server(h, Server::close);
+                self.net().close(h);
             }
             "getConnections" => {
                 let Some(h) = self.servers.get(actor).copied() else {
                     return Ok(());
                 };
-                let n = self.sim.server_ref(h).connections();
+                let n = self.net().server_view(h).connections;
                 self.next_tick_lines
                     .push((actor.to_string(), format!("connections {n}")));
             }
@@ -328,7 +341,7 @@ impl Runner {
                 let ip = host
                     .parse()
                     .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-                let port = self.sim.blackhole(ip);
+                let port = self.net().blackhole(ip);
                 self.trace.bind(format!("${actor}.port"), port.to_string());
             }
             _ => self.socket_op(op, actor, args),
@@ -361,7 +374,7 @@ impl Runner {
                 })
                 .collect()
         });
-        let h = self.sim.add_socket(Socket::new(&cfg), lookup);
+        let h = self.net().create_socket(cfg, lookup);
         self.sockets.insert(actor.into(), h);
         self.socket_names.insert(h, actor.into());
         let mut st = SockState::default();
@@ -373,7 +386,7 @@ impl Runner {
         }
         self.sock_state.insert(h, st);
         if let Some(c) = connect {
-            self.sim.socket(h, |s, now| s.connect(now, &c));
+            self.net().connect(h, &c);
         }
     }
 
@@ -399,7 +412,7 @@ impl Runner {
         match op {
             "write" => {
                 let c = chunk().unwrap_or_else(|| Chunk::bytes(Vec::new()));
-                let r = self.sim.socket(h, |s, now| s.write(now, c));
+                let r = self.net().write(h, c);
                 if callback {
                     self.callbacks.insert((h, r.id), "writeCallback");
                 }
@@ -409,7 +422,7 @@ impl Runner {
             }
             "end" => {
                 let c = chunk();
-                let r = self.sim.socket(h, |s, now| s.end(now, c));
+                let r = self.net().end(h, c);
                 if callback {
                     self.callbacks.insert((h, r.id), "endCallback");
                 }
@@ -419,25 +432,25 @@ impl Runner {
                     .get("error")
                     .and_then(Json::as_str)
                     .map(|c| NetError::custom(c, c.to_string()));
-                self.sim.socket(h, |s, _| s.destroy(err));
+                self.net().destroy(h, err);
             }
-            "destroySoon" => self.sim.socket(h, |s, now| s.destroy_soon(now)),
+            "destroySoon" => self.net().destroy_soon(h),
             "resetAndDestroy" => {
-                if let Err(e) = self.sim.socket(h, |s, _| s.reset_and_destroy()) {
+                if let Err(e) = self.net().reset_and_destroy(h) {
                     self.trace.line(actor, format!("throws {}", e.trace_code()));
                 }
             }
-            "pause" => self.sim.socket(h, |s, _| s.pause()),
-            "resume" => self.sim.socket(h, |s, _| s.resume()),
+            "pause" => self.net().pause(h),
+            "resume" => self.net().resume(h),
             "ref" | "unref" => {}
             "setTimeout" => {
                 let ms = args.get("ms").cloned().unwrap_or(Json::Null);
-                if self.sim.socket_ref(h).destroyed() {
+                if self.net().socket_view(h).destroyed {
                     return;
                 }
                 self.sock_state.entry(h).or_default().timeout_prop = Some(ms.clone());
                 match options::timeout(&ms) {
-                    Ok(d) => self.sim.socket(h, |s, now| s.set_timeout(now, d)),
+                    Ok(d) => self.net().set_timeout(h, d),
                     Err(e) => self.trace.line(actor, format!("throws {}", e.trace_code())),
                 }
             }
@@ -445,7 +458,7 @@ impl Runner {
                 let v = args
                     .get("value")
                     .is_none_or(|v| crate::scenario::to_value(v).is_truthy());
-                self.sim.socket(h, |s, _| s.set_no_delay(v));
+                self.net().set_no_delay(h, v);
             }
             "setKeepAlive" => {
                 let enable = args
@@ -456,7 +469,7 @@ impl Runner {
                     .and_then(Json::as_f64)
                     .unwrap_or(0.0);
                 let secs = (delay / 1000.0).trunc().max(0.0) as u32;
-                self.sim.socket(h, |s, _| s.set_keep_alive(enable, secs));
+                self.net().set_keep_alive(h, enable, secs);
             }
             "echo" => {
                 self.sock_state.entry(h).or_default().echo = true;
@@ -478,21 +491,31 @@ impl Runner {
 
     fn collect(&mut self) {
         loop {
-            let observed = self.sim.take_observed();
-            if observed.is_empty() {
+            let Some(net) = self.net.as_mut() else {
+                return;
+            };
+            let seen = net.take_seen();
+            if seen.is_empty() {
                 return;
             }
-            for o in observed {
+            for o in seen {
                 match o {
-                    Observed::Socket(h, e) => self.socket_event(h, e),
-                    Observed::Server(h, e) => self.server_event(h, e),
+                    Seen::Socket(h, e) => self.socket_event(h, e),
+                    Seen::Listening(h) => self.server_event(h, ServerObserved::Listening),
+                    Seen::Connection(h, s) => self.server_event(h, ServerObserved::Connection(s)),
+                    Seen::Drop(h, d) => self.server_event(h, ServerObserved::Drop(d)),
+                    Seen::ServerError(h, e) => self.server_event(h, ServerObserved::Error(e)),
+                    Seen::Close(h) => self.server_event(h, ServerObserved::Close),
+                    Seen::CloseCallback(h, e) => {
+                        self.server_event(h, ServerObserved::CloseCallback(e))
+                    }
                 }
                 self.check_wait();
             }
         }
     }
 
-    fn socket_event(&mut self, h: SocketHandle, e: SocketEvent) {
+    fn socket_event(&mut self, h: SockId, e: SocketEvent) {
         let Some(actor) = self.socket_names.get(&h).cloned() else {
             return;
         };
@@ -549,14 +572,14 @@ impl Runner {
             SocketEvent::Data(d) => {
                 self.trace.data(&actor, &d);
                 if self.sock_state.get(&h).is_some_and(|s| s.echo) {
-                    self.sim.socket(h, |s, now| s.write(now, Chunk::bytes(d)));
+                    self.net().write(h, Chunk::bytes(d));
                 }
                 return;
             }
             SocketEvent::End => {
                 if self.sock_state.get(&h).is_some_and(|s| s.echo) {
                     self.trace.line(&actor, "end");
-                    self.sim.socket(h, |s, now| s.end(now, None));
+                    self.net().end(h, None);
                     return;
                 }
                 "end".into()
@@ -579,13 +602,13 @@ impl Runner {
         self.trace.line(&actor, line);
     }
 
-    fn server_event(&mut self, h: ServerHandle, e: ServerObserved) {
+    fn server_event(&mut self, h: SrvId, e: ServerObserved) {
         let Some(actor) = self.server_names.get(&h).cloned() else {
             return;
         };
         let line = match e {
             ServerObserved::Listening => {
-                match self.sim.server_ref(h).address() {
+                match self.net().server_view(h).address {
                     Some(BoundAddress::Tcp(a)) => {
                         self.trace
                             .bind(format!("${actor}.port"), a.port().to_string());
@@ -662,29 +685,33 @@ impl Runner {
             .line(actor, format!("snapshot {}", Json::Object(obj)));
     }
 
-    fn socket_prop(&mut self, h: SocketHandle, p: &str) -> Json {
+    fn socket_prop(&mut self, h: SockId, p: &str) -> Json {
         let undef = || Json::from("<undefined>");
         let fam = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
         let timeout_prop = self.sock_state.get(&h).and_then(|s| s.timeout_prop.clone());
-        let remote = self.sim.socket(h, |s, _| s.remote_address());
-        let s = self.sim.socket_ref(h);
-        let local = s.local_address();
+        // Node caches the peer's name when it is first read: read it only when asked.
+        let remote = if p.starts_with("remote") {
+            self.net().remote_address(h)
+        } else {
+            None
+        };
+        let s = self.net().socket_view(h);
+        let local = s.local;
         match p {
-            "readyState" => Json::from(s.ready_state().as_str()),
-            "pending" => Json::from(s.pending()),
-            "connecting" => Json::from(s.connecting()),
-            "destroyed" => Json::from(s.destroyed()),
+            "readyState" => Json::from(s.ready_state.as_str()),
+            "pending" => Json::from(s.pending),
+            "connecting" => Json::from(s.connecting),
+            "destroyed" => Json::from(s.destroyed),
             "readable" => Json::from(s.readable()),
             "writable" => Json::from(s.writable()),
-            "bytesRead" => Json::from(s.bytes_read()),
-            "bytesWritten" => Json::from(s.bytes_written()),
-            "bufferSize" => s.buffer_size().map_or_else(undef, Json::from),
-            "writableLength" => Json::from(s.writable_length()),
-            "writableNeedDrain" => Json::from(s.writable_need_drain()),
-            "writableEnded" => Json::from(s.writable_ended()),
-            "writableFinished" => Json::from(s.writable_finished()),
-            "readableEnded" => Json::from(s.readable_ended()),
-            "allowHalfOpen" => Json::from(s.allow_half_open()),
+            "bytesRead" => Json::from(s.bytes_read),
+            "bytesWritten" => Json::from(s.bytes_written),
+            "bufferSize" => s.buffer_size.map_or_else(undef, Json::from),
+            "writableLength" => Json::from(s.writable_length),
+            "writableNeedDrain" => Json::from(s.writable_need_drain),
+            "writableEnded" => Json::from(s.writable_ended),
+            "writableFinished" => Json::from(s.writable_finished),
+            "readableEnded" => Json::from(s.readable_ended),
             "timeout" => timeout_prop.unwrap_or_else(undef),
             "remoteAddress" => remote.map_or_else(undef, |a| Json::from(a.ip().to_string())),
             "remotePort" => remote.map_or_else(undef, |a| Json::from(self.trace.port(a.port()))),
@@ -694,11 +721,9 @@ impl Runner {
             "localFamily" => local.map_or_else(undef, |a| Json::from(fam(&a))),
             "address" => local.map_or_else(
                 || json!({}),
-                |a| {
-                    json!({"address": a.ip().to_string(), "family": fam(&a), "port": self.trace.port(a.port())})
-                },
+                |a| json!({"address": a.ip().to_string(), "family": fam(&a), "port": self.trace.port(a.port())}),
             ),
-            "autoSelectFamilyAttemptedAddresses" => s.auto_select_family_attempted_addresses().map_or_else(undef, |list| {
+            "autoSelectFamilyAttemptedAddresses" => s.attempted.as_ref().map_or_else(undef, |list| {
                 Json::from(
                     list.iter()
                         .map(|e| match e.rsplit_once(':') {
@@ -712,11 +737,11 @@ impl Runner {
         }
     }
 
-    fn server_prop(&self, h: ServerHandle, p: &str) -> Json {
-        let s = self.sim.server_ref(h);
+    fn server_prop(&mut self, h: SrvId, p: &str) -> Json {
+        let s = self.net().server_view(h);
         match p {
-            "listening" => Json::from(s.listening()),
-            "address" => match s.address() {
+            "listening" => Json::from(s.listening),
+            "address" => match s.address {
                 None => Json::Null,
                 Some(BoundAddress::Ipc(path)) => Json::from(self.trace.path(&path)),
                 Some(BoundAddress::Tcp(a)) => json!({
@@ -728,7 +753,7 @@ impl Runner {
             "maxConnections" => s
                 .max_connections
                 .map_or_else(|| Json::from("<undefined>"), Json::from),
-            "connections" => Json::from(s.connections()),
+            "connections" => Json::from(s.connections),
             _ => Json::from("<undefined>"),
         }
     }

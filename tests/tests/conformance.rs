@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use sansnet_tests::runner::{DriverKind, Outcome, Runner};
+use sansnet_tests::backend::SimBackend;
+use sansnet_tests::runner::{Outcome, Runner};
 use sansnet_tests::scenario;
 
 fn dir() -> PathBuf {
@@ -74,7 +75,7 @@ fn mismatches(got: &Json, want: &Json) -> Vec<String> {
 fn every_scenario_matches_node_on_the_simulator() {
     let mut failures = Vec::new();
     for (name, sc, want) in scenarios() {
-        let (text, outcome) = Runner::new(DriverKind::Sim, 1)
+        let (text, outcome) = Runner::new(SimBackend::new(1))
             .run(&sc)
             .unwrap_or_else(|e| panic!("{name}: needs network {}", e.0));
         let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
@@ -93,7 +94,7 @@ fn every_scenario_matches_node_on_the_simulator() {
 fn pure_scenarios_match_node_on_the_core_driver_byte_for_byte() {
     let mut pure = 0;
     for (name, sc, want) in scenarios() {
-        let Ok((text, outcome)) = Runner::new(DriverKind::Core, 1).run(&sc) else {
+        let Ok((text, outcome)) = Runner::core().run(&sc) else {
             continue;
         };
         pure += 1;
@@ -110,20 +111,18 @@ fn pure_scenarios_match_node_on_the_core_driver_byte_for_byte() {
 fn network_operations_are_refused_by_the_core_driver() {
     let sc = scenario::parse(r#"{"name":"n","steps":[{"do":"createServer","actor":"s"}]}"#)
         .expect("valid");
-    let err = Runner::new(DriverKind::Core, 1)
-        .run(&sc)
-        .expect_err("needs a network");
+    let err = Runner::core().run(&sc).expect_err("needs a network");
     assert_eq!(err.0, "createServer");
 }
 
 #[test]
 fn runs_replay_byte_for_byte_and_do_not_depend_on_the_seed() {
     for (name, sc, _) in scenarios() {
-        let a = Runner::new(DriverKind::Sim, 7).run(&sc).expect("runs").0;
-        let b = Runner::new(DriverKind::Sim, 7).run(&sc).expect("runs").0;
+        let a = Runner::new(SimBackend::new(7)).run(&sc).expect("runs").0;
+        let b = Runner::new(SimBackend::new(7)).run(&sc).expect("runs").0;
         assert_eq!(a, b, "{name}: same seed, different trace");
         for seed in [2, 0xdead_beef, u64::MAX] {
-            let c = Runner::new(DriverKind::Sim, seed).run(&sc).expect("runs").0;
+            let c = Runner::new(SimBackend::new(seed)).run(&sc).expect("runs").0;
             assert_eq!(a, c, "{name}: seed {seed} changed the trace");
         }
     }

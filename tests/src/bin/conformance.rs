@@ -6,7 +6,8 @@
 
 use std::process::ExitCode;
 
-use sansnet_tests::runner::{DriverKind, Outcome, Runner};
+use sansnet_tests::backend::SimBackend;
+use sansnet_tests::runner::{NeedsNetwork, Outcome, Runner};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,14 +26,6 @@ fn main() -> ExitCode {
         eprintln!("usage: conformance --driver core|sim FILE.json [--seed N]");
         return ExitCode::from(2);
     };
-    let kind = match driver.as_str() {
-        "core" => DriverKind::Core,
-        "sim" => DriverKind::Sim,
-        other => {
-            eprintln!("conformance: driver '{other}' is not available (core, sim)");
-            return ExitCode::from(2);
-        }
-    };
     let text = match std::fs::read_to_string(&file) {
         Ok(t) => t,
         Err(e) => {
@@ -47,7 +40,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match Runner::new(kind, seed).run(&scenario) {
+    let result = match driver.as_str() {
+        "core" => Runner::core().run(&scenario),
+        "sim" => Runner::new(SimBackend::new(seed)).run(&scenario),
+        other => {
+            eprintln!("conformance: driver '{other}' is not available (core, sim)");
+            return ExitCode::from(2);
+        }
+    };
+    report(result)
+}
+
+fn report(result: Result<(String, Outcome), NeedsNetwork>) -> ExitCode {
+    match result {
         Err(op) => {
             eprintln!(
                 "conformance: operation '{}' needs a network; --driver core runs pure operations only",

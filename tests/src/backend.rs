@@ -1,0 +1,333 @@
+//! What the conformance runner needs from a driver: make sockets and servers, make Node's
+//! calls on them, read their getters, and run the event loop one turn at a time. The
+//! simulator implements it here; real drivers implement it in their own modules.
+
+use std::net::{IpAddr, SocketAddr};
+
+use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
+use sansnet::server::{BoundAddress, DropInfo, Server};
+use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
+use sansnet::socket::{Chunk, LookupAnswer, ReadyState, Socket, SocketEvent, WriteResult};
+use sansnet::{Duration, Instant, NetError};
+
+/// A socket of a backend, by index in creation order.
+pub type SockId = usize;
+/// A server of a backend, by index in creation order.
+pub type SrvId = usize;
+
+/// Something the application observed.
+#[derive(Debug)]
+pub enum Seen {
+    /// A socket event (or a write/end callback).
+    Socket(SockId, SocketEvent),
+    /// `'listening'`.
+    Listening(SrvId),
+    /// `'connection'`: the accepted socket's id.
+    Connection(SrvId, SockId),
+    /// `'drop'`.
+    Drop(SrvId, Option<DropInfo>),
+    /// Server `'error'`.
+    ServerError(SrvId, NetError),
+    /// Server `'close'`.
+    Close(SrvId),
+    /// The callback of `server.close(cb)`.
+    CloseCallback(SrvId, Option<NetError>),
+}
+
+/// A socket's getters, consistent with the events observed so far.
+#[derive(Clone, Debug)]
+pub struct SocketView {
+    /// `readyState`.
+    pub ready_state: ReadyState,
+    /// `pending`.
+    pub pending: bool,
+    /// `connecting`.
+    pub connecting: bool,
+    /// `destroyed`.
+    pub destroyed: bool,
+    /// `bytesRead`.
+    pub bytes_read: u64,
+    /// `bytesWritten`.
+    pub bytes_written: u64,
+    /// `bufferSize`.
+    pub buffer_size: Option<usize>,
+    /// `writableLength`.
+    pub writable_length: usize,
+    /// `writableNeedDrain`.
+    pub writable_need_drain: bool,
+    /// `writableEnded`.
+    pub writable_ended: bool,
+    /// `writableFinished`.
+    pub writable_finished: bool,
+    /// `readableEnded`.
+    pub readable_ended: bool,
+    /// `localAddress` / `localPort`.
+    pub local: Option<SocketAddr>,
+    /// `autoSelectFamilyAttemptedAddresses`.
+    pub attempted: Option<Vec<String>>,
+}
+
+impl SocketView {
+    /// Node's `readable`.
+    pub fn readable(&self) -> bool {
+        !self.destroyed && !self.readable_ended
+    }
+
+    /// Node's `writable`.
+    pub fn writable(&self) -> bool {
+        !self.destroyed && !self.writable_ended
+    }
+
+    fn of(s: &Socket) -> SocketView {
+        SocketView {
+            ready_state: s.ready_state(),
+            pending: s.pending(),
+            connecting: s.connecting(),
+            destroyed: s.destroyed(),
+            bytes_read: s.bytes_read(),
+            bytes_written: s.bytes_written(),
+            buffer_size: s.buffer_size(),
+            writable_length: s.writable_length(),
+            writable_need_drain: s.writable_need_drain(),
+            writable_ended: s.writable_ended(),
+            writable_finished: s.writable_finished(),
+            readable_ended: s.readable_ended(),
+            local: s.local_address(),
+            attempted: s
+                .auto_select_family_attempted_addresses()
+                .map(<[String]>::to_vec),
+        }
+    }
+}
+
+/// A server's getters.
+#[derive(Clone, Debug)]
+pub struct ServerView {
+    /// `listening`.
+    pub listening: bool,
+    /// `address()`.
+    pub address: Option<BoundAddress>,
+    /// `getConnections()`.
+    pub connections: u32,
+    /// `maxConnections`.
+    pub max_connections: Option<u32>,
+}
+
+/// A driver as the conformance runner drives it.
+pub trait Backend {
+    /// The driver's clock.
+    fn now(&self) -> Instant;
+    /// A fresh unix-socket path in a private folder (`"$tmp"`).
+    fn temp_path(&mut self) -> String;
+    /// `new net.Socket(options)`; `lookup` answers every lookup instead of DNS.
+    fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId;
+    /// `net.createServer(options)`.
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId;
+    /// A listener on `ip` that never accepts; its port.
+    fn blackhole(&mut self, ip: IpAddr) -> u16;
+
+    /// `socket.connect(options)`.
+    fn connect(&mut self, s: SockId, opts: &ConnectOptions);
+    /// `socket.write(chunk)`, with Node's return value.
+    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult;
+    /// `socket.end([chunk])`.
+    fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult;
+    /// `socket.destroy([err])`.
+    fn destroy(&mut self, s: SockId, err: Option<NetError>);
+    /// `socket.destroySoon()`.
+    fn destroy_soon(&mut self, s: SockId);
+    /// `socket.resetAndDestroy()`.
+    fn reset_and_destroy(&mut self, s: SockId) -> Result<(), NetError>;
+    /// `socket.pause()`.
+    fn pause(&mut self, s: SockId);
+    /// `socket.resume()`.
+    fn resume(&mut self, s: SockId);
+    /// `socket.setTimeout(ms)` (validated).
+    fn set_timeout(&mut self, s: SockId, timeout: Duration);
+    /// `socket.setNoDelay(v)`.
+    fn set_no_delay(&mut self, s: SockId, v: bool);
+    /// `socket.setKeepAlive(enable, delay)` with the delay in seconds.
+    fn set_keep_alive(&mut self, s: SockId, enable: bool, secs: u32);
+    /// The socket's getters.
+    fn socket_view(&mut self, s: SockId) -> SocketView;
+    /// `remoteAddress` / `remotePort`: reading it caches it, as in Node.
+    fn remote_address(&mut self, s: SockId) -> Option<SocketAddr>;
+
+    /// `server.listen(options)`: `Err` only for what Node throws synchronously.
+    fn listen(&mut self, srv: SrvId, opts: ListenOptions) -> Result<(), NetError>;
+    /// `server.close(cb)`.
+    fn close(&mut self, srv: SrvId);
+    /// `server.maxConnections = v`.
+    fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>);
+    /// The server's getters.
+    fn server_view(&mut self, srv: SrvId) -> ServerView;
+
+    /// What was observed since the last call.
+    fn take_seen(&mut self) -> Vec<Seen>;
+    /// One turn of the event loop, waiting no later than `limit`; false when nothing
+    /// happened before it. The runner reacts to what was seen between turns.
+    fn turn(&mut self, limit: Instant) -> bool;
+    /// A turn limited to what is due now, before a later loop turn's work (what runs before
+    /// a `setImmediate` callback); false when nothing is.
+    fn turn_immediate(&mut self) -> bool;
+    /// Lets the clock reach `at` (after the turns up to it were taken).
+    fn advance_clock(&mut self, at: Instant);
+}
+
+/// The simulator as a backend.
+#[derive(Debug)]
+pub struct SimBackend {
+    sim: Sim,
+    seed: u64,
+    tmp: usize,
+}
+
+impl SimBackend {
+    /// A simulator seeded with `seed`.
+    pub fn new(seed: u64) -> SimBackend {
+        SimBackend {
+            sim: Sim::new(seed),
+            seed,
+            tmp: 0,
+        }
+    }
+
+    fn sock<R>(&mut self, s: SockId, f: impl FnOnce(&mut Socket, Instant) -> R) -> R {
+        self.sim.socket(SocketHandle(s), f)
+    }
+}
+
+impl Backend for SimBackend {
+    fn now(&self) -> Instant {
+        self.sim.now()
+    }
+
+    fn temp_path(&mut self) -> String {
+        self.tmp += 1;
+        format!("/tmp/sansnet-sim-{:x}/s{}.sock", self.seed, self.tmp)
+    }
+
+    fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId {
+        self.sim.add_socket(Socket::new(&opts), lookup).0
+    }
+
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
+        self.sim.add_server(Server::new(opts)).0
+    }
+
+    fn blackhole(&mut self, ip: IpAddr) -> u16 {
+        self.sim.blackhole(ip)
+    }
+
+    fn connect(&mut self, s: SockId, opts: &ConnectOptions) {
+        self.sock(s, |so, now| so.connect(now, opts));
+    }
+
+    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
+        let (r, accepted) = self.sock(s, |so, now| {
+            // A write on a socket that is ended, destroyed or without a handle fails.
+            let accepted = so.writable() && !(so.pending() && !so.connecting());
+            (so.write(now, chunk), accepted)
+        });
+        // Node's value: decided after the synchronous write attempt the simulator made.
+        let ok = accepted && self.sim.socket_ref(SocketHandle(s)).write_return_value();
+        WriteResult { ok, ..r }
+    }
+
+    fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {
+        self.sock(s, |so, now| so.end(now, chunk))
+    }
+
+    fn destroy(&mut self, s: SockId, err: Option<NetError>) {
+        self.sock(s, |so, _| so.destroy(err));
+    }
+
+    fn destroy_soon(&mut self, s: SockId) {
+        self.sock(s, |so, now| so.destroy_soon(now));
+    }
+
+    fn reset_and_destroy(&mut self, s: SockId) -> Result<(), NetError> {
+        self.sock(s, |so, _| so.reset_and_destroy())
+    }
+
+    fn pause(&mut self, s: SockId) {
+        self.sock(s, |so, _| so.pause());
+    }
+
+    fn resume(&mut self, s: SockId) {
+        self.sock(s, |so, _| so.resume());
+    }
+
+    fn set_timeout(&mut self, s: SockId, timeout: Duration) {
+        self.sock(s, |so, now| so.set_timeout(now, timeout));
+    }
+
+    fn set_no_delay(&mut self, s: SockId, v: bool) {
+        self.sock(s, |so, _| so.set_no_delay(v));
+    }
+
+    fn set_keep_alive(&mut self, s: SockId, enable: bool, secs: u32) {
+        self.sock(s, |so, _| so.set_keep_alive(enable, secs));
+    }
+
+    fn socket_view(&mut self, s: SockId) -> SocketView {
+        self.sock(s, |so, _| SocketView::of(so))
+    }
+
+    fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {
+        self.sock(s, |so, _| so.remote_address())
+    }
+
+    fn listen(&mut self, srv: SrvId, opts: ListenOptions) -> Result<(), NetError> {
+        self.sim.server(ServerHandle(srv), |s| s.listen(opts))
+    }
+
+    fn close(&mut self, srv: SrvId) {
+        self.sim.server(ServerHandle(srv), Server::close);
+    }
+
+    fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {
+        self.sim
+            .server(ServerHandle(srv), |s| s.max_connections = v);
+    }
+
+    fn server_view(&mut self, srv: SrvId) -> ServerView {
+        let s = self.sim.server_ref(ServerHandle(srv));
+        ServerView {
+            listening: s.listening(),
+            address: s.address(),
+            connections: s.connections(),
+            max_connections: s.max_connections,
+        }
+    }
+
+    fn take_seen(&mut self) -> Vec<Seen> {
+        self.sim
+            .take_observed()
+            .into_iter()
+            .map(|o| match o {
+                Observed::Socket(h, e) => Seen::Socket(h.0, e),
+                Observed::Server(h, e) => match e {
+                    ServerObserved::Listening => Seen::Listening(h.0),
+                    ServerObserved::Connection(s) => Seen::Connection(h.0, s.0),
+                    ServerObserved::Drop(d) => Seen::Drop(h.0, d),
+                    ServerObserved::Error(e) => Seen::ServerError(h.0, e),
+                    ServerObserved::Close => Seen::Close(h.0),
+                    ServerObserved::CloseCallback(e) => Seen::CloseCallback(h.0, e),
+                },
+            })
+            .collect()
+    }
+
+    fn turn(&mut self, limit: Instant) -> bool {
+        self.sim.turn(limit)
+    }
+
+    fn turn_immediate(&mut self) -> bool {
+        self.sim.turn_immediate()
+    }
+
+    fn advance_clock(&mut self, at: Instant) {
+        self.sim.advance_clock(at);
+    }
+}
