@@ -226,7 +226,8 @@ impl Backend for SimBackend {
     fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
         let (r, accepted) = self.sock(s, |so, now| {
             // A write on a socket that is ended, destroyed or without a handle fails.
-            let accepted = so.writable() && !(so.pending() && !so.connecting());
+            let has_handle = !so.pending() || so.connecting();
+            let accepted = so.writable() && has_handle;
             (so.write(now, chunk), accepted)
         });
         // Node's value: decided after the synchronous write attempt the simulator made.
