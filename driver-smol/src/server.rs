@@ -71,6 +71,8 @@ enum Cmd {
     Listen(ListenOptions, Sender<Result<BoundAddress, NetError>>),
     Close(Sender<Result<(), NetError>>),
     SetMaxConnections(Option<u32>),
+    /// Answer once every command before this one was carried out.
+    Sync(Sender<()>),
 }
 
 /// A `net.Server`, driven by its own task. Dropping the handle closes the server (the
@@ -179,6 +181,15 @@ impl Server {
             return Ok(());
         }
         rx.recv().await.unwrap_or(Ok(()))
+    }
+
+    /// Resolves once every call made before it was carried out by the driver, so that
+    /// the getters ([`Server::listening`], [`Server::address`], …) reflect them.
+    pub async fn sync(&self) {
+        let (tx, rx) = async_channel::bounded(1);
+        if self.cmd.try_send(Cmd::Sync(tx)).is_ok() {
+            let _ = rx.recv().await;
+        }
     }
 
     /// `server.address()`.
@@ -304,6 +315,10 @@ impl ServerTask {
                 self.close_replies.push_back(tx);
             }
             Wake::Cmd(Cmd::SetMaxConnections(m)) => self.core.max_connections = m,
+            Wake::Cmd(Cmd::Sync(tx)) => {
+                self.publish();
+                let _ = tx.try_send(());
+            }
             Wake::CmdClosed => {
                 if self.core.listening() {
                     self.core.close();

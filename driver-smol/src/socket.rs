@@ -116,6 +116,10 @@ pub struct Socket {
     /// Events taken from the channel, and the count last reported to the task.
     taken: AtomicU64,
     acked: AtomicU64,
+    /// [`Socket::hold`] was called and not yet released by asking for an event.
+    holding: std::sync::atomic::AtomicBool,
+    /// The last acknowledgement let only next-tick work run.
+    ticks_only: std::sync::atomic::AtomicBool,
     /// Events a helper ([`Socket::wait_connected`]) read on the application's behalf.
     stash: Mutex<VecDeque<SocketEvent>>,
     shared: Arc<Shared>,
@@ -191,6 +195,8 @@ impl Socket {
             events: Box::pin(ev_rx),
             taken: AtomicU64::new(0),
             acked: AtomicU64::new(0),
+            holding: std::sync::atomic::AtomicBool::new(false),
+            ticks_only: std::sync::atomic::AtomicBool::new(false),
             stash: Mutex::new(VecDeque::new()),
             shared,
             read: ReadSide::default(),
@@ -207,6 +213,22 @@ impl Socket {
         let (tx, rx) = async_channel::bounded(1);
         self.cmd.try_send(make(tx)).ok()?;
         rx.recv().await.ok()
+    }
+
+    /// Enters a synchronous section, as JavaScript code between two awaits: Node's deferred
+    /// work for this socket (the next tick: the connect of an IP literal, `'error'` after
+    /// `destroy(err)`, `'end'`, …) waits until the application next asks for an event
+    /// ([`Socket::next_event`], or reads the byte stream). Calls made meanwhile
+    /// (`connect()` then `destroy()`, say) see the state JavaScript would see.
+    pub fn hold(&self) {
+        self.holding.store(true, Ordering::Release);
+        self.send(Cmd::Hold);
+    }
+
+    /// Resolves once every call made before it was carried out by the driver, so that
+    /// [`Socket::info`] reflects them.
+    pub async fn sync(&self) {
+        let _ = self.ask(Cmd::Sync).await;
     }
 
     /// `socket.connect(options)`; progress and failure arrive as events.
@@ -338,6 +360,19 @@ impl Socket {
         self.take_event().await
     }
 
+    /// Like [`Socket::next_event`], but lets only Node's next-tick work run meanwhile, not a
+    /// later loop turn's (a handle's `'close'`): what JavaScript sees before a
+    /// `setImmediate` callback runs. The next [`Socket::next_event`] lets the rest run.
+    pub async fn next_tick_event(&self) -> Option<SocketEvent> {
+        if let Some(e) = lock(&self.stash).pop_front() {
+            return Some(e);
+        }
+        self.ack_mode(true);
+        let e = self.events.recv().await.ok()?;
+        self.took(&e);
+        Some(e)
+    }
+
     async fn take_event(&self) -> Option<SocketEvent> {
         self.ack();
         let e = self.events.recv().await.ok()?;
@@ -348,9 +383,16 @@ impl Socket {
     /// Reports the events handled so far (all those taken: the application is asking for
     /// the next one).
     fn ack(&self) {
+        self.ack_mode(false);
+    }
+
+    /// Reports the events handled so far; `ticks_only`: let only next-tick work run.
+    fn ack_mode(&self, ticks_only: bool) {
         let taken = self.taken.load(Ordering::Acquire);
-        if self.acked.swap(taken, Ordering::AcqRel) < taken {
-            self.send(Cmd::Ack(taken));
+        let held = self.holding.swap(false, Ordering::AcqRel);
+        let mode_changed = self.ticks_only.swap(ticks_only, Ordering::AcqRel) != ticks_only;
+        if self.acked.swap(taken, Ordering::AcqRel) < taken || held || mode_changed {
+            self.send(Cmd::Ack(taken, ticks_only));
         }
     }
 

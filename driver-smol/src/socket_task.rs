@@ -43,8 +43,14 @@ pub(crate) enum Cmd {
     RemoteAddress(Sender<Option<SocketAddr>>),
     Wait(Until, Sender<io::Result<()>>),
     /// The application handled this many events (it asked for the next one): deferred
-    /// work may run.
-    Ack(u64),
+    /// work may run — only the next tick's if the flag is set (what runs before a
+    /// `setImmediate` callback), else also a later loop turn's (`'close'`).
+    Ack(u64, bool),
+    /// The application is in a synchronous section: deferred work waits for the next
+    /// `Ack`.
+    Hold,
+    /// Answer once every command before this one was carried out.
+    Sync(Sender<()>),
     /// The application consumed `'data'`: reading may resume.
     Wake,
 }
@@ -112,6 +118,10 @@ pub(crate) struct SocketTask {
     /// Events sent to the handle, and how many of them it handled.
     delivered: u64,
     acked: u64,
+    /// The application said it is in a synchronous section ([`Cmd::Hold`]).
+    held: bool,
+    /// Only next-tick deferred work may run (the last `Ack` said so).
+    ticks_only: bool,
 }
 
 /// A reply computed during a turn, sent once the turn is over.
@@ -119,6 +129,7 @@ enum Reply {
     Write(Sender<WriteResult>, WriteResult),
     Reset(Sender<Result<(), NetError>>, Result<(), NetError>),
     Remote(Sender<Option<SocketAddr>>, Option<SocketAddr>),
+    Sync(Sender<()>),
 }
 
 impl SocketTask {
@@ -153,6 +164,8 @@ impl SocketTask {
             last_error: None,
             delivered: 0,
             acked: 0,
+            held: false,
+            ticks_only: false,
         }
     }
 
@@ -327,7 +340,13 @@ impl SocketTask {
                 self.replies.push(Reply::Remote(tx, a));
             }
             Cmd::Wait(until, tx) => self.waiters.push((until, tx)),
-            Cmd::Ack(n) => self.acked = self.acked.max(n),
+            Cmd::Ack(n, ticks_only) => {
+                self.acked = self.acked.max(n);
+                self.held = false;
+                self.ticks_only = ticks_only;
+            }
+            Cmd::Hold => self.held = true,
+            Cmd::Sync(tx) => self.replies.push(Reply::Sync(tx)),
             Cmd::Wake => {}
         }
     }
@@ -342,7 +361,12 @@ impl SocketTask {
             if !self.caught_up() {
                 return;
             }
-            match self.core.poll_output() {
+            let o = if self.ticks_only {
+                self.core.poll_tick_output()
+            } else {
+                self.core.poll_output()
+            };
+            match o {
                 None => return,
                 Some(o) => self.output(o),
             }
@@ -365,7 +389,7 @@ impl SocketTask {
 
     /// Whether the application handled every event sent (or no longer listens).
     fn caught_up(&self) -> bool {
-        !self.cmd_open || self.events.is_closed() || self.acked >= self.delivered
+        !self.cmd_open || self.events.is_closed() || (!self.held && self.acked >= self.delivered)
     }
 
     fn emit(&mut self, e: SocketEvent) {
@@ -514,6 +538,7 @@ impl SocketTask {
                 Reply::Write(tx, v) => drop(tx.try_send(v)),
                 Reply::Reset(tx, v) => drop(tx.try_send(v)),
                 Reply::Remote(tx, v) => drop(tx.try_send(v)),
+                Reply::Sync(tx) => drop(tx.try_send(())),
             }
         }
     }

@@ -9,4 +9,5 @@ pub mod pure;
 pub mod pure_address;
 pub mod runner;
 pub mod scenario;
+pub mod smol_backend;
 pub mod trace;

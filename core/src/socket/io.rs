@@ -422,12 +422,14 @@ impl Socket {
         self.destroy(Some(e));
     }
 
-    /// The FIN asked by [`SocketIo::Shutdown`] went out.
+    /// The FIN asked by [`SocketIo::Shutdown`] went out. `'finish'` follows on the next
+    /// tick, never inside the call that ended the socket: libuv reports a shutdown on a
+    /// later loop turn even when the syscall completed at once.
     pub fn shutdown_done(&mut self, _now: Instant) {
         if self.destroyed || self.w.shutdown != Shutdown::InFlight {
             return;
         }
-        self.finish();
+        self.q.next_tick(Deferred::FinishAfterShutdown(self.life));
     }
 
     fn finish(&mut self) {
@@ -656,6 +658,11 @@ impl Socket {
                 if life == self.life {
                     self.connecting = false;
                     self.destroy(Some(e));
+                }
+            }
+            Deferred::FinishAfterShutdown(life) => {
+                if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
+                    self.finish();
                 }
             }
             Deferred::FinishNoHandle(life) => {

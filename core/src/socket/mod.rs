@@ -115,6 +115,8 @@ enum Deferred {
     Destroy(u64, NetError),
     /// 'finish' of a socket with no handle (`end()` before any connect).
     FinishNoHandle(u64),
+    /// 'finish' once the driver reported the FIN sent.
+    FinishAfterShutdown(u64),
 }
 
 /// A `net.Socket`.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use sansnet_tests::backend::SimBackend;
 use sansnet_tests::runner::{NeedsNetwork, Outcome, Runner};
+use sansnet_tests::smol_backend::SmolBackend;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
         }
     }
     let (Some(driver), Some(file)) = (driver, file) else {
-        eprintln!("usage: conformance --driver core|sim FILE.json [--seed N]");
+        eprintln!("usage: conformance --driver core|sim|smol FILE.json [--seed N]");
         return ExitCode::from(2);
     };
     let text = match std::fs::read_to_string(&file) {
@@ -43,8 +44,9 @@ fn main() -> ExitCode {
     let result = match driver.as_str() {
         "core" => Runner::core().run(&scenario),
         "sim" => Runner::new(SimBackend::new(seed)).run(&scenario),
+        "smol" => Runner::new(SmolBackend::new()).run(&scenario),
         other => {
-            eprintln!("conformance: driver '{other}' is not available (core, sim)");
+            eprintln!("conformance: driver '{other}' is not available (core, sim, smol)");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,62 @@
+//! Every conformance scenario (shared and own) on real loopback and unix sockets through
+//! `sansnet-smol` (`--driver smol`), compared per actor with the trace Node printed. Each
+//! scenario runs three times: a real-time driver must not flake.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use sansnet_tests::runner::{Outcome, Runner};
+use sansnet_tests::scenario;
+use sansnet_tests::smol_backend::SmolBackend;
+
+const RUNS: usize = 3;
+
+fn scenario_files() -> Vec<(PathBuf, PathBuf)> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
+    let mut out = Vec::new();
+    for dir in [base.clone(), base.join("own")] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("scenarios"))
+            .expect("scenarios folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        out.extend(files.into_iter().map(|f| (dir.clone(), f)));
+    }
+    assert!(out.len() >= 23, "the scenarios were not found");
+    out
+}
+
+fn traces(text: &str) -> Json {
+    serde_json::from_str::<Json>(text).expect("a trace")["traces"].clone()
+}
+
+#[test]
+fn every_scenario_matches_node_on_real_sockets() {
+    let mut failures = Vec::new();
+    for (dir, file) in scenario_files() {
+        let name = file
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let sc = scenario::parse(&std::fs::read_to_string(&file).expect("read")).expect("valid");
+        let want = traces(
+            &std::fs::read_to_string(dir.join("expected").join(format!("{name}.json")))
+                .expect("expected"),
+        );
+        for run in 1..=RUNS {
+            let (text, outcome) = Runner::new(SmolBackend::new())
+                .run(&sc)
+                .unwrap_or_else(|e| panic!("{name}: {}", e.0));
+            let got = traces(&text);
+            if got != want || outcome != Outcome::Completed {
+                failures.push(format!(
+                    "{name} (run {run}, {outcome:?}):\n  want {want}\n  got  {got}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
