@@ -387,9 +387,13 @@ impl SocketTask {
         }
     }
 
-    /// Whether the application handled every event sent (or no longer listens).
+    /// Whether deferred work may run: the application handled every event sent, or is
+    /// blocked waiting on the driver (it cannot be in the middle of reacting), or no
+    /// longer listens.
     fn caught_up(&self) -> bool {
-        !self.cmd_open || self.events.is_closed() || (!self.held && self.acked >= self.delivered)
+        !self.cmd_open
+            || self.events.is_closed()
+            || (!self.held && (self.acked >= self.delivered || !self.waiters.is_empty()))
     }
 
     fn emit(&mut self, e: SocketEvent) {
