@@ -89,7 +89,7 @@ pub(crate) struct Reply {
 /// A condition on the core a handle waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Until {
-    /// No `'drain'` owed.
+    /// `write()` would return true again (`'drain'` for a byte stream).
     Drained,
     /// Every write taken by the OS (`writableLength == 0`).
     Flushed,
@@ -226,12 +226,22 @@ impl SocketEngine {
         loop {
             self.run_emitted();
             if !self.caught_up() {
+                self.settle_write_check();
                 return;
             }
             match self.core.poll_output() {
                 None => return,
                 Some(o) => self.output(o),
             }
+        }
+    }
+
+    /// With no deferred work at all, `poll_output` runs nothing and only settles the
+    /// high-water-mark check of the writes just made (`writableNeedDrain`, so that
+    /// `'drain'` follows), which Node does at once.
+    fn settle_write_check(&mut self) {
+        if self.core.is_idle() {
+            let _ = self.core.poll_output();
         }
     }
 
@@ -434,7 +444,9 @@ impl SocketEngine {
     fn settled(&self, until: Until) -> Option<io::Result<()>> {
         let core = &self.core;
         let holds = match until {
-            Until::Drained => !core.writable_need_drain(),
+            // Below the high-water mark: a `write()` now would return true. (The core
+            // settles `writableNeedDrain` only when deferred work may run.)
+            Until::Drained => !core.writable_need_drain() && core.write_return_value(),
             Until::Flushed => core.writable_length() == 0,
             Until::Finished => core.writable_finished(),
         };
@@ -472,6 +484,7 @@ impl Engine for SocketEngine {
             Cmd::Call(call, tx) => {
                 let answer = self.call(call);
                 self.run_emitted();
+                self.settle_write_check();
                 let snapshot = self.snapshot();
                 self.replies.push((tx, Reply { answer, snapshot }));
             }
