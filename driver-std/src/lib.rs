@@ -64,13 +64,16 @@
 //!
 //! In Node a listener runs to completion before the next tick: a `'data'` listener's
 //! `write()` reaches the socket before the `'end'` that follows and before the automatic
-//! `end()` of a socket without `allowHalfOpen`. Here listeners are the application's code
-//! on another thread, so a socket's engine runs the core's deferred work (Node's ticks and
-//! later turns) only once the application handled every event delivered so far, which it
-//! signals by asking for the next event (any of the `next_event` forms, or reading the
-//! byte stream) or by dropping the handle. I/O results are not held back; only deferred
-//! work waits. A socket whose events are never read therefore stalls at its first deferred
-//! step until its handle is dropped.
+//! `end()` of a socket without `allowHalfOpen`, and `connect()` followed by `write()` and a
+//! look at `readyState` sees `'opening'`. Here the application's code runs on another
+//! thread, so a socket's engine runs the core's deferred work (Node's ticks and later
+//! turns) only while the application *waits on the socket* having handled every event
+//! delivered so far: it asked for the next event (any `next_event` form, or a read of the
+//! byte stream), blocked in a flush, a shutdown or a write waiting for `'drain'`, called
+//! [`Socket::refresh_info`], or dropped the handle. Between two calls nothing deferred
+//! runs, as between two statements of JavaScript. I/O results are not held back; only
+//! deferred work waits. A socket that is never waited on therefore stalls at its first
+//! deferred step (the connect of an IP literal is one) until its handle is dropped.
 //!
 //! ## Interface for a conformance backend
 //!
@@ -92,10 +95,13 @@
 //! | `sleep` | real time passes: timers are real |
 //!
 //! React to an event completely (make every call it causes) before asking that socket
-//! for its next event: that is what lets the socket's next tick run. [`Socket::refresh_info`]
-//! is a synchronisation point: when it returns, the engine has carried out every earlier
+//! for its next event: that is what lets the socket's next tick run, and a sequence of
+//! steps without a wait between them is one JavaScript turn. [`Socket::refresh_info`] is
+//! a synchronisation point: when it returns, the engine has carried out every earlier
 //! call and run the deferred work that the events taken so far allow, and the events this
-//! produced are ready to take.
+//! produced are ready to take. A server's accepted sockets count as its connections until
+//! they close, so [`Server::start_close`]'s `'close'` waits for the sockets the runner
+//! took to close.
 //!
 //! ## Errors and signals
 //!

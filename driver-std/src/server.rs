@@ -193,11 +193,26 @@ impl Server {
     /// `server.close(cb)`, blocking until the server is fully closed: `'close'` was
     /// emitted (every admitted socket is gone) and the server's thread has ended.
     /// `ERR_SERVER_NOT_RUNNING` when it was not listening.
+    ///
+    /// Admitted sockets that nobody took (a `'connection'` still in the event stream when
+    /// no other thread is reading it) are dropped here, which ends them gracefully
+    /// (`destroySoon()`): a socket nobody reads would otherwise hold the server open. The
+    /// other events stay readable.
     pub fn close(&self) -> Result<(), NetError> {
         let (tx, rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::channel();
         self.mb.send(ServerCmd::Close(tx, Some(done_tx)));
         let _ = rx.recv();
+        if let Ok(events) = self.events.try_lock() {
+            let mut stash = lock(&self.stash);
+            while let Ok(d) = events.try_recv() {
+                match d {
+                    Delivered::Event(e) if matches!(*e, ServerEvent::Connection(_)) => drop(e),
+                    Delivered::Event(e) => stash.push_back(*e),
+                    Delivered::Resting => self.resting_sent.store(false, Ordering::Release),
+                }
+            }
+        }
         let r = done_rx.recv().unwrap_or(Ok(()));
         self.mb.wait_rested();
         r

@@ -185,6 +185,7 @@ impl Socket {
 
     /// Waits until the engine says `until` holds, or fails with the socket's error.
     fn wait(&self, until: Until) -> io::Result<()> {
+        self.ack();
         let (tx, rx) = mpsc::channel();
         self.mb.send(Cmd::Wait(until, tx));
         rx.recv()
@@ -192,7 +193,10 @@ impl Socket {
     }
 
     /// `socket.connect(options)`: returns at once; progress and failure arrive as events.
+    /// A destroyed socket may connect again (Node reuses it); its byte stream starts
+    /// afresh.
     pub fn connect(&self, opts: ConnectOptions) {
+        *lock(&self.read) = ReadSide::default();
         self.call(Call::Connect(Box::new(opts)));
     }
 
@@ -337,12 +341,12 @@ impl Socket {
     /// socket rests (closed, or never connected) and every event was taken: nothing more
     /// happens until the application calls.
     ///
-    /// Asking for the next event tells the driver the previous one was handled: Node's
-    /// deferred work (the next tick: `'end'` after data, the automatic `end()` without
-    /// `allowHalfOpen`, `'error'`, `'close'`, …) runs only once the application handled
-    /// the events before it, as JavaScript listeners return before the next tick. A socket
-    /// whose events are never read stalls at its first deferred step (dropping the handle
-    /// lets it finish).
+    /// Asking for the next event ends the application's turn and tells the driver the
+    /// previous events were handled: Node's deferred work (the next tick: `'end'` after
+    /// data, the automatic `end()` without `allowHalfOpen`, `'error'`, `'close'`, …) runs
+    /// only then, as JavaScript listeners and statements finish before the next tick (see
+    /// the crate docs). A socket never waited on stalls at its first deferred step
+    /// (dropping the handle lets it finish).
     pub fn next_event(&self) -> Option<SocketEvent> {
         self.take(Block::Forever)
     }
@@ -412,11 +416,13 @@ impl Socket {
         }
     }
 
-    /// Reports the events handled so far (all those taken: the application is asking
-    /// for the next one), so that deferred work may run.
+    /// The application waits on the socket: its turn is over, and the events taken so
+    /// far are handled, so deferred work may run.
     fn ack(&self) {
         let taken = self.taken.load(Ordering::Acquire);
-        if self.shared.acked.swap(taken, Ordering::AcqRel) < taken {
+        self.shared.waits.fetch_add(1, Ordering::AcqRel);
+        let more = self.shared.acked.swap(taken, Ordering::AcqRel) < taken;
+        if more || self.shared.held.load(Ordering::Acquire) {
             self.mb.nudge();
         }
     }

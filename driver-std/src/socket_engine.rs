@@ -36,6 +36,11 @@ const READS_PER_WAKE: usize = 16;
 pub(crate) struct Shared {
     /// Events the application finished with: it asked for the one after them.
     pub(crate) acked: AtomicU64,
+    /// How many times the application waited on the socket (asked for an event, read,
+    /// flushed, waited for `'drain'` or `'finish'`): each ends its turn.
+    pub(crate) waits: AtomicU64,
+    /// Deferred work is held until the application's next wait (it made a call).
+    pub(crate) held: AtomicBool,
     /// Bytes of `'data'` delivered and not yet taken.
     pub(crate) unconsumed: AtomicUsize,
     /// A [`Delivered::Resting`] is in the channel and not taken yet.
@@ -149,6 +154,9 @@ pub(crate) struct SocketEngine {
     replies: Vec<(Sender<Reply>, Reply)>,
     last_error: Option<NetError>,
     delivered: u64,
+    /// The application's wait count when it last made a call: deferred work waits for a
+    /// later wait.
+    hold: Option<u64>,
     version: u64,
 }
 
@@ -176,6 +184,7 @@ impl SocketEngine {
             replies: Vec::new(),
             last_error: None,
             delivered: 0,
+            hold: None,
             version: 0,
         }
     }
@@ -219,10 +228,17 @@ impl SocketEngine {
     }
 
     /// Carries out every output, and runs deferred work (Node's ticks) only while the
-    /// application has handled every event delivered so far: in Node a tick runs after
-    /// the listeners of the events before it returned, so the application's reaction to
-    /// an event (its calls) must reach the core before the next tick does.
+    /// application waits on the socket, having handled every event delivered so far: in
+    /// Node a tick runs after the listeners of the events before it returned and after
+    /// the synchronous code that made calls, so the application's reaction to an event
+    /// (its calls) must reach the core before the next tick does.
     fn pump(&mut self) {
+        if let Some(h) = self.hold {
+            if self.shared.waits.load(Ordering::Acquire) > h {
+                self.hold = None;
+                self.shared.held.store(false, Ordering::Release);
+            }
+        }
         loop {
             self.run_emitted();
             if !self.caught_up() {
@@ -262,7 +278,7 @@ impl SocketEngine {
     fn caught_up(&self) -> bool {
         self.handle_gone
             || self.events_closed
-            || self.shared.acked.load(Ordering::Acquire) >= self.delivered
+            || (self.hold.is_none() && self.shared.acked.load(Ordering::Acquire) >= self.delivered)
     }
 
     fn paced(&self) -> bool {
@@ -482,6 +498,11 @@ impl Engine for SocketEngine {
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Call(call, tx) => {
+                if !matches!(call, Call::Info) {
+                    // The application's turn goes on until it waits: hold the ticks.
+                    self.hold = Some(self.shared.waits.load(Ordering::Acquire));
+                    self.shared.held.store(true, Ordering::Release);
+                }
                 let answer = self.call(call);
                 self.run_emitted();
                 self.settle_write_check();

@@ -383,3 +383,49 @@ fn reset_and_destroy_resets_the_peer() {
         server.close().unwrap();
     });
 }
+
+#[test]
+fn local_address_and_port_are_bound_before_connecting() {
+    bounded(10, || {
+        let server = Server::new(ServerOptions::default()).unwrap();
+        let bound = server.listen(local()).unwrap();
+        let free = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let opts = ConnectOptions::tcp("127.0.0.1", port(&bound))
+            .with_local(Some("127.0.0.1".parse().unwrap()), Some(free))
+            .with_socket(SocketOptions::default().with_no_delay(true));
+        let socket = sansnet_std::connect(opts).unwrap();
+        assert_eq!(socket.info().local_address.map(|a| a.port()), Some(free));
+        let peer = server.accept().unwrap();
+        assert_eq!(peer.remote_address().map(|a| a.port()), Some(free));
+        drop((socket, peer));
+        server.close().unwrap();
+    });
+}
+
+#[test]
+fn a_destroyed_socket_connects_again() {
+    bounded(10, || {
+        let (server, bound) = echo_server(ServerOptions::default(), local());
+        let opts = ConnectOptions::tcp("127.0.0.1", port(&bound));
+        let socket = sansnet_std::connect(opts.clone()).unwrap();
+        socket.destroy(None);
+        let events = events_until_close(&socket);
+        assert_eq!(
+            events.last(),
+            Some(&SocketEvent::Close(CloseKind::HadError(false)))
+        );
+        let mut empty = Vec::new();
+        (&socket).read_to_end(&mut empty).unwrap();
+        socket.connect(opts);
+        socket.wait_connected().unwrap();
+        socket.end(Some(Chunk::text("again")));
+        let mut back = Vec::new();
+        (&socket).read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"again");
+        drop(socket);
+        server.close().unwrap();
+    });
+}
