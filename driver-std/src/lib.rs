@@ -118,6 +118,7 @@ mod server;
 mod server_engine;
 mod socket;
 mod socket_engine;
+mod socket_link;
 
 use std::io;
 use std::sync::OnceLock;

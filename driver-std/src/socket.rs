@@ -19,9 +19,8 @@ use crate::info::{Bell, Snapshot, SocketInfo};
 use crate::lookup::LookupFn;
 use crate::mailbox::{lock, Mailbox};
 use crate::server_engine::ServerEngine;
-use crate::socket_engine::{
-    Answer, Call, Cmd, Delivered, Parts, Shared, SocketEngine, Until, READ_PACE,
-};
+use crate::socket_engine::{Parts, SocketEngine, READ_PACE};
+use crate::socket_link::{Answer, Call, Cmd, Delivered, Shared, Until};
 use crate::to_io_error;
 
 /// `new net.Socket(options)` with what the driver adds: a custom resolver and a bell.
