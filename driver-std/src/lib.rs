@@ -71,7 +71,8 @@
 //! delivered so far: it asked for the next event (any `next_event` form, or a read of the
 //! byte stream), blocked in a flush, a shutdown or a write waiting for `'drain'`, called
 //! [`Socket::refresh_info`], or dropped the handle. Between two calls nothing deferred
-//! runs, as between two statements of JavaScript. I/O results are not held back; only
+//! runs, as between two statements of JavaScript (unless another thread is waiting on
+//! the socket meanwhile: its turn is over, so calls made then are not held). I/O results are not held back; only
 //! deferred work waits. A socket that is never waited on therefore stalls at its first
 //! deferred step (the connect of an IP literal is one) until its handle is dropped.
 //!

@@ -20,7 +20,7 @@ use crate::lookup::LookupFn;
 use crate::mailbox::{lock, Mailbox};
 use crate::server_engine::ServerEngine;
 use crate::socket_engine::{Parts, SocketEngine, READ_PACE};
-use crate::socket_link::{Answer, Call, Cmd, Delivered, Shared, Until};
+use crate::socket_link::{Answer, Blocked, Call, Cmd, Delivered, Shared, Until};
 use crate::to_io_error;
 
 /// `new net.Socket(options)` with what the driver adds: a custom resolver and a bell.
@@ -184,6 +184,7 @@ impl Socket {
 
     /// Waits until the engine says `until` holds, or fails with the socket's error.
     fn wait(&self, until: Until) -> io::Result<()> {
+        let _blocked = Blocked::new(&self.shared);
         self.ack();
         let (tx, rx) = mpsc::channel();
         self.mb.send(Cmd::Wait(until, tx));
@@ -389,6 +390,10 @@ impl Socket {
         if let Some(e) = lock(&self.stash).pop_front() {
             return Some(e);
         }
+        let _blocked = match block {
+            Block::No => None,
+            Block::Forever | Block::Until(_) => Some(Blocked::new(&self.shared)),
+        };
         self.ack();
         let rx = lock(&self.events);
         loop {

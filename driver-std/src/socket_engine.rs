@@ -416,7 +416,8 @@ impl Engine for SocketEngine {
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Call(call, tx) => {
-                if !matches!(call, Call::Info) {
+                let blocked = self.shared.blocked.load(Ordering::Acquire) > 0;
+                if !matches!(call, Call::Info) && !blocked {
                     // The application's turn goes on until it waits: hold the ticks.
                     self.hold = Some(self.shared.waits.load(Ordering::Acquire));
                     self.shared.held.store(true, Ordering::Release);

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
@@ -24,6 +24,9 @@ pub(crate) struct Shared {
     pub(crate) waits: AtomicU64,
     /// Deferred work is held until the application's next wait (it made a call).
     pub(crate) held: AtomicBool,
+    /// Threads blocked waiting on the socket right now: a call another thread makes
+    /// meanwhile does not hold deferred work (the waiting thread's turn is over).
+    pub(crate) blocked: AtomicUsize,
     /// Bytes of `'data'` delivered and not yet taken.
     pub(crate) unconsumed: AtomicUsize,
     /// A [`Delivered::Resting`] is in the channel and not taken yet.
@@ -93,4 +96,20 @@ pub(crate) enum Cmd {
     LookupDone(LookupId, LookupResult),
     /// The handle was dropped: `destroySoon()`, then end.
     Gone,
+}
+
+/// Counts a thread as blocked on the socket while it lives.
+pub(crate) struct Blocked<'a>(&'a Shared);
+
+impl<'a> Blocked<'a> {
+    pub(crate) fn new(shared: &'a Shared) -> Blocked<'a> {
+        shared.blocked.fetch_add(1, Ordering::AcqRel);
+        Blocked(shared)
+    }
+}
+
+impl Drop for Blocked<'_> {
+    fn drop(&mut self) {
+        self.0.blocked.fetch_sub(1, Ordering::AcqRel);
+    }
 }

@@ -429,3 +429,23 @@ fn a_destroyed_socket_connects_again() {
         server.close().unwrap();
     });
 }
+
+#[test]
+fn a_call_from_another_thread_reaches_a_waiting_reader() {
+    bounded(10, || {
+        let (server, bound) = echo_server(ServerOptions::default(), local());
+        let socket = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
+        let events = std::thread::scope(|s| {
+            let reader = s.spawn(|| events_until_close(&socket));
+            socket.write("x");
+            socket.destroy(None);
+            reader.join().unwrap()
+        });
+        assert_eq!(
+            events.last(),
+            Some(&SocketEvent::Close(CloseKind::HadError(false)))
+        );
+        drop(socket);
+        server.close().unwrap();
+    });
+}
