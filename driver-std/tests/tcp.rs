@@ -449,3 +449,33 @@ fn a_call_from_another_thread_reaches_a_waiting_reader() {
         server.close().unwrap();
     });
 }
+
+#[test]
+fn reuse_port_lets_two_servers_share_a_port() {
+    bounded(10, || {
+        let mut listen = local();
+        listen.reuse_port = true;
+        let first = Server::new(ServerOptions::default()).unwrap();
+        let p = port(&first.listen(listen.clone()).unwrap());
+        let mut again = ListenOptions::tcp(Some("127.0.0.1".into()), p);
+        again.reuse_port = true;
+        let second = Server::new(ServerOptions::default()).unwrap();
+        assert_eq!(port(&second.listen(again).unwrap()), p);
+        first.close().unwrap();
+        second.close().unwrap();
+    });
+}
+
+#[test]
+fn ipv6_only_refuses_ipv4_peers() {
+    bounded(10, || {
+        let server = Server::new(ServerOptions::default()).unwrap();
+        let listen = ListenOptions::tcp(Some("::".into()), 0).with_ipv6_only(true);
+        let p = port(&server.listen(listen).unwrap());
+        let err = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", p)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        let v6 = sansnet_std::connect(ConnectOptions::tcp("::1", p)).unwrap();
+        drop(v6);
+        server.close().unwrap();
+    });
+}

@@ -114,3 +114,20 @@ fn reset_is_not_for_unix_sockets() {
         server.close().unwrap();
     });
 }
+
+#[test]
+fn readable_all_and_writable_all_open_the_path_to_everyone() {
+    use std::os::unix::fs::PermissionsExt;
+    bounded(10, || {
+        let dir = TempDir::new("modes");
+        let path = dir.path("m.sock");
+        let server = Server::new(ServerOptions::default()).unwrap();
+        let mut listen = ListenOptions::ipc(&path);
+        listen.readable_all = true;
+        listen.writable_all = true;
+        server.listen(listen).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o666, 0o666, "{mode:o}");
+        server.close().unwrap();
+    });
+}
