@@ -240,7 +240,11 @@ impl Socket {
     /// `socket.write(chunk)`: the id its callback event ([`SocketEvent::WriteCallback`])
     /// will carry, and Node's return value (false: wait for `'drain'`).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        match self.call(Call::Write(chunk.into())) {
+        self.write_call(chunk.into(), false)
+    }
+
+    fn write_call(&self, chunk: Chunk, quiet: bool) -> WriteResult {
+        match self.call(Call::Write(chunk, quiet)) {
             Answer::Write(r) => r,
             _ => WriteResult {
                 id: WriteId(0),
@@ -495,12 +499,13 @@ impl Read for Socket {
 
 impl Write for &Socket {
     /// `write(buf)`; when Node's `write()` returns false, waits for `'drain'` before
-    /// returning (back-pressure). Fails once the socket is destroyed.
+    /// returning (back-pressure). Fails once the socket is destroyed. These writes
+    /// deliver no [`SocketEvent::WriteCallback`].
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let r = Socket::write(self, Chunk::bytes(buf));
+        let r = self.write_call(Chunk::bytes(buf), true);
         if !r.ok {
             self.wait(Until::Drained)?;
         }

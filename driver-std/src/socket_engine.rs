@@ -2,7 +2,7 @@
 //! socket, carries out every [`SocketIo`] and feeds back what the OS did. It runs on the
 //! socket's thread (see [`crate::mailbox`]).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
@@ -71,6 +71,8 @@ pub(crate) struct SocketEngine {
     waiters: Vec<(Until, Sender<io::Result<()>>)>,
     replies: Vec<(Sender<Reply>, Reply)>,
     last_error: Option<NetError>,
+    /// Writes of the byte-stream face: their callbacks are not delivered.
+    quiet: BTreeSet<WriteId>,
     delivered: u64,
     /// The application's wait count when it last made a call: deferred work waits for a
     /// later wait.
@@ -101,6 +103,7 @@ impl SocketEngine {
             waiters: Vec::new(),
             replies: Vec::new(),
             last_error: None,
+            quiet: BTreeSet::new(),
             delivered: 0,
             hold: None,
             version: 0,
@@ -122,8 +125,11 @@ impl SocketEngine {
                 self.last_error = None;
                 self.core.connect(now, &opts);
             }
-            Call::Write(chunk) => {
+            Call::Write(chunk, quiet) => {
                 let r = self.core.write(now, chunk);
+                if quiet {
+                    self.quiet.insert(r.id);
+                }
                 // Node's value is decided after libuv's synchronous write attempt.
                 self.run_emitted();
                 let ok = !self.core.destroyed() && self.core.write_return_value();
@@ -206,8 +212,10 @@ impl SocketEngine {
     }
 
     fn emit(&mut self, e: SocketEvent) {
-        if let SocketEvent::Error(err) = &e {
-            self.last_error = Some(err.clone());
+        match &e {
+            SocketEvent::Error(err) => self.last_error = Some(err.clone()),
+            SocketEvent::WriteCallback { id, .. } if self.quiet.remove(id) => return,
+            _ => {}
         }
         let n = match &e {
             SocketEvent::Data(d) => d.len(),

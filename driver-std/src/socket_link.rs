@@ -46,7 +46,9 @@ pub(crate) enum Delivered {
 #[derive(Debug)]
 pub(crate) enum Call {
     Connect(Box<ConnectOptions>),
-    Write(Chunk),
+    /// `write(chunk)`; `quiet`: a byte-stream write, whose callback event is not
+    /// delivered (nobody waits for it, and a writer that never reads would pile them up).
+    Write(Chunk, bool),
     End(Option<Chunk>),
     Destroy(Option<NetError>),
     DestroySoon,

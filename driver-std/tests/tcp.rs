@@ -479,3 +479,29 @@ fn ipv6_only_refuses_ipv4_peers() {
         server.close().unwrap();
     });
 }
+
+#[test]
+fn byte_stream_writes_deliver_no_callbacks() {
+    bounded(10, || {
+        let (server, bound) = echo_server(ServerOptions::default(), local());
+        let mut socket =
+            sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
+        for _ in 0..100 {
+            socket.write_all(b"quiet ").unwrap();
+        }
+        let loud = socket.write("loud");
+        socket.shutdown(Shutdown::Write).unwrap();
+        let events = events_until_close(&socket);
+        let callbacks: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                SocketEvent::WriteCallback { id, error } => Some((*id, error.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(callbacks, [(loud.id, None)]);
+        assert_eq!(data_of(&events).len(), 100 * 6 + 4);
+        drop(socket);
+        server.close().unwrap();
+    });
+}
