@@ -1,0 +1,284 @@
+//! The OS sockets, all non-blocking: connected streams (TCP or unix-domain), connection
+//! attempts in progress, and listeners. Built with `socket2` so that binding, backlog,
+//! `IPV6_V6ONLY`, `SO_REUSEPORT`, `SO_LINGER` and keep-alive are under the driver's control.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::Duration;
+
+use sansnet::options::ListenOptions;
+use sansnet::server::{BoundAddress, BoundAddressRequest};
+use sansnet::socket::Remote;
+use socket2::{Domain, Protocol, SockAddr, SockRef, TcpKeepalive, Type};
+
+/// Linux's `EINPROGRESS`: a non-blocking connect under way.
+const EINPROGRESS: i32 = 115;
+/// Linux's `ENAMETOOLONG`.
+const ENAMETOOLONG: i32 = 36;
+
+/// A connected OS socket.
+#[derive(Debug)]
+pub(crate) enum Conn {
+    /// TCP.
+    Tcp(TcpStream),
+    /// Unix-domain.
+    Unix(UnixStream),
+}
+
+impl Conn {
+    /// The local and peer addresses as the core takes them (`None` for unix sockets).
+    pub(crate) fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        match self {
+            Conn::Tcp(s) => (s.local_addr().ok(), s.peer_addr().ok()),
+            Conn::Unix(_) => (None, None),
+        }
+    }
+
+    /// The descriptor to poll.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Conn::Tcp(s) => s.as_fd(),
+            Conn::Unix(s) => s.as_fd(),
+        }
+    }
+
+    /// One non-blocking read.
+    pub(crate) fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => (&*s).read(buf),
+            Conn::Unix(s) => (&*s).read(buf),
+        }
+    }
+
+    /// One non-blocking write (libuv's `uv_try_write`).
+    pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => (&*s).write(buf),
+            Conn::Unix(s) => (&*s).write(buf),
+        }
+    }
+
+    /// `shutdown(SHUT_WR)`: the FIN.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.shutdown(Shutdown::Write),
+            Conn::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+
+    /// `TCP_NODELAY` (nothing for unix sockets).
+    pub(crate) fn set_no_delay(&self, on: bool) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.set_nodelay(on),
+            Conn::Unix(_) => Ok(()),
+        }
+    }
+
+    /// `SO_KEEPALIVE`, with `TCP_KEEPIDLE` when a delay is given (as libuv does).
+    pub(crate) fn set_keep_alive(&self, enable: bool, initial_delay_secs: u32) -> io::Result<()> {
+        let Conn::Tcp(s) = self else { return Ok(()) };
+        let sock = SockRef::from(s);
+        if enable && initial_delay_secs > 0 {
+            let ka = TcpKeepalive::new().with_time(Duration::from_secs(initial_delay_secs.into()));
+            sock.set_tcp_keepalive(&ka)
+        } else {
+            sock.set_keepalive(enable)
+        }
+    }
+
+    /// `SO_LINGER` 0, so that closing sends RST.
+    pub(crate) fn set_linger_zero(&self) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
+            Conn::Unix(_) => Ok(()),
+        }
+    }
+}
+
+/// A connect in progress: a non-blocking socket waiting to become writable, or an outcome
+/// the OS gave at once (reported on the next loop turn, as libuv does).
+#[derive(Debug)]
+pub(crate) struct Connecting {
+    sock: Option<socket2::Socket>,
+    unix: bool,
+    /// The outcome known without waiting.
+    pub(crate) early: Option<io::Result<()>>,
+}
+
+impl Connecting {
+    /// Opens a socket, binds `local` if given, and starts connecting it to `remote`.
+    pub(crate) fn start(remote: &Remote, local: Option<SocketAddr>) -> Connecting {
+        let (unix, r) = match remote {
+            Remote::Tcp(addr) => (false, open_tcp(*addr, local)),
+            Remote::Ipc(path) => (true, open_unix(path)),
+        };
+        match r {
+            Ok((sock, done)) => Connecting {
+                sock: Some(sock),
+                unix,
+                early: done.then_some(Ok(())),
+            },
+            Err(e) => Connecting {
+                sock: None,
+                unix,
+                early: Some(Err(e)),
+            },
+        }
+    }
+
+    /// The descriptor to poll for writability while the outcome is unknown.
+    pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
+        if self.early.is_some() {
+            return None;
+        }
+        self.sock.as_ref().map(|s| s.as_fd())
+    }
+
+    /// The outcome, once the socket became writable (or failed).
+    pub(crate) fn finish(mut self) -> io::Result<Conn> {
+        if let Some(Err(e)) = self.early.take() {
+            return Err(e);
+        }
+        let Some(sock) = self.sock.take() else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
+        if let Some(e) = sock.take_error()? {
+            return Err(e);
+        }
+        // Writable without an error but not connected: the error is in the read.
+        if let Err(e) = sock.peer_addr() {
+            if e.kind() == io::ErrorKind::NotConnected {
+                let mut b = [0u8; 1];
+                let mut s = &sock;
+                return Err(s.read(&mut b).err().unwrap_or(e));
+            }
+        }
+        Ok(if self.unix {
+            Conn::Unix(UnixStream::from(sock))
+        } else {
+            Conn::Tcp(TcpStream::from(sock))
+        })
+    }
+}
+
+fn open_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<(socket2::Socket, bool)> {
+    let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_nonblocking(true)?;
+    if let Some(l) = local {
+        sock.bind(&l.into())?;
+    }
+    let done = start_connect(&sock, &addr.into())?;
+    Ok((sock, done))
+}
+
+fn open_unix(path: &str) -> io::Result<(socket2::Socket, bool)> {
+    let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    let done = start_connect(&sock, &unix_addr(path)?)?;
+    Ok((sock, done))
+}
+
+/// Starts a connect; true when it completed at once.
+fn start_connect(sock: &socket2::Socket, addr: &SockAddr) -> io::Result<bool> {
+    match sock.connect(addr) {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(EINPROGRESS) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A unix socket address; a path too long for `sun_path` is `ENAMETOOLONG`.
+fn unix_addr(path: &str) -> io::Result<SockAddr> {
+    SockAddr::unix(path).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidInput => io::Error::from_raw_os_error(ENAMETOOLONG),
+        _ => e,
+    })
+}
+
+/// A listening OS socket.
+#[derive(Debug)]
+pub(crate) enum Listener {
+    /// TCP.
+    Tcp(TcpListener),
+    /// Unix-domain.
+    Unix(UnixListener),
+}
+
+impl Listener {
+    /// Binds and listens as libuv does: `SO_REUSEADDR` on TCP, `IPV6_V6ONLY` as asked,
+    /// `SO_REUSEPORT` if asked; a unix path gets the asked read/write permissions.
+    pub(crate) fn bind(
+        address: &BoundAddressRequest,
+        opts: &ListenOptions,
+    ) -> io::Result<(Listener, BoundAddress)> {
+        let backlog = i32::try_from(opts.backlog).unwrap_or(i32::MAX);
+        match address {
+            BoundAddressRequest::Tcp(addr) => {
+                let sock = socket2::Socket::new(
+                    Domain::for_address(*addr),
+                    Type::STREAM,
+                    Some(Protocol::TCP),
+                )?;
+                sock.set_reuse_address(true)?;
+                if addr.is_ipv6() {
+                    sock.set_only_v6(opts.ipv6_only)?;
+                }
+                if opts.reuse_port {
+                    sock.set_reuse_port(true)?;
+                }
+                sock.bind(&(*addr).into())?;
+                sock.listen(backlog)?;
+                sock.set_nonblocking(true)?;
+                let l = TcpListener::from(sock);
+                let bound = l.local_addr()?;
+                Ok((Listener::Tcp(l), BoundAddress::Tcp(bound)))
+            }
+            BoundAddressRequest::Ipc(path) => {
+                let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
+                sock.bind(&unix_addr(path)?)?;
+                sock.listen(backlog)?;
+                sock.set_nonblocking(true)?;
+                if (opts.readable_all || opts.writable_all) && !path.starts_with('\0') {
+                    let mut mode = std::fs::metadata(path)?.permissions().mode();
+                    if opts.readable_all {
+                        mode |= 0o444;
+                    }
+                    if opts.writable_all {
+                        mode |= 0o222;
+                    }
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+                }
+                let l = UnixListener::from(sock);
+                Ok((Listener::Unix(l), BoundAddress::Ipc(path.clone())))
+            }
+        }
+    }
+
+    /// The descriptor to poll for readability (a connection to accept).
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Listener::Tcp(l) => l.as_fd(),
+            Listener::Unix(l) => l.as_fd(),
+        }
+    }
+
+    /// One non-blocking `accept`: a non-blocking stream with its local and peer addresses.
+    pub(crate) fn accept(&self) -> io::Result<(Conn, Option<SocketAddr>, Option<SocketAddr>)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, peer) = l.accept()?;
+                s.set_nonblocking(true)?;
+                let local = s.local_addr().ok();
+                Ok((Conn::Tcp(s), local, Some(peer)))
+            }
+            Listener::Unix(l) => {
+                let (s, _) = l.accept()?;
+                s.set_nonblocking(true)?;
+                Ok((Conn::Unix(s), None, None))
+            }
+        }
+    }
+}
