@@ -188,8 +188,12 @@ impl Socket {
         self.ack();
         let (tx, rx) = mpsc::channel();
         self.mb.send(Cmd::Wait(until, tx));
-        rx.recv()
-            .unwrap_or_else(|_| Err(io::ErrorKind::BrokenPipe.into()))
+        let r = rx
+            .recv()
+            .unwrap_or_else(|_| Err(io::ErrorKind::BrokenPipe.into()));
+        // The getters reflect the condition reached (its events may not be taken yet).
+        self.refresh_info();
+        r
     }
 
     /// `socket.connect(options)`: returns at once; progress and failure arrive as events.

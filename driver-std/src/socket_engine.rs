@@ -199,10 +199,14 @@ impl SocketEngine {
         }
     }
 
+    /// Whether deferred work may run: the application handled every event delivered, or
+    /// is blocked waiting on the driver (it cannot be in the middle of reacting), or no
+    /// longer listens.
     fn caught_up(&self) -> bool {
+        let acked = self.shared.acked.load(Ordering::Acquire) >= self.delivered;
         self.handle_gone
             || self.events_closed
-            || (self.hold.is_none() && self.shared.acked.load(Ordering::Acquire) >= self.delivered)
+            || (self.hold.is_none() && (acked || !self.waiters.is_empty()))
     }
 
     fn paced(&self) -> bool {

@@ -721,7 +721,13 @@ impl Socket {
     /// The next output already emitted, without running deferred work: what a caller may
     /// carry out between two synchronous calls (Node would not have reached its next tick).
     pub fn poll_emitted(&mut self) -> Option<Output> {
-        self.q.pop()
+        let o = self.q.pop();
+        if o.is_none() {
+            // The driver carried out everything emitted (a write it completed at once
+            // included): Node's high-water-mark check of the last write() settles now.
+            self.resolve_drain_check();
+        }
+        o
     }
 
     /// Whether nothing at all is pending (no output, no deferred work).
