@@ -364,6 +364,21 @@ impl Socket {
         self.take(Block::No)
     }
 
+    /// Like [`Socket::try_next_event`], but lets only Node's next-tick work run, not a
+    /// later loop turn's (a handle's `'close'`): what JavaScript sees before a
+    /// `setImmediate` callback runs. The next ordinary take lets the rest run.
+    pub fn try_next_tick_event(&self) -> Option<SocketEvent> {
+        self.take_mode(Block::No, true)
+    }
+
+    /// The getters now, as the engine sees them (events not taken yet included), without
+    /// ending the application's turn: unlike [`Socket::refresh_info`], no deferred work is
+    /// let run.
+    pub fn current_info(&self) -> SocketInfo {
+        self.call(Call::Info);
+        self.info()
+    }
+
     /// The next event, waiting at most `timeout` (see [`Socket::next_event`]).
     pub fn next_event_timeout(&self, timeout: Duration) -> Option<SocketEvent> {
         self.take(Block::Until(Instant::now() + timeout))
@@ -395,8 +410,17 @@ impl Socket {
     }
 
     fn take(&self, block: Block) -> Option<SocketEvent> {
+        self.take_mode(block, false)
+    }
+
+    /// Takes the next event; `ticks_only`: only next-tick work may run meanwhile.
+    fn take_mode(&self, block: Block, ticks_only: bool) -> Option<SocketEvent> {
         if let Some(e) = lock(&self.stash).pop_front() {
             return Some(e);
+        }
+        if self.shared.ticks_only.swap(ticks_only, Ordering::AcqRel) != ticks_only {
+            // The engine may run more (or less) deferred work now.
+            self.mb.nudge();
         }
         let _blocked = match block {
             Block::No => None,

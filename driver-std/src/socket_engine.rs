@@ -169,7 +169,12 @@ impl SocketEngine {
                 self.settle_write_check();
                 return;
             }
-            match self.core.poll_output() {
+            let o = if self.shared.ticks_only.load(Ordering::Acquire) {
+                self.core.poll_tick_output()
+            } else {
+                self.core.poll_output()
+            };
+            match o {
                 None => return,
                 Some(o) => self.output(o),
             }

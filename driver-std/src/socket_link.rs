@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) waits: AtomicU64,
     /// Deferred work is held until the application's next wait (it made a call).
     pub(crate) held: AtomicBool,
+    /// The last wait lets only next-tick work run, not a later loop turn's (`'close'`).
+    pub(crate) ticks_only: AtomicBool,
     /// Threads blocked waiting on the socket right now: a call another thread makes
     /// meanwhile does not hold deferred work (the waiting thread's turn is over).
     pub(crate) blocked: AtomicUsize,

@@ -10,4 +10,5 @@ pub mod pure_address;
 pub mod runner;
 pub mod scenario;
 pub mod smol_backend;
+pub mod std_backend;
 pub mod trace;

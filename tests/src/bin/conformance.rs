@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use sansnet_tests::backend::SimBackend;
 use sansnet_tests::runner::{NeedsNetwork, Outcome, Runner};
 use sansnet_tests::smol_backend::SmolBackend;
+use sansnet_tests::std_backend::StdBackend;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
         }
     }
     let (Some(driver), Some(file)) = (driver, file) else {
-        eprintln!("usage: conformance --driver core|sim|smol FILE.json [--seed N]");
+        eprintln!("usage: conformance --driver core|sim|smol|std FILE.json [--seed N]");
         return ExitCode::from(2);
     };
     let text = match std::fs::read_to_string(&file) {
@@ -45,8 +46,9 @@ fn main() -> ExitCode {
         "core" => Runner::core().run(&scenario),
         "sim" => Runner::new(SimBackend::new(seed)).run(&scenario),
         "smol" => Runner::new(SmolBackend::new()).run(&scenario),
+        "std" => Runner::new(StdBackend::new()).run(&scenario),
         other => {
-            eprintln!("conformance: driver '{other}' is not available (core, sim, smol)");
+            eprintln!("conformance: driver '{other}' is not available (core, sim, smol, std)");
             return ExitCode::from(2);
         }
     };

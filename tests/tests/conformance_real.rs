@@ -1,14 +1,17 @@
 //! Every conformance scenario (shared and own) on real loopback and unix sockets through
-//! `sansnet-smol` (`--driver smol`), compared per actor with the trace Node printed. Each
-//! scenario runs three times: a real-time driver must not flake.
+//! the real drivers — `sansnet-smol` (`--driver smol`) and `sansnet-std` (`--driver std`)
+//! — compared per actor with the trace Node printed. Each scenario runs three times per
+//! driver: a real-time driver must not flake.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use sansnet_tests::backend::Backend;
 use sansnet_tests::runner::{Outcome, Runner};
 use sansnet_tests::scenario;
 use sansnet_tests::smol_backend::SmolBackend;
+use sansnet_tests::std_backend::StdBackend;
 
 const RUNS: usize = 3;
 
@@ -32,8 +35,7 @@ fn traces(text: &str) -> Json {
     serde_json::from_str::<Json>(text).expect("a trace")["traces"].clone()
 }
 
-#[test]
-fn every_scenario_matches_node_on_real_sockets() {
+fn check_driver<B: Backend>(make: impl Fn() -> B) {
     let mut failures = Vec::new();
     for (dir, file) in scenario_files() {
         let name = file
@@ -47,7 +49,7 @@ fn every_scenario_matches_node_on_real_sockets() {
                 .expect("expected"),
         );
         for run in 1..=RUNS {
-            let (text, outcome) = Runner::new(SmolBackend::new())
+            let (text, outcome) = Runner::new(make())
                 .run(&sc)
                 .unwrap_or_else(|e| panic!("{name}: {}", e.0));
             let got = traces(&text);
@@ -59,4 +61,14 @@ fn every_scenario_matches_node_on_real_sockets() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_scenario_matches_node_on_the_smol_driver() {
+    check_driver(SmolBackend::new);
+}
+
+#[test]
+fn every_scenario_matches_node_on_the_std_driver() {
+    check_driver(StdBackend::new);
 }

@@ -1,0 +1,308 @@
+//! `--driver std`: the conformance runner on real loopback and unix sockets through
+//! `sansnet-std` (blocking sockets and threads). Time is real; every handle rings one
+//! shared bell, and a turn takes what every actor has, or waits for the bell.
+
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
+use sansnet::socket::{Chunk, LookupAnswer, WriteResult};
+use sansnet::{Duration, Instant, NetError};
+use sansnet_std::{
+    Bell, LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
+};
+
+use crate::backend::{Backend, Seen, ServerView, SockId, SocketView, SrvId};
+
+/// How long a turn that only takes what is due now waits for stragglers.
+const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// The runner's view of `sansnet-std`.
+pub struct StdBackend {
+    bell: Arc<Bell>,
+    origin: std::time::Instant,
+    sockets: Vec<Socket>,
+    servers: Vec<Server>,
+    seen: Vec<Seen>,
+    tmp: Option<PathBuf>,
+    tmp_count: usize,
+    holes: Vec<(socket2::Socket, Vec<TcpStream>)>,
+}
+
+impl std::fmt::Debug for StdBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StdBackend")
+            .field("sockets", &self.sockets.len())
+            .field("servers", &self.servers.len())
+            .finish()
+    }
+}
+
+impl Default for StdBackend {
+    fn default() -> Self {
+        StdBackend::new()
+    }
+}
+
+impl Drop for StdBackend {
+    fn drop(&mut self) {
+        for s in &self.sockets {
+            s.destroy(None);
+        }
+        if let Some(dir) = self.tmp.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl StdBackend {
+    /// A backend with nothing open yet.
+    pub fn new() -> StdBackend {
+        StdBackend {
+            bell: Bell::new(),
+            origin: std::time::Instant::now(),
+            sockets: Vec::new(),
+            servers: Vec::new(),
+            seen: Vec::new(),
+            tmp: None,
+            tmp_count: 0,
+            holes: Vec::new(),
+        }
+    }
+
+    /// Takes the next event of every actor that has one; whether any had. One event per
+    /// socket: taking the next one tells the socket the previous was handled, which only
+    /// the runner's reaction (between scans) may do. `ticks_only`: the sockets may run only
+    /// next-tick work meanwhile (before a `setImmediate` callback).
+    fn scan(&mut self, ticks_only: bool) -> bool {
+        let mut any = false;
+        for i in 0..self.sockets.len() {
+            let s = &self.sockets[i];
+            let e = if ticks_only {
+                s.try_next_tick_event()
+            } else {
+                s.try_next_event()
+            };
+            if let Some(e) = e {
+                self.seen.push(Seen::Socket(i, e));
+                any = true;
+            }
+        }
+        for srv in 0..self.servers.len() {
+            while let Some(e) = self.servers[srv].try_next_event() {
+                any = true;
+                let seen = match e {
+                    ServerEvent::Listening => Seen::Listening(srv),
+                    ServerEvent::Connection(s) => {
+                        self.sockets.push(s);
+                        Seen::Connection(srv, self.sockets.len() - 1)
+                    }
+                    ServerEvent::Drop(d) => Seen::Drop(srv, d),
+                    ServerEvent::Error(e) => Seen::ServerError(srv, e),
+                    ServerEvent::Close => Seen::Close(srv),
+                    ServerEvent::CloseCallback(e) => Seen::CloseCallback(srv, e),
+                };
+                self.seen.push(seen);
+            }
+        }
+        any
+    }
+
+    /// Takes what is there, or waits for the bell until `deadline`.
+    fn take_next(&mut self, deadline: std::time::Instant, ticks_only: bool) -> bool {
+        loop {
+            let rung = self.bell.count();
+            if self.scan(ticks_only) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.bell.wait_past(rung, left);
+        }
+    }
+}
+
+impl Backend for StdBackend {
+    fn now(&self) -> Instant {
+        let nanos = self.origin.elapsed().as_nanos();
+        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    fn temp_path(&mut self) -> String {
+        let dir = self.tmp.get_or_insert_with(|| {
+            let d = std::env::temp_dir().join(format!(
+                "sansnet-conformance-std-{}-{:x}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ));
+            let _ = std::fs::create_dir_all(&d);
+            d
+        });
+        self.tmp_count += 1;
+        dir.join(format!("s{}.sock", self.tmp_count))
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId {
+        let lookup = lookup.map(|answers| {
+            Arc::new(move |_: &LookupRequest| Ok(answers.clone())) as sansnet_std::LookupFn
+        });
+        let s = Socket::with_settings(SocketSettings {
+            options: opts,
+            lookup,
+            bell: Some(self.bell.clone()),
+        })
+        .expect("a socket (the OS gave no descriptor or thread)");
+        self.sockets.push(s);
+        self.sockets.len() - 1
+    }
+
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
+        let s = Server::with_settings(ServerSettings {
+            options: opts,
+            lookup: None,
+            bell: Some(self.bell.clone()),
+        })
+        .expect("a server (the OS gave no descriptor or thread)");
+        self.servers.push(s);
+        self.servers.len() - 1
+    }
+
+    fn blackhole(&mut self, ip: IpAddr) -> u16 {
+        // A listener with a backlog of 0 whose accept queue is filled and never accepted:
+        // the kernel drops further SYNs, so a connect to it hangs.
+        let domain = if ip.is_ipv4() {
+            socket2::Domain::IPV4
+        } else {
+            socket2::Domain::IPV6
+        };
+        let Ok(l) = socket2::Socket::new(domain, socket2::Type::STREAM, None) else {
+            return 0;
+        };
+        let _ = l.bind(&SocketAddr::new(ip, 0).into());
+        let _ = l.listen(0);
+        let Some(addr) = l.local_addr().ok().and_then(|a| a.as_socket()) else {
+            return 0;
+        };
+        let mut fillers = Vec::new();
+        for _ in 0..2 {
+            if let Ok(s) = TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+            {
+                fillers.push(s);
+            }
+        }
+        self.holes.push((l, fillers));
+        addr.port()
+    }
+
+    fn connect(&mut self, s: SockId, opts: &ConnectOptions) {
+        self.sockets[s].connect(opts.clone());
+    }
+
+    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
+        self.sockets[s].write(chunk)
+    }
+
+    fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {
+        self.sockets[s].end(chunk)
+    }
+
+    fn destroy(&mut self, s: SockId, err: Option<NetError>) {
+        self.sockets[s].destroy(err);
+    }
+
+    fn destroy_soon(&mut self, s: SockId) {
+        self.sockets[s].destroy_soon();
+    }
+
+    fn reset_and_destroy(&mut self, s: SockId) -> Result<(), NetError> {
+        self.sockets[s].reset_and_destroy()
+    }
+
+    fn pause(&mut self, s: SockId) {
+        self.sockets[s].pause();
+    }
+
+    fn resume(&mut self, s: SockId) {
+        self.sockets[s].resume();
+    }
+
+    fn set_timeout(&mut self, s: SockId, timeout: Duration) {
+        self.sockets[s].set_timeout(timeout);
+    }
+
+    fn set_no_delay(&mut self, s: SockId, v: bool) {
+        self.sockets[s].set_no_delay(v);
+    }
+
+    fn set_keep_alive(&mut self, s: SockId, enable: bool, secs: u32) {
+        self.sockets[s].set_keep_alive(enable, Duration::from_secs(u64::from(secs)));
+    }
+
+    fn socket_view(&mut self, s: SockId) -> SocketView {
+        let i = self.sockets[s].current_info();
+        SocketView {
+            ready_state: i.ready_state,
+            pending: i.pending,
+            connecting: i.connecting,
+            destroyed: i.destroyed,
+            bytes_read: i.bytes_read,
+            bytes_written: i.bytes_written,
+            buffer_size: i.buffer_size,
+            writable_length: i.writable_length,
+            writable_need_drain: i.writable_need_drain,
+            writable_ended: i.writable_ended,
+            writable_finished: i.writable_finished,
+            readable_ended: i.readable_ended,
+            local: i.local_address,
+            attempted: i.attempted_addresses,
+        }
+    }
+
+    fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {
+        self.sockets[s].remote_address()
+    }
+
+    fn listen(&mut self, srv: SrvId, opts: ListenOptions) -> Result<(), NetError> {
+        self.servers[srv].start_listen(opts)
+    }
+
+    fn close(&mut self, srv: SrvId) {
+        self.servers[srv].start_close();
+    }
+
+    fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {
+        self.servers[srv].set_max_connections(v);
+    }
+
+    fn server_view(&mut self, srv: SrvId) -> ServerView {
+        let i = self.servers[srv].info();
+        ServerView {
+            listening: i.listening,
+            address: i.address,
+            connections: i.connections,
+            max_connections: i.max_connections,
+        }
+    }
+
+    fn take_seen(&mut self) -> Vec<Seen> {
+        std::mem::take(&mut self.seen)
+    }
+
+    fn turn(&mut self, limit: Instant) -> bool {
+        let wait = limit.saturating_duration_since(self.now());
+        self.take_next(std::time::Instant::now() + wait, false)
+    }
+
+    fn turn_immediate(&mut self) -> bool {
+        self.take_next(std::time::Instant::now() + IMMEDIATE_GRACE, true)
+    }
+
+    fn advance_clock(&mut self, _at: Instant) {}
+}
