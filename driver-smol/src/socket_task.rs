@@ -27,6 +27,11 @@ use crate::{code_of, now, to_io_error, to_std};
 /// reading from the OS (the application is slower than the network).
 pub(crate) const READ_PACE: usize = 1 << 20;
 
+thread_local! {
+    /// The buffer reads borrow while the OS has bytes ready (one per executor thread).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 64 * 1024]);
+}
+
 /// What the handle asks of the task.
 pub(crate) enum Cmd {
     Connect(Box<sansnet::options::ConnectOptions>),
@@ -106,7 +111,6 @@ pub(crate) struct SocketTask {
     conn: Option<Conn>,
     reading: bool,
     read_eof: bool,
-    read_buf: Vec<u8>,
     lookup: Option<(LookupId, blocking::Task<LookupResult>)>,
     attempts: Vec<(AttemptId, Attempt)>,
     writes: VecDeque<PendingWrite>,
@@ -153,7 +157,6 @@ impl SocketTask {
             conn,
             reading: false,
             read_eof: false,
-            read_buf: vec![0; 64 * 1024],
             lookup: None,
             attempts: Vec::new(),
             writes: VecDeque::new(),
@@ -242,10 +245,13 @@ impl SocketTask {
             !self.events.is_closed() && self.shared.unconsumed.load(Ordering::Acquire) >= READ_PACE;
         if self.reading && !self.read_eof && !paced {
             if let Some(conn) = &mut self.conn {
-                match conn.poll_read(cx, &mut self.read_buf) {
-                    Poll::Ready(Ok(n)) => {
-                        return Poll::Ready(Wake::Read(Ok(self.read_buf[..n].to_vec())))
-                    }
+                // An idle connection holds no read buffer: the read borrows this thread's.
+                let read = READ_BUF.with(|b| {
+                    let mut b = b.borrow_mut();
+                    conn.poll_read(cx, &mut b).map_ok(|n| b[..n].to_vec())
+                });
+                match read {
+                    Poll::Ready(Ok(data)) => return Poll::Ready(Wake::Read(Ok(data))),
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
                         cx.waker().wake_by_ref();
                     }

@@ -93,11 +93,18 @@ impl Socket {
             self.maybe_shutdown();
             return;
         }
-        let batch: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
-        let mut data = Vec::with_capacity(batch.iter().map(|w| w.bytes.len()).sum());
-        for w in &batch {
-            data.extend_from_slice(&w.bytes);
-        }
+        let mut batch: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        // The bytes move to the driver (no copy for a single chunk); the batch keeps only
+        // what the callbacks and `writableLength` need.
+        let data = if let [one] = batch.as_mut_slice() {
+            std::mem::take(&mut one.bytes)
+        } else {
+            let mut data = Vec::with_capacity(batch.iter().map(|w| w.bytes.len()).sum());
+            for w in &mut batch {
+                data.append(&mut w.bytes);
+            }
+            data
+        };
         let id = WriteId(self.id());
         self.w.in_flight = batch;
         self.w.in_flight_id = Some(id);
