@@ -27,8 +27,9 @@ impl Socket {
         self.remote = None;
         self.remote_cache = None;
         self.reset_on_connect = false;
-        self.after_close.clear();
-        self.q.retain_deferred(|_| false);
+        // Work of the old life is void; what it owes the application is not.
+        self.q
+            .retain_deferred(|d| matches!(d, Deferred::Emit(_) | Deferred::Close(..)));
     }
 
     /// `connect()` on a socket already connecting or connected: libuv refuses the second
@@ -496,7 +497,6 @@ impl Socket {
         self.connecting = false;
         self.idle_deadline = None;
         let had_handle = self.has_handle;
-        let life = self.life;
         match std::mem::replace(&mut self.conn, Conn::Idle) {
             Conn::Attempt { id, remote, family } => {
                 self.io(SocketIo::AbortAttempt { attempt: id });
@@ -509,15 +509,13 @@ impl Socket {
                             Some(&a.ip().to_string()),
                             Some(a.port()),
                         );
-                        self.q.next_tick(Deferred::Emit(
-                            life,
-                            SocketEvent::ConnectionAttemptFailed {
+                        self.q
+                            .next_tick(Deferred::Emit(SocketEvent::ConnectionAttemptFailed {
                                 address: a.ip().to_string(),
                                 port: Some(a.port()),
                                 family: family.map(Family::number),
                                 error: e,
-                            },
-                        ));
+                            }));
                     }
                 }
             }
@@ -539,8 +537,7 @@ impl Socket {
         // Node's errorBuffer hands pending callbacks the stream's error, if any.
         let stream_error = err.clone();
         if let Some(e) = err {
-            self.q
-                .next_tick(Deferred::Emit(life, SocketEvent::Error(e)));
+            self.q.next_tick(Deferred::Emit(SocketEvent::Error(e)));
         }
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
         // They leave bytesWritten, except the first write parked while connecting (Node's
@@ -558,7 +555,7 @@ impl Socket {
         } else {
             CloseKind::NoHandle
         };
-        self.q.later(Deferred::Close(life, close));
+        let mut after_close = Vec::new();
         for w in queued {
             let error = if was_connecting {
                 NetError::new(
@@ -579,9 +576,9 @@ impl Socket {
             };
             if was_connecting {
                 // Node fails them from a 'close' listener: on the tick after 'close'.
-                self.after_close.push(e);
+                after_close.push(e);
             } else {
-                self.q.next_tick(Deferred::Emit(life, e));
+                self.q.next_tick(Deferred::Emit(e));
             }
         }
         for id in std::mem::take(&mut self.w.end_callbacks) {
@@ -591,10 +588,17 @@ impl Socket {
                     "Cannot call end after a stream was destroyed",
                 )
             });
-            self.q.next_tick(Deferred::Emit(
-                life,
-                SocketEvent::EndCallback { id, error: Some(e) },
-            ));
+            self.q.next_tick(Deferred::Emit(SocketEvent::EndCallback {
+                id,
+                error: Some(e),
+            }));
+        }
+        // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
+        // that never had a handle closes on the next tick.
+        if had_handle {
+            self.q.later(Deferred::Close(close, after_close));
+        } else {
+            self.q.next_tick(Deferred::Close(close, after_close));
         }
     }
 
@@ -610,17 +614,13 @@ impl Socket {
                     self.start_attempt(remote, family);
                 }
             }
-            Deferred::Emit(life, e) => {
-                if life == self.life {
-                    self.event(e);
-                }
-            }
-            Deferred::Close(life, kind) => {
-                if life == self.life {
-                    self.event(SocketEvent::Close(kind));
-                    for e in std::mem::take(&mut self.after_close) {
-                        self.q.next_tick(Deferred::Emit(life, e));
-                    }
+            // Events and callbacks already owed are delivered even if the socket was
+            // connected again meanwhile: the old life still ends with its 'close'.
+            Deferred::Emit(e) => self.event(e),
+            Deferred::Close(kind, after) => {
+                self.event(SocketEvent::Close(kind));
+                for e in after {
+                    self.q.next_tick(Deferred::Emit(e));
                 }
             }
             Deferred::EmitEnd(life) => {

@@ -101,10 +101,11 @@ enum Conn {
 enum Deferred {
     /// The connect an IP literal defers to the next tick, if still current.
     StartConnect(u64),
-    /// Emit an event (a callback, `'error'`, …) unless the socket was reused since.
-    Emit(u64, SocketEvent),
-    /// `'close'` once the handle closed.
-    Close(u64, CloseKind),
+    /// Emit an event (a callback, `'error'`, …).
+    Emit(SocketEvent),
+    /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`
+    /// listener (writes queued while connecting).
+    Close(CloseKind, Vec<SocketEvent>),
     /// Node's `endReadableNT`.
     EmitEnd(u64),
     /// Node's `endWritableNT`: the automatic `end()` after `'end'` without half-open.
@@ -155,8 +156,6 @@ pub struct Socket {
     he_timeout: Duration,
     local_bind: Option<LocalBind>,
     block_list: Option<crate::blocklist::BlockList>,
-    /// Callbacks Node runs from a `'close'` listener (writes queued while connecting).
-    after_close: Vec<SocketEvent>,
 }
 
 /// `localAddress` / `localPort` of a connect: bind before connecting.
@@ -217,7 +216,6 @@ impl Socket {
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
             local_bind: None,
             block_list: None,
-            after_close: Vec::new(),
         }
     }
 
@@ -275,7 +273,7 @@ impl Socket {
     }
 
     fn tick_emit(&mut self, e: SocketEvent) {
-        self.q.next_tick(Deferred::Emit(self.life, e));
+        self.q.next_tick(Deferred::Emit(e));
     }
 
     /// Re-arms the idle timer (Node's `_unrefTimer`), on activity.

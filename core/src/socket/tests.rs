@@ -491,3 +491,19 @@ fn end_callbacks_run_at_finish_or_get_the_destroy_error() {
         "the stream's error, as Node's errorBuffer"
     );
 }
+
+#[test]
+fn reconnecting_a_destroyed_socket_still_ends_the_old_life_with_close() {
+    // Node: `s.destroy(); s.connect(port)` emits 'close' (no argument), then connects.
+    let mut s = socket();
+    s.destroy(None);
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (ev, _) = drain(&mut s);
+    assert_eq!(names(&ev), ["close NoHandle", "ConnectionAttempt"]);
+    // With a handle, 'close' waits for the handle to close: after the new attempt.
+    let mut s = connected();
+    s.destroy(None);
+    s.connect(t(2), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (ev, _) = drain(&mut s);
+    assert_eq!(names(&ev), ["ConnectionAttempt", "close HadError(false)"]);
+}
