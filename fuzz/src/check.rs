@@ -1,0 +1,199 @@
+//! The crate manual's socket invariants, checked on the outputs of one socket as they are
+//! pulled (shared by the `socket` and `sim` targets).
+//!
+//! Per life of a socket (a destroyed socket connected again starts a new one):
+//! - `'close'` at most once, and last: after it only write and end callbacks;
+//! - `'error'` at most once, before `'close'`; `'end'`, `'connect'`, `'finish'` at most once;
+//! - no `'data'` before `'connect'` (an accepted socket is connected from birth), none after
+//!   `'end'`;
+//! - a destroyed life has emitted `'close'` once everything was pulled;
+//! - each write or end callback at most once;
+//! - after the connection was closed (`Close`/`Reset`) the only I/O asked is the release
+//!   from the server, and that at most once per accepted socket, never for a client.
+
+use std::collections::BTreeSet;
+
+use sansnet::socket::{Output, SocketEvent, SocketIo, WriteId};
+
+/// What one life of a socket emitted.
+#[derive(Debug, Default)]
+struct Life {
+    closes: usize,
+    errors: usize,
+    ends: usize,
+    connects: usize,
+    finishes: usize,
+    closed_io: bool,
+}
+
+/// The checker of one socket's output stream.
+#[derive(Debug)]
+pub struct SocketChecker {
+    accepted: bool,
+    /// Whether the I/O requests are seen too (not in the simulator, which keeps them).
+    sees_io: bool,
+    life: Life,
+    lives: usize,
+    releases: usize,
+    callbacks: BTreeSet<WriteId>,
+    end_callbacks: BTreeSet<WriteId>,
+    /// The last outputs, for failure messages.
+    recent: Vec<String>,
+    /// Lives that ended (the socket was connected again) without their `'close'`.
+    pub lost_closes: usize,
+}
+
+impl SocketChecker {
+    /// A checker for a client socket (`accepted: false`) or a server's accepted one.
+    pub fn new(accepted: bool) -> SocketChecker {
+        SocketChecker {
+            accepted,
+            sees_io: true,
+            life: Life {
+                connects: usize::from(accepted),
+                ..Life::default()
+            },
+            lives: 1,
+            releases: 0,
+            callbacks: BTreeSet::new(),
+            end_callbacks: BTreeSet::new(),
+            recent: Vec::new(),
+            lost_closes: 0,
+        }
+    }
+
+    /// A checker of the events alone (the I/O requests are not seen).
+    pub fn events_only(accepted: bool) -> SocketChecker {
+        SocketChecker {
+            sees_io: false,
+            ..SocketChecker::new(accepted)
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "socket invariant broken (life {}): {what}\nlast outputs:\n  {}",
+            self.lives,
+            self.recent.join("\n  ")
+        );
+    }
+
+    fn note(&mut self, s: String) {
+        if self.recent.len() == 24 {
+            self.recent.remove(0);
+        }
+        self.recent.push(s);
+    }
+
+    /// The socket, destroyed, is connected again: a new life. Returns false when the old
+    /// life never emitted `'close'` (its pending `'close'` was dropped by the reuse).
+    pub fn new_life(&mut self) -> bool {
+        let closed = self.life.closes == 1;
+        if !closed {
+            self.lost_closes += 1;
+        }
+        self.life = Life::default();
+        self.lives += 1;
+        self.note(format!("--- life {} ---", self.lives));
+        closed
+    }
+
+    /// Checks one output.
+    pub fn output(&mut self, o: &Output) {
+        match o {
+            Output::Event(e) => self.event(e),
+            Output::Io(io) => self.io(io),
+        }
+    }
+
+    /// Checks one event.
+    pub fn event(&mut self, e: &SocketEvent) {
+        self.note(format!("{e:?}"));
+        let callback = matches!(
+            e,
+            SocketEvent::WriteCallback { .. } | SocketEvent::EndCallback { .. }
+        );
+        if self.life.closes > 0 && !callback {
+            self.fail("an event after 'close'");
+        }
+        let l = &mut self.life;
+        match e {
+            SocketEvent::Close(_) => l.closes += 1,
+            SocketEvent::Error(_) => l.errors += 1,
+            SocketEvent::End => l.ends += 1,
+            SocketEvent::Connect => l.connects += 1,
+            SocketEvent::Finish => l.finishes += 1,
+            SocketEvent::Data(_) => {
+                if l.connects == 0 {
+                    self.fail("'data' before 'connect'");
+                }
+                if l.ends > 0 {
+                    self.fail("'data' after 'end'");
+                }
+            }
+            SocketEvent::WriteCallback { id, .. } if !self.callbacks.insert(*id) => {
+                self.fail("a write callback called twice");
+            }
+            SocketEvent::EndCallback { id, .. } if !self.end_callbacks.insert(*id) => {
+                self.fail("an end callback called twice");
+            }
+            _ => {}
+        }
+        let l = &self.life;
+        if l.errors > 1 {
+            self.fail("two 'error' events");
+        }
+        if l.ends > 1 {
+            self.fail("two 'end' events");
+        }
+        if l.connects > 1 {
+            self.fail("two 'connect' events");
+        }
+        if l.finishes > 1 {
+            self.fail("two 'finish' events");
+        }
+    }
+
+    /// Checks one I/O request.
+    pub fn io(&mut self, io: &SocketIo) {
+        self.note(format!("{io:?}"));
+        match io {
+            SocketIo::ReleaseFromServer => {
+                self.releases += 1;
+                if !self.accepted {
+                    self.fail("a client socket asked to be released from a server");
+                }
+                if self.releases > 1 {
+                    self.fail("released from its server twice");
+                }
+            }
+            _ if self.life.closed_io => self.fail("I/O asked after the connection was closed"),
+            SocketIo::Close | SocketIo::Reset => self.life.closed_io = true,
+            _ => {}
+        }
+    }
+
+    /// Once every output was pulled: a destroyed socket emitted `'close'` exactly once in
+    /// its current life, a live one not at all; an accepted destroyed socket was released.
+    pub fn settled(&self, destroyed: bool) {
+        if destroyed && self.life.closes != 1 {
+            self.fail("a destroyed socket did not emit 'close' (everything pulled)");
+        }
+        if !destroyed && self.life.closes != 0 {
+            self.fail("a socket that is not destroyed emitted 'close'");
+        }
+        if destroyed && self.accepted && self.sees_io && self.releases != 1 {
+            self.fail("a destroyed accepted socket was not released from its server");
+        }
+    }
+
+    /// Whether the current life emitted `'error'`.
+    pub fn errored(&self) -> bool {
+        self.life.errors > 0
+    }
+
+    /// `'close'` count of the current life.
+    pub fn closes(&self) -> usize {
+        self.life.closes
+    }
+}
