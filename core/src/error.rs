@@ -311,6 +311,7 @@ impl NetError {
     pub fn listen(code: Code, address: &str, port: Option<u16>) -> NetError {
         let desc = code.uv_description().unwrap_or("unknown error");
         let mut message = format!("listen {}: {desc} {address}", code.as_str());
+        let port = port.filter(|p| *p != 0);
         if let Some(p) = port {
             message.push_str(&format!(":{p}"));
         }

@@ -199,7 +199,12 @@ impl Server {
                 if literal != 0 {
                     // dns.lookup answers an IP literal asynchronously too.
                     let fam = if literal == 4 { Family::V4 } else { Family::V6 };
-                    let ip = ip::parse_inet(host, fam).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                    let Some(ip) = ip::parse_inet(host, fam) else {
+                        // `isIP` accepts it, libuv's parser does not: Node's bind fails.
+                        let e = NetError::listen(Code::Einval, host, Some(*port));
+                        self.q.next_tick(Deferred::Error(e));
+                        return Ok(());
+                    };
                     let id = LookupId(self.id());
                     let port = *port;
                     self.state = State::Lookup {

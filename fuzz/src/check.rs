@@ -1,7 +1,9 @@
 //! The crate manual's socket invariants, checked on the outputs of one socket as they are
 //! pulled (shared by the `socket` and `sim` targets).
 //!
-//! Per life of a socket (a destroyed socket connected again starts a new one):
+//! Per life of a socket (a destroyed socket connected again starts a new one; what the old
+//! life still owes — its `'error'` and `'close'` — may follow the new life's first events,
+//! as in Node):
 //! - `'close'` at most once, and last: after it only write and end callbacks;
 //! - `'error'` at most once, before `'close'`; `'end'`, `'connect'`, `'finish'` at most once;
 //! - no `'data'` before `'connect'` (an accepted socket is connected from birth), none after
@@ -41,6 +43,10 @@ pub struct SocketChecker {
     recent: Vec<String>,
     /// Lives that ended (the socket was connected again) without their `'close'`.
     pub lost_closes: usize,
+    /// `'close'` events old lives still owe (they were connected again before it came).
+    owed_closes: usize,
+    /// `'error'` events old lives may still deliver (before their owed `'close'`).
+    owed_errors: usize,
 }
 
 impl SocketChecker {
@@ -59,6 +65,8 @@ impl SocketChecker {
             end_callbacks: BTreeSet::new(),
             recent: Vec::new(),
             lost_closes: 0,
+            owed_closes: 0,
+            owed_errors: 0,
         }
     }
 
@@ -90,7 +98,9 @@ impl SocketChecker {
     pub fn new_life(&mut self) -> bool {
         let closed = self.life.closes == 1;
         if !closed {
-            self.lost_closes += 1;
+            // Still owed: it comes later (checked when everything was pulled).
+            self.owed_closes += 1;
+            self.owed_errors += usize::from(self.life.errors == 0);
         }
         self.life = Life::default();
         self.lives += 1;
@@ -113,6 +123,19 @@ impl SocketChecker {
             e,
             SocketEvent::WriteCallback { .. } | SocketEvent::EndCallback { .. }
         );
+        // What an old life owes is its own, not the current life's.
+        match e {
+            SocketEvent::Close(_) if self.owed_closes > 0 => {
+                self.owed_closes -= 1;
+                self.owed_errors = self.owed_errors.min(self.owed_closes);
+                return;
+            }
+            SocketEvent::Error(_) if self.owed_errors > 0 => {
+                self.owed_errors -= 1;
+                return;
+            }
+            _ => {}
+        }
         if self.life.closes > 0 && !callback {
             self.fail("an event after 'close'");
         }
@@ -176,6 +199,9 @@ impl SocketChecker {
     /// Once every output was pulled: a destroyed socket emitted `'close'` exactly once in
     /// its current life, a live one not at all; an accepted destroyed socket was released.
     pub fn settled(&self, destroyed: bool) {
+        if self.owed_closes > 0 {
+            self.fail("an old life never emitted its 'close' (everything pulled)");
+        }
         if destroyed && self.life.closes != 1 {
             self.fail("a destroyed socket did not emit 'close' (everything pulled)");
         }

@@ -453,13 +453,8 @@ impl Harness {
         o = o.with_socket(so);
         if self.s.destroyed() && !self.aborted {
             // Node's reconnect of a destroyed socket: a new life.
-            let closed = self.c.new_life();
-            if !closed && crate::strict() {
-                panic!(
-                    "known bug: connecting a destroyed socket again before its 'close' was \
-                     pulled drops that 'close' (Node still emits it)"
-                );
-            }
+            // The old life's owed 'close' may still follow (checked when all is pulled).
+            self.c.new_life();
             self.d.rx_taken.clear();
             self.d.rx_data.clear();
             self.d.tx_accepted.clear();

@@ -1,6 +1,5 @@
-//! Minimized reproducers of what the fuzz targets (`fuzz/`) found in the core. A test
-//! marked `#[ignore = "bug: ..."]` records a bug not fixed yet: it fails today and passes
-//! once the core is fixed (then drop the `ignore`). Expected behaviour is Node 20's.
+//! Minimized reproducers of what the fuzz targets (`fuzz/`) found in the core, kept as
+//! regression tests now that the core is fixed. Expected behaviour is Node 20's.
 
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
 use sansnet::server::{BoundAddressRequest, Server, ServerEvent, ServerIo, ServerOutput};
@@ -36,7 +35,6 @@ fn events(out: &[Output]) -> Vec<&SocketEvent> {
 /// including its pending `'close'`, so that life never emits `'close'` (the crate's
 /// invariant: `'close'` exactly once per life).
 #[test]
-#[ignore = "bug: connecting a destroyed socket before its 'close' was pulled drops that 'close'"]
 fn reconnecting_a_destroyed_socket_still_emits_the_old_close() {
     let mut s = Socket::new(&SocketOptions::new());
     s.destroy(None);
@@ -58,7 +56,6 @@ fn reconnecting_a_destroyed_socket_still_emits_the_old_close() {
 /// The same after a connection: Node emits `'close'(false)` of the first connection, then
 /// `'connect'` of the second.
 #[test]
-#[ignore = "bug: connecting a destroyed socket before its 'close' was pulled drops that 'close'"]
 fn reconnecting_right_after_destroy_of_a_connection_still_emits_its_close() {
     let mut s = Socket::new(&SocketOptions::new());
     s.connect(Instant::ZERO, &ConnectOptions::tcp("127.0.0.1", 80));
@@ -87,7 +84,6 @@ fn reconnecting_right_after_destroy_of_a_connection_still_emits_its_close() {
 /// driver to connect to `0.0.0.0:80` (its `unwrap_or` fallback for an address that
 /// `parse_inet` rejects), with family 6.
 #[test]
-#[ignore = "bug: an isIP literal that inet_pton rejects connects to 0.0.0.0 instead of failing with EINVAL"]
 fn an_ip_literal_libuv_rejects_fails_with_einval() {
     let mut s = Socket::new(&SocketOptions::new());
     s.connect(Instant::ZERO, &ConnectOptions::tcp(ODD_LITERAL, 80));
@@ -117,7 +113,6 @@ fn an_ip_literal_libuv_rejects_fails_with_einval() {
 /// `server.listen(0, ODD_LITERAL)` emits `'error'` (`listen EINVAL: invalid argument …`).
 /// The core asks the driver to bind `0.0.0.0:0`: every IPv4 interface instead of an error.
 #[test]
-#[ignore = "bug: listen on an isIP literal that inet_pton rejects binds 0.0.0.0 instead of failing with EINVAL"]
 fn listen_on_an_ip_literal_libuv_rejects_fails_with_einval() {
     let mut s = Server::new(ServerOptions::new());
     s.listen(ListenOptions::tcp(Some(ODD_LITERAL.into()), 0))
@@ -143,7 +138,6 @@ fn listen_on_an_ip_literal_libuv_rejects_fails_with_einval() {
 /// sees the attempt as current). Harmless for a driver keyed by id; a driver that frees
 /// the id on failure gets a request for an unknown attempt.
 #[test]
-#[ignore = "bug: AbortAttempt is asked for an attempt the driver already reported failed"]
 fn a_failed_attempt_is_not_aborted_again() {
     let mut s = Socket::new(&SocketOptions::new());
     s.connect(Instant::ZERO, &ConnectOptions::tcp("127.0.0.1", 80));

@@ -119,6 +119,20 @@ impl Socket {
         true
     }
 
+    /// Node's connect to an address `isIP` accepted but libuv cannot parse: the attempt is
+    /// announced, then the connect syscall fails with EINVAL.
+    fn fail_unparsable(&mut self, address: String, port: u16, family: Family) {
+        self.event(SocketEvent::ConnectionAttempt {
+            address: address.clone(),
+            port: Some(port),
+            family: Some(family.number()),
+        });
+        let mut e = NetError::syscall(Code::Einval, "connect", Some(&address), Some(port));
+        e.message.push_str(" - Local (undefined:undefined)");
+        self.connecting = false;
+        self.destroy(Some(e));
+    }
+
     /// The next happy-eyeballs candidate, or the aggregate failure.
     fn next_candidate(&mut self, now: Instant) {
         loop {
@@ -221,10 +235,14 @@ impl Socket {
                 self.q.next_tick(Deferred::Destroy(self.life, e));
                 return;
             }
-            let ip = ip::parse_inet(&first.address, Family::V4)
-                .or_else(|| ip::parse_inet(&first.address, Family::V6))
-                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-            self.start_attempt(Remote::Tcp(SocketAddr::new(ip, port)), Some(family));
+            let parsed = ip::parse_inet(&first.address, Family::V4)
+                .or_else(|| ip::parse_inet(&first.address, Family::V6));
+            match parsed {
+                Some(ip) => {
+                    self.start_attempt(Remote::Tcp(SocketAddr::new(ip, port)), Some(family));
+                }
+                None => self.fail_unparsable(first.address, port, family),
+            }
             return;
         }
         for a in &answers {
@@ -320,6 +338,8 @@ impl Socket {
             ),
             Remote::Ipc(p) => (p.clone(), None, None),
         };
+        // The attempt is over: nothing is left to abort.
+        self.conn = Conn::Idle;
         let error = NetError::syscall(code.clone(), "connect", Some(&address), port);
         self.event(SocketEvent::ConnectionAttemptFailed {
             address,
@@ -608,10 +628,16 @@ impl Socket {
                 if life != self.life || !self.connecting {
                     return;
                 }
-                if let Conn::Scheduled { remote, family } =
-                    std::mem::replace(&mut self.conn, Conn::Idle)
-                {
-                    self.start_attempt(remote, family);
+                match std::mem::replace(&mut self.conn, Conn::Idle) {
+                    Conn::Scheduled { remote, family } => {
+                        self.start_attempt(remote, family);
+                    }
+                    Conn::Unparsable {
+                        address,
+                        port,
+                        family,
+                    } => self.fail_unparsable(address, port, family),
+                    other => self.conn = other,
                 }
             }
             // Events and callbacks already owed are delivered even if the socket was

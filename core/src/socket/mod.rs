@@ -86,6 +86,12 @@ enum Conn {
         remote: Remote,
         family: Option<Family>,
     },
+    /// An IP literal libuv cannot parse, failing on the next tick as Node's does.
+    Unparsable {
+        address: String,
+        port: u16,
+        family: Family,
+    },
     /// A connect syscall in flight.
     Attempt {
         id: AttemptId,
@@ -329,12 +335,18 @@ impl Socket {
                 let literal = ip::is_ip(host);
                 if literal != 0 {
                     let family = if literal == 4 { Family::V4 } else { Family::V6 };
-                    let ip = ip::parse_inet(host, family)
-                        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-                    let remote = Remote::Tcp(SocketAddr::new(ip, *port));
-                    self.conn = Conn::Scheduled {
-                        remote,
-                        family: Some(family),
+                    // `isIP` accepts some text libuv's parser does not (a long address
+                    // with a zone): Node then fails the connect with EINVAL.
+                    self.conn = match ip::parse_inet(host, family) {
+                        Some(ip) => Conn::Scheduled {
+                            remote: Remote::Tcp(SocketAddr::new(ip, *port)),
+                            family: Some(family),
+                        },
+                        None => Conn::Unparsable {
+                            address: host.to_string(),
+                            port: *port,
+                            family,
+                        },
                     };
                     self.q.next_tick(Deferred::StartConnect(self.life));
                     return;
