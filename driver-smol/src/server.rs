@@ -56,6 +56,10 @@ pub enum ServerEvent {
     Error(NetError),
     /// `'close'`.
     Close,
+    /// The callback of a `close()` (`server.close(cb)`): `null` or `ERR_SERVER_NOT_RUNNING`.
+    /// Every `close()` made before a `'close'` is answered right after it, as Node's
+    /// `once('close')` callbacks are.
+    CloseCallback(Option<NetError>),
 }
 
 /// The server's getters as of the task's last turn.
@@ -73,6 +77,11 @@ enum Cmd {
     SetMaxConnections(Option<u32>),
     /// Answer once every command before this one was carried out.
     Sync(Sender<()>),
+    /// The application is in a synchronous section: the server's deferred work (Node's
+    /// ticks: `'listening'`, `'close'`, …) waits for `Release`.
+    Hold,
+    /// The synchronous section ended.
+    Release,
 }
 
 /// A `net.Server`, driven by its own task. Dropping the handle closes the server (the
@@ -81,6 +90,7 @@ pub struct Server {
     cmd: Sender<Cmd>,
     events: Receiver<ServerEvent>,
     info: Arc<Mutex<Info>>,
+    holding: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Server {
@@ -122,12 +132,14 @@ impl Server {
             next_token: 1,
             listen_replies: Vec::new(),
             close_replies: VecDeque::new(),
+            held: false,
         };
         smol::spawn(task.run()).detach();
         Server {
             cmd: cmd_tx,
             events: ev_rx,
             info,
+            holding: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -163,14 +175,32 @@ impl Server {
                         "the server closed",
                     ))
                 }
-                Some(ServerEvent::Listening | ServerEvent::Drop(_)) => {}
+                Some(
+                    ServerEvent::Listening | ServerEvent::Drop(_) | ServerEvent::CloseCallback(_),
+                ) => {}
             }
         }
     }
 
     /// The next event, in Node's order. `None` only if the driving task is gone.
     pub async fn next_event(&self) -> Option<ServerEvent> {
+        if self
+            .holding
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            let _ = self.cmd.try_send(Cmd::Release);
+        }
         self.events.recv().await.ok()
+    }
+
+    /// Enters a synchronous section, as JavaScript code between two awaits: the server's
+    /// deferred work (Node's next tick: `'listening'`, `'close'` and the `close()`
+    /// callbacks) waits until the application next asks for an event, so that calls made
+    /// meanwhile (`close()` twice, say) see what JavaScript would see.
+    pub fn hold(&self) {
+        self.holding
+            .store(true, std::sync::atomic::Ordering::Release);
+        let _ = self.cmd.try_send(Cmd::Hold);
     }
 
     /// `server.close(cb)`: stop accepting now; resolves once `'close'` was emitted (every
@@ -248,6 +278,8 @@ struct ServerTask {
     next_token: u64,
     listen_replies: Vec<Sender<Result<BoundAddress, NetError>>>,
     close_replies: VecDeque<Sender<Result<(), NetError>>>,
+    /// The application is in a synchronous section ([`Cmd::Hold`]).
+    held: bool,
 }
 
 /// How many connections one wake-up accepts at most.
@@ -319,6 +351,8 @@ impl ServerTask {
                 self.publish();
                 let _ = tx.try_send(());
             }
+            Wake::Cmd(Cmd::Hold) => self.held = true,
+            Wake::Cmd(Cmd::Release) => self.held = false,
             Wake::CmdClosed => {
                 if self.core.listening() {
                     self.core.close();
@@ -330,7 +364,8 @@ impl ServerTask {
             Wake::Lookup(id, r) => self.core.lookup_done(id, r),
             Wake::Acceptable => self.accept_some(),
         }
-        self.drain(true);
+        let deferred = !self.held;
+        self.drain(deferred);
     }
 
     /// Accepts what the kernel has queued, handing each connection to the core.
@@ -442,9 +477,9 @@ impl ServerTask {
             }
             CoreEvent::CloseCallback(r) => {
                 if let Some(tx) = self.close_replies.pop_front() {
-                    let _ = tx.try_send(r.map_or(Ok(()), Err));
+                    let _ = tx.try_send(r.clone().map_or(Ok(()), Err));
                 }
-                return;
+                ServerEvent::CloseCallback(r)
             }
         };
         let _ = self.events.try_send(out);

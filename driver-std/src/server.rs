@@ -54,6 +54,8 @@ pub struct Server {
     resting_sent: Arc<AtomicBool>,
     /// Events [`Server::accept`] passed over, for [`Server::next_event`].
     stash: Mutex<VecDeque<ServerEvent>>,
+    /// [`Server::hold`] was called and not yet released by asking for an event.
+    holding: AtomicBool,
 }
 
 impl fmt::Debug for Server {
@@ -90,6 +92,7 @@ impl Server {
             events: Mutex::new(rx),
             resting_sent,
             stash: Mutex::new(VecDeque::new()),
+            holding: AtomicBool::new(false),
         })
     }
 
@@ -160,7 +163,19 @@ impl Server {
         self.take(Some(Instant::now() + timeout))
     }
 
+    /// Enters a synchronous section, as JavaScript code between two waits: the server's
+    /// deferred work (Node's next tick: `'listening'`, `'close'` and the `close()`
+    /// callbacks) waits until the application next asks for an event, so that calls made
+    /// meanwhile (`close()` twice, say) see what JavaScript would see.
+    pub fn hold(&self) {
+        self.holding.store(true, Ordering::Release);
+        self.mb.send(ServerCmd::Hold);
+    }
+
     fn take(&self, until: Option<Instant>) -> Option<ServerEvent> {
+        if self.holding.swap(false, Ordering::AcqRel) {
+            self.mb.send(ServerCmd::Release);
+        }
         let rx = lock(&self.events);
         loop {
             let d = match rx.try_recv() {

@@ -81,6 +81,11 @@ pub(crate) enum ServerCmd {
     /// `close(cb)`: the call returned; the callback's value to the second sender.
     Close(Sender<()>, Option<Sender<Result<(), NetError>>>),
     SetMaxConnections(Option<u32>, Sender<()>),
+    /// The application is in a synchronous section: deferred work (Node's ticks:
+    /// `'listening'`, `'close'`, the close callbacks) waits for `Release`.
+    Hold,
+    /// The synchronous section ended.
+    Release,
     Info(Sender<ServerInfo>),
     Abort(Sender<()>),
     /// An admitted socket was destroyed.
@@ -96,6 +101,8 @@ pub(crate) struct ServerEngine {
     resting_sent: Arc<AtomicBool>,
     bell: Option<Arc<Bell>>,
     rang: bool,
+    /// The application is in a synchronous section ([`ServerCmd::Hold`]).
+    held: bool,
     lookup_fn: Option<LookupFn>,
     handle_gone: bool,
     lookups: Vec<(LookupId, JoinHandle<()>)>,
@@ -125,6 +132,7 @@ impl ServerEngine {
             resting_sent,
             bell,
             rang: false,
+            held: false,
             lookup_fn,
             handle_gone: false,
             lookups: Vec::new(),
@@ -314,6 +322,8 @@ impl Engine for ServerEngine {
                 self.core.max_connections = m;
                 let _ = tx.send(());
             }
+            ServerCmd::Hold => self.held = true,
+            ServerCmd::Release => self.held = false,
             ServerCmd::Info(tx) => drop(tx.send(self.info())),
             ServerCmd::Abort(tx) => {
                 self.core.abort();
@@ -342,7 +352,8 @@ impl Engine for ServerEngine {
     }
 
     fn settle(&mut self) {
-        self.drain(true);
+        let deferred = !self.held;
+        self.drain(deferred);
         if std::mem::take(&mut self.rang) {
             if let Some(b) = &self.bell {
                 b.ring();

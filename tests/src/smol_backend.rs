@@ -4,7 +4,6 @@
 //! Asking a socket for its next event tells the driver that the events before it were
 //! handled (Node's listeners returned), so the runner asks only between its reactions.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -30,7 +29,6 @@ const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_millis(30);
 pub struct SmolBackend {
     sockets: Vec<Arc<Socket>>,
     servers: Vec<Arc<Server>>,
-    closes: BTreeMap<SrvId, VecDeque<smol::Task<Result<(), NetError>>>>,
     seen: Vec<Seen>,
     tmp: Option<PathBuf>,
     tmp_count: usize,
@@ -71,7 +69,6 @@ impl SmolBackend {
         SmolBackend {
             sockets: Vec::new(),
             servers: Vec::new(),
-            closes: BTreeMap::new(),
             seen: Vec::new(),
             tmp: None,
             tmp_count: 0,
@@ -134,8 +131,11 @@ impl SmolBackend {
         drop(futs);
         drop(server_events);
         let any = !seen.is_empty() || !server_seen.is_empty();
-        // The runner reacts now: a synchronous section for every socket.
+        // The runner reacts now: a synchronous section for every socket and server.
         for s in &self.sockets {
+            s.hold();
+        }
+        for s in &self.servers {
             s.hold();
         }
         self.seen.extend(seen);
@@ -154,19 +154,8 @@ impl SmolBackend {
             }
             ServerEvent::Drop(d) => self.seen.push(Seen::Drop(srv, d)),
             ServerEvent::Error(e) => self.seen.push(Seen::ServerError(srv, e)),
-            ServerEvent::Close => {
-                self.seen.push(Seen::Close(srv));
-                // `close(cb)`: the callback follows 'close'.
-                if let Some(task) = self.closes.get_mut(&srv).and_then(VecDeque::pop_front) {
-                    let r = smol::block_on(future::or(async { Some(task.await) }, async {
-                        async_io::Timer::after(std::time::Duration::from_secs(1)).await;
-                        None
-                    }));
-                    if let Some(r) = r {
-                        self.seen.push(Seen::CloseCallback(srv, r.err()));
-                    }
-                }
-            }
+            ServerEvent::Close => self.seen.push(Seen::Close(srv)),
+            ServerEvent::CloseCallback(e) => self.seen.push(Seen::CloseCallback(srv, e)),
         }
     }
 }
@@ -204,11 +193,12 @@ impl Backend for SmolBackend {
     }
 
     fn create_server(&mut self, opts: ServerOptions) -> SrvId {
-        self.servers
-            .push(Arc::new(Server::with_options(ServerSettings {
-                config: opts,
-                lookup: None,
-            })));
+        let s = Server::with_options(ServerSettings {
+            config: opts,
+            lookup: None,
+        });
+        s.hold();
+        self.servers.push(Arc::new(s));
         self.servers.len() - 1
     }
 
@@ -328,14 +318,11 @@ impl Backend for SmolBackend {
 
     fn close(&mut self, srv: SrvId) {
         let server = self.servers[srv].clone();
-        // The first poll sends the close to the driver now; the rest waits for 'close'.
+        // The first poll sends the close to the driver now; its callback arrives as an event.
         let mut close = Box::pin(async move { server.close().await });
-        let done = smol::block_on(future::poll_once(&mut close));
-        let task = match done {
-            Some(r) => smol::spawn(async move { r }),
-            None => smol::spawn(close),
-        };
-        self.closes.entry(srv).or_default().push_back(task);
+        if smol::block_on(future::poll_once(&mut close)).is_none() {
+            smol::spawn(close).detach();
+        }
     }
 
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {

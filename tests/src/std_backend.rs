@@ -109,19 +109,25 @@ impl StdBackend {
         any
     }
 
-    /// Takes what is there, or waits for the bell until `deadline`.
+    /// Takes what is there, or waits for the bell until `deadline`. Afterwards the runner
+    /// reacts: a synchronous section for every server (a socket enters one by itself at
+    /// the runner's first call on it).
     fn take_next(&mut self, deadline: std::time::Instant, ticks_only: bool) -> bool {
-        loop {
+        let any = loop {
             let rung = self.bell.count();
             if self.scan(ticks_only) {
-                return true;
+                break true;
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return false;
+                break false;
             }
             self.bell.wait_past(rung, left);
+        };
+        for s in &self.servers {
+            s.hold();
         }
+        any
     }
 }
 
@@ -170,6 +176,7 @@ impl Backend for StdBackend {
             bell: Some(self.bell.clone()),
         })
         .expect("a server (the OS gave no descriptor or thread)");
+        s.hold();
         self.servers.push(s);
         self.servers.len() - 1
     }

@@ -159,13 +159,9 @@ impl Socket {
             return WriteResult { id, ok: true };
         }
         self.w.ended = true;
-        if !self.has_handle && !self.connecting {
-            // Node's _final finds no handle and finishes at once.
-            self.w.shutdown = Shutdown::InFlight;
-            self.q.next_tick(Deferred::FinishNoHandle(self.life));
-        } else {
-            self.flush_writes(now);
-        }
+        // Without a connection Node's _final waits for 'connect' (a socket never connected
+        // does not finish; its end callback fails when it is destroyed).
+        self.flush_writes(now);
         WriteResult { id, ok: true }
     }
 

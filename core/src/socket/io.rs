@@ -691,11 +691,6 @@ impl Socket {
                     self.finish();
                 }
             }
-            Deferred::FinishNoHandle(life) => {
-                if life == self.life && !self.destroyed {
-                    self.finish();
-                }
-            }
         }
     }
 

@@ -120,8 +120,6 @@ enum Deferred {
     Flow(u64),
     /// `destroy(err)` on the next tick (lookup failures).
     Destroy(u64, NetError),
-    /// 'finish' of a socket with no handle (`end()` before any connect).
-    FinishNoHandle(u64),
     /// 'finish' once the driver reported the FIN sent.
     FinishAfterShutdown(u64),
 }
