@@ -119,7 +119,8 @@ pub(crate) async fn connect(remote: Remote, local: Option<SocketAddr>) -> io::Re
                 socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
             sock.set_nonblocking(true)?;
             if let Some(l) = local {
-                sock.bind(&l.into())?;
+                sock.bind(&l.into())
+                    .map_err(|e| io::Error::new(e.kind(), BindFailed(e)))?;
             }
             start_connect(&sock, &addr.into())?;
             let stream = Async::new(TcpStream::from(sock))?;
@@ -141,6 +142,24 @@ pub(crate) async fn connect(remote: Remote, local: Option<SocketAddr>) -> io::Re
             Ok(Conn::Unix(stream))
         }
     }
+}
+
+/// A failure to bind the local address of a connect (`localAddress` / `localPort`), which
+/// Node reports as a `bind` error rather than a connect error.
+#[derive(Debug)]
+pub(crate) struct BindFailed(pub(crate) io::Error);
+
+impl std::fmt::Display for BindFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bind: {}", self.0)
+    }
+}
+
+impl std::error::Error for BindFailed {}
+
+/// The bind failure inside a connect error, if that is what it is.
+pub(crate) fn bind_failure(e: &io::Error) -> Option<&io::Error> {
+    e.get_ref()?.downcast_ref::<BindFailed>().map(|b| &b.0)
 }
 
 fn start_connect(sock: &socket2::Socket, addr: &SockAddr) -> io::Result<()> {

@@ -282,7 +282,10 @@ impl SocketTask {
                 self.read_eof = false;
                 self.core.attempt_connected(now, id, local, remote);
             }
-            Wake::Attempt(id, Err(e)) => self.core.attempt_failed(now, id, code_of(&e)),
+            Wake::Attempt(id, Err(e)) => match crate::conn::bind_failure(&e) {
+                Some(b) => self.core.attempt_bind_failed(now, id, code_of(b)),
+                None => self.core.attempt_failed(now, id, code_of(&e)),
+            },
             Wake::Wrote(Ok(())) => {
                 if let Some(w) = self.writes.pop_front() {
                     self.core.write_done(now, w.id);

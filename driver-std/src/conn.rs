@@ -129,6 +129,12 @@ impl Connecting {
         }
     }
 
+    /// Whether the socket was opened (and bound, if asked): the outcome is not a bind
+    /// failure.
+    pub(crate) fn bound(&self) -> bool {
+        !matches!(&self.early, Some(Err(e)) if bind_failure(e).is_some())
+    }
+
     /// The descriptor to poll for writability while the outcome is unknown.
     pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
         if self.early.is_some() {
@@ -168,7 +174,8 @@ fn open_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<(socket2:
     let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_nonblocking(true)?;
     if let Some(l) = local {
-        sock.bind(&l.into())?;
+        sock.bind(&l.into())
+            .map_err(|e| io::Error::new(e.kind(), BindFailed(e)))?;
     }
     let done = start_connect(&sock, &addr.into())?;
     Ok((sock, done))
@@ -182,6 +189,24 @@ fn open_unix(path: &str) -> io::Result<(socket2::Socket, bool)> {
 }
 
 /// Starts a connect; true when it completed at once.
+/// A failure to bind the local address of a connect (`localAddress` / `localPort`), which
+/// Node reports as a `bind` error rather than a connect error.
+#[derive(Debug)]
+pub(crate) struct BindFailed(pub(crate) io::Error);
+
+impl std::fmt::Display for BindFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bind: {}", self.0)
+    }
+}
+
+impl std::error::Error for BindFailed {}
+
+/// The bind failure inside a connect error, if that is what it is.
+pub(crate) fn bind_failure(e: &io::Error) -> Option<&io::Error> {
+    e.get_ref()?.downcast_ref::<BindFailed>().map(|b| &b.0)
+}
+
 fn start_connect(sock: &socket2::Socket, addr: &SockAddr) -> io::Result<bool> {
     match sock.connect(addr) {
         Ok(()) => Ok(true),

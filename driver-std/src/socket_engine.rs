@@ -276,9 +276,15 @@ impl SocketEngine {
                 attempt,
                 remote,
                 local,
-            } => self
-                .attempts
-                .push((attempt, Connecting::start(&remote, local))),
+            } => {
+                let c = Connecting::start(&remote, local);
+                let bound = local.is_some() && c.bound();
+                self.attempts.push((attempt, c));
+                if bound {
+                    // The local address is bound: Node announces the attempt now.
+                    self.core.attempt_bound(now, attempt);
+                }
+            }
             SocketIo::AbortAttempt { attempt } => self.attempts.retain(|(id, _)| *id != attempt),
             SocketIo::Write { id, data } => {
                 self.writes.push_back(PendingWrite { id, data, off: 0 });
@@ -420,7 +426,10 @@ impl SocketEngine {
                 self.read_eof = false;
                 self.core.attempt_connected(now, id, local, remote);
             }
-            Err(e) => self.core.attempt_failed(now, id, code_of(&e)),
+            Err(e) => match crate::conn::bind_failure(&e) {
+                Some(b) => self.core.attempt_bind_failed(now, id, code_of(b)),
+                None => self.core.attempt_failed(now, id, code_of(&e)),
+            },
         }
         self.pump();
     }

@@ -494,6 +494,19 @@ impl Sim {
                 remote,
                 local,
             } => {
+                if let Some(l) = local {
+                    // The local bind happens first, synchronously, as the kernel's would.
+                    let now = self.now;
+                    if l.port() != 0 && self.net.local_in_use(l) {
+                        self.sockets[h.0].socket.attempt_bind_failed(
+                            now,
+                            attempt,
+                            Code::Eaddrinuse,
+                        );
+                        return;
+                    }
+                    self.sockets[h.0].socket.attempt_bound(now, attempt);
+                }
                 self.sockets[h.0].attempts.insert(attempt.0, ());
                 let key = match &remote {
                     Remote::Tcp(a) => ListenKey::Tcp(*a),

@@ -179,6 +179,20 @@ impl Network {
         })
     }
 
+    /// Whether binding `addr` for a connect conflicts with a listener or an open
+    /// connection's local address.
+    pub(crate) fn local_in_use(&self, addr: SocketAddr) -> bool {
+        let same = |a: SocketAddr| {
+            a.port() == addr.port()
+                && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified())
+        };
+        self.tcp_in_use(addr)
+            || self
+                .endpoints
+                .iter()
+                .any(|e| !e.closed && e.local.is_some_and(same))
+    }
+
     /// A new connected pair; returns (client end, server end).
     pub(crate) fn pair(
         &mut self,

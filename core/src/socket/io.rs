@@ -100,23 +100,91 @@ impl Socket {
                 }
                 return false;
             }
-            self.event(SocketEvent::ConnectionAttempt {
-                address: addr.ip().to_string(),
-                port: Some(addr.port()),
-                family: family.map(Family::number),
-            });
         }
+        // Node binds a local address before it announces the attempt.
+        let announced = local.is_none();
         self.conn = Conn::Attempt {
             id,
+            local,
+            announced: false,
             remote: remote.clone(),
             family,
         };
+        if announced {
+            self.announce_attempt();
+        }
         self.io(SocketIo::Connect {
             attempt: id,
             remote,
             local,
         });
         true
+    }
+
+    /// Emits `'connectionAttempt'` for the attempt in flight, once.
+    fn announce_attempt(&mut self) {
+        let Conn::Attempt {
+            announced,
+            remote: Remote::Tcp(addr),
+            family,
+            ..
+        } = &mut self.conn
+        else {
+            return;
+        };
+        if std::mem::replace(announced, true) {
+            return;
+        }
+        let e = SocketEvent::ConnectionAttempt {
+            address: addr.ip().to_string(),
+            port: Some(addr.port()),
+            family: family.map(Family::number),
+        };
+        self.event(e);
+    }
+
+    /// The driver bound the local address of attempt `id` (`localAddress` /
+    /// `localPort`): the attempt is announced now. (A driver that does not report binds
+    /// gets the announcement with the attempt's outcome.)
+    pub fn attempt_bound(&mut self, _now: Instant, id: AttemptId) {
+        if matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
+            && !self.destroyed
+        {
+            self.announce_attempt();
+        }
+    }
+
+    /// Binding the local address of attempt `id` failed: Node reports a `bind` error
+    /// (`bind EADDRINUSE 127.0.0.1:8080`) without announcing the attempt; happy eyeballs
+    /// records it and tries the next address.
+    pub fn attempt_bind_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
+        let Conn::Attempt {
+            id: current, local, ..
+        } = &self.conn
+        else {
+            return;
+        };
+        if *current != id || self.destroyed {
+            return;
+        }
+        let local = *local;
+        let (ip, port) = local.map_or((None, None), |l| (Some(l.ip().to_string()), Some(l.port())));
+        let error = NetError::syscall(code, "bind", ip.as_deref(), port);
+        self.conn = Conn::Idle;
+        match self.he.as_mut() {
+            Some(s) => {
+                s.attempt_settled();
+                s.errors.push(error);
+                if let Some(list) = self.attempted_addresses.as_mut() {
+                    list.pop();
+                }
+                self.next_candidate(now);
+            }
+            None => {
+                self.connecting = false;
+                self.destroy(Some(error));
+            }
+        }
     }
 
     /// Node's connect to an address `isIP` accepted but libuv cannot parse: the attempt is
@@ -293,6 +361,7 @@ impl Socket {
             return;
         }
         let ipc = matches!(target, Remote::Ipc(_));
+        self.announce_attempt();
         if let Some(s) = self.he.as_mut() {
             s.attempt_settled();
         }
@@ -319,17 +388,15 @@ impl Socket {
     /// The driver's report that attempt `id` failed with `code` (from the OS, or
     /// `ECANCELED`).
     pub fn attempt_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
-        let Conn::Attempt {
-            id: current,
-            remote,
-            family,
-        } = &self.conn
-        else {
-            return;
-        };
-        if *current != id || self.destroyed {
+        if !matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
+            || self.destroyed
+        {
             return;
         }
+        self.announce_attempt();
+        let Conn::Attempt { remote, family, .. } = &self.conn else {
+            return;
+        };
         let (address, port, family) = match remote {
             Remote::Tcp(a) => (
                 a.ip().to_string(),
@@ -518,7 +585,9 @@ impl Socket {
         self.idle_deadline = None;
         let had_handle = self.has_handle;
         match std::mem::replace(&mut self.conn, Conn::Idle) {
-            Conn::Attempt { id, remote, family } => {
+            Conn::Attempt {
+                id, remote, family, ..
+            } => {
                 self.io(SocketIo::AbortAttempt { attempt: id });
                 if self.he.is_some() {
                     // Node still reports the cancelled attempt after the user's destroy().
@@ -791,11 +860,13 @@ impl Socket {
             id,
             remote: Remote::Tcp(addr),
             family,
+            ..
         } = &self.conn
         else {
             return;
         };
         let (id, addr, family) = (*id, *addr, *family);
+        self.announce_attempt();
         if let Some(s) = self.he.as_mut() {
             s.attempt_settled();
             s.errors.push(NetError::syscall(

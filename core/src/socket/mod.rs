@@ -95,6 +95,11 @@ enum Conn {
     /// A connect syscall in flight.
     Attempt {
         id: AttemptId,
+        /// The local address bound first, if one was asked for.
+        local: Option<SocketAddr>,
+        /// Whether `'connectionAttempt'` was emitted: with a local bind, only once the
+        /// driver reported the bind done ([`Socket::attempt_bound`]).
+        announced: bool,
         remote: Remote,
         family: Option<Family>,
     },

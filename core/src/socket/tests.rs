@@ -507,3 +507,39 @@ fn reconnecting_a_destroyed_socket_still_ends_the_old_life_with_close() {
     let (ev, _) = drain(&mut s);
     assert_eq!(names(&ev), ["ConnectionAttempt", "close HadError(false)"]);
 }
+
+#[test]
+fn a_local_bind_failure_is_a_bind_error_without_an_attempt() {
+    let mut s = socket();
+    let opts = ConnectOptions::tcp("127.0.0.1", 80)
+        .with_local(Some("127.0.0.1".parse().unwrap()), Some(5000));
+    s.connect(t(0), &opts);
+    let (ev, io) = drain(&mut s);
+    assert!(
+        ev.is_empty(),
+        "no attempt announced before the bind: {ev:?}"
+    );
+    s.attempt_bind_failed(t(1), attempt(&io), Code::Eaddrinuse);
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["error EADDRINUSE", "close HadError(true)"]);
+    let SocketEvent::Error(e) = &ev[0] else {
+        unreachable!()
+    };
+    assert_eq!(e.message, "bind EADDRINUSE 127.0.0.1:5000");
+    assert_eq!(e.syscall, Some("bind"));
+    assert!(!io
+        .iter()
+        .any(|i| matches!(i, SocketIo::AbortAttempt { .. })));
+}
+
+#[test]
+fn a_bound_attempt_is_announced_once() {
+    let mut s = socket();
+    let opts = ConnectOptions::tcp("127.0.0.1", 80).with_local(None, Some(5000));
+    s.connect(t(0), &opts);
+    let (_, io) = drain(&mut s);
+    s.attempt_bound(t(1), attempt(&io));
+    assert_eq!(names(&drain(&mut s).0), ["ConnectionAttempt"]);
+    s.attempt_connected(t(2), attempt(&io), None, None);
+    assert_eq!(names(&drain(&mut s).0), ["Connect", "Ready"]);
+}
