@@ -640,7 +640,7 @@ impl<B: Backend> Runner<B> {
                 return;
             }
             ServerObserved::Drop(info) => match info {
-                None => "drop".into(),
+                None => "drop undefined".into(),
                 Some(d) => {
                     let fam = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
                     let v = json!({
