@@ -485,17 +485,29 @@ impl Socket {
             return;
         }
         self.refresh_timer(now);
-        for w in done {
+        // Completed while the write()'s own outputs are still being carried out: libuv
+        // took the bytes synchronously, and Node runs the callbacks on the next tick (after
+        // the caller's following statements). Otherwise an I/O callback runs them now,
+        // after 'drain'.
+        let sync = self.w.check_drain;
+        for w in &done {
             self.w.length -= w.length;
-            self.event(SocketEvent::WriteCallback {
-                id: w.id,
-                error: None,
-            });
         }
         self.resolve_drain_check();
         if self.w.need_drain && self.w.length == 0 && !self.w.ended {
             self.w.need_drain = false;
             self.event(SocketEvent::Drain);
+        }
+        for w in done {
+            let e = SocketEvent::WriteCallback {
+                id: w.id,
+                error: None,
+            };
+            if sync {
+                self.tick_emit(e);
+            } else {
+                self.event(e);
+            }
         }
         self.flush_writes(now);
     }
