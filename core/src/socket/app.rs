@@ -93,7 +93,14 @@ impl Socket {
             self.maybe_shutdown();
             return;
         }
-        let mut batch: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        let batch: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        self.dispatch(now, batch, true);
+    }
+
+    /// Hands one batch to the driver. `sync`: a completion reported before the driver
+    /// finished carrying out this call's outputs is a synchronous one (libuv took the bytes
+    /// at once), whose callbacks Node runs on the next tick.
+    pub(super) fn dispatch(&mut self, now: Instant, mut batch: Vec<QueuedWrite>, sync: bool) {
         // The bytes move to the driver (no copy for a single chunk); the batch keeps only
         // what the callbacks and `writableLength` need.
         let data = if let [one] = batch.as_mut_slice() {
@@ -108,6 +115,7 @@ impl Socket {
         let id = WriteId(self.id());
         self.w.in_flight = batch;
         self.w.in_flight_id = Some(id);
+        self.w.sync_window = sync;
         self.refresh_timer(now);
         self.io(SocketIo::Write { id, data });
     }

@@ -107,6 +107,9 @@ pub(crate) struct WriteHalf {
     /// A `write()` happened whose high-water-mark check waits until the driver carried out
     /// the writes it emitted: Node checks after libuv's synchronous write attempt.
     pub(crate) check_drain: bool,
+    /// The batch in flight was dispatched by a call whose outputs the driver is still
+    /// carrying out: a completion now is synchronous.
+    pub(crate) sync_window: bool,
     /// `end()` was called (`writableEnded`).
     pub(crate) ended: bool,
     /// The FIN's progress.

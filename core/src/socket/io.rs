@@ -372,17 +372,23 @@ impl Socket {
         self.remote = remote;
         self.apply_options_on_connect();
         self.event(SocketEvent::Connect);
-        self.event(SocketEvent::Ready);
+        // 'ready' once what 'connect' started was carried out (see sync_section_done).
+        self.ready_pending = true;
         self.refresh_timer(now);
         if self.reset_on_connect {
-            self.destroy_with(None, true);
             return;
         }
         if self.r.flowing || self.r.buffered < self.cfg.high_water_mark {
             self.r.reading = true;
             self.io(SocketIo::StartReading);
         }
-        self.flush_writes(now);
+        // The write parked while connecting goes out alone, from a 'connect' listener: a
+        // callback Node runs as soon as libuv completes it, before 'ready'. The writes
+        // queued behind it follow once it completed.
+        match self.w.queue.pop_front() {
+            Some(first) => self.dispatch(now, vec![first], false),
+            None => self.flush_writes(now),
+        }
     }
 
     /// The driver's report that attempt `id` failed with `code` (from the OS, or
@@ -489,7 +495,7 @@ impl Socket {
         // took the bytes synchronously, and Node runs the callbacks on the next tick (after
         // the caller's following statements). Otherwise an I/O callback runs them now,
         // after 'drain'.
-        let sync = self.w.check_drain;
+        let sync = self.w.sync_window;
         for w in &done {
             self.w.length -= w.length;
         }
@@ -784,10 +790,30 @@ impl Socket {
             if let Some(o) = self.q.pop() {
                 return Some(o);
             }
-            self.resolve_drain_check();
+            if self.sync_section_done() {
+                continue;
+            }
             let d = self.q.pop_deferred()?;
             self.run(d);
         }
+    }
+
+    /// The driver carried out everything emitted so far: what Node decides right after
+    /// its synchronous I/O is decided now. `'ready'` follows `'connect'` once the writes
+    /// the connection started were tried (a write libuv completes at once calls back in
+    /// between); the high-water-mark check of the last `write()`s settles; completions
+    /// from now on are asynchronous. Returns whether it emitted something.
+    fn sync_section_done(&mut self) -> bool {
+        self.resolve_drain_check();
+        self.w.sync_window = false;
+        if std::mem::take(&mut self.ready_pending) {
+            self.event(SocketEvent::Ready);
+            if self.reset_on_connect && !self.destroyed {
+                self.destroy_with(None, true);
+            }
+            return true;
+        }
+        false
     }
 
     /// Node's high-water-mark check of the last `write()`s, once the driver's synchronous
@@ -814,7 +840,9 @@ impl Socket {
             if let Some(o) = self.q.pop() {
                 return Some(o);
             }
-            self.resolve_drain_check();
+            if self.sync_section_done() {
+                continue;
+            }
             let d = self.q.pop_tick()?;
             self.run(d);
         }
@@ -823,13 +851,13 @@ impl Socket {
     /// The next output already emitted, without running deferred work: what a caller may
     /// carry out between two synchronous calls (Node would not have reached its next tick).
     pub fn poll_emitted(&mut self) -> Option<Output> {
-        let o = self.q.pop();
-        if o.is_none() {
-            // The driver carried out everything emitted (a write it completed at once
-            // included): Node's high-water-mark check of the last write() settles now.
-            self.resolve_drain_check();
+        if let Some(o) = self.q.pop() {
+            return Some(o);
         }
-        o
+        // The driver carried out everything emitted (a write it completed at once
+        // included).
+        self.sync_section_done();
+        self.q.pop()
     }
 
     /// Whether nothing at all is pending (no output, no deferred work).

@@ -146,6 +146,8 @@ pub struct Socket {
     destroyed: bool,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
+    /// `'connect'` was emitted; `'ready'` follows once its outputs were carried out.
+    ready_pending: bool,
     /// The signal aborted: never connect again.
     aborted: bool,
     /// Owned by a server that counts it.
@@ -205,6 +207,7 @@ impl Socket {
             has_handle: false,
             destroyed: false,
             reset_on_connect: false,
+            ready_pending: false,
             aborted: false,
             server_owned: false,
             r: ReadHalf {
