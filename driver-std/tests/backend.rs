@@ -112,8 +112,9 @@ fn one_thread_runs_every_actor_with_a_bell() {
         [
             "connectionAttempt 127.0.0.1",
             "connect",
-            "ready",
+            // Node: the write parked before connect calls back before 'ready'.
             "writeCallback false",
+            "ready",
             "writeCallback false",
             "finish",
             "end",
