@@ -2,7 +2,8 @@
 //! calls on them, read their getters, and run the event loop one turn at a time. The
 //! simulator implements it here; real drivers implement it in their own modules.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
 use sansnet::server::{BoundAddress, DropInfo, Server};
@@ -330,5 +331,82 @@ impl Backend for SimBackend {
 
     fn advance_clock(&mut self, at: Instant) {
         self.sim.advance_clock(at);
+    }
+}
+
+/// A loopback "black hole" for real drivers: a listener with a backlog of 0 whose accept
+/// queue is filled and never accepted, so the kernel drops further SYNs and a connect to
+/// it hangs. Keep the returned value alive as long as the hole is needed.
+#[derive(Debug)]
+pub struct BlackHole {
+    listener: socket2::Socket,
+    _fillers: Vec<TcpStream>,
+}
+
+impl BlackHole {
+    /// Opens one on `ip`; `None` if the OS refuses.
+    pub fn open(ip: IpAddr) -> Option<BlackHole> {
+        let domain = if ip.is_ipv4() {
+            socket2::Domain::IPV4
+        } else {
+            socket2::Domain::IPV6
+        };
+        let listener = socket2::Socket::new(domain, socket2::Type::STREAM, None).ok()?;
+        listener.bind(&SocketAddr::new(ip, 0).into()).ok()?;
+        listener.listen(0).ok()?;
+        let addr = listener.local_addr().ok()?.as_socket()?;
+        let fillers = (0..2)
+            .filter_map(|_| {
+                TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).ok()
+            })
+            .collect();
+        Some(BlackHole {
+            listener,
+            _fillers: fillers,
+        })
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map_or(0, |a| a.port())
+    }
+}
+
+/// A private folder for a real driver's `"$tmp"` unix-socket paths, removed on drop.
+#[derive(Debug)]
+pub struct TempDir {
+    dir: PathBuf,
+    count: usize,
+}
+
+impl TempDir {
+    /// A fresh folder under the system's temporary directory.
+    pub fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("sansnet-{tag}-{}-{nanos:x}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        TempDir { dir, count: 0 }
+    }
+
+    /// A new path inside it.
+    pub fn path(&mut self) -> String {
+        self.count += 1;
+        self.dir
+            .join(format!("s{}.sock", self.count))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -5,8 +5,7 @@
 //! handled (Node's listeners returned), so the runner asks only between its reactions.
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -17,7 +16,7 @@ use sansnet::socket::{Chunk, LookupAnswer, WriteResult};
 use sansnet::{Code, Duration, Instant, NetError};
 use sansnet_smol::{LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings};
 
-use crate::backend::{Backend, Seen, ServerView, SockId, SocketView, SrvId};
+use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SocketView, SrvId, TempDir};
 
 /// How long a turn that only takes what is due now waits for stragglers.
 const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
@@ -30,9 +29,8 @@ pub struct SmolBackend {
     sockets: Vec<Arc<Socket>>,
     servers: Vec<Arc<Server>>,
     seen: Vec<Seen>,
-    tmp: Option<PathBuf>,
-    tmp_count: usize,
-    holes: Vec<(socket2::Socket, Vec<TcpStream>)>,
+    tmp: Option<TempDir>,
+    holes: Vec<BlackHole>,
 }
 
 impl std::fmt::Debug for SmolBackend {
@@ -55,9 +53,6 @@ impl Drop for SmolBackend {
         for s in &self.sockets {
             s.destroy(None);
         }
-        if let Some(dir) = self.tmp.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }
 
@@ -71,7 +66,6 @@ impl SmolBackend {
             servers: Vec::new(),
             seen: Vec::new(),
             tmp: None,
-            tmp_count: 0,
             holes: Vec::new(),
         }
     }
@@ -166,19 +160,7 @@ impl Backend for SmolBackend {
     }
 
     fn temp_path(&mut self) -> String {
-        let dir = self.tmp.get_or_insert_with(|| {
-            let d = std::env::temp_dir().join(format!(
-                "sansnet-conformance-{}-{:x}",
-                std::process::id(),
-                sansnet_smol::now().as_nanos()
-            ));
-            let _ = std::fs::create_dir_all(&d);
-            d
-        });
-        self.tmp_count += 1;
-        dir.join(format!("s{}.sock", self.tmp_count))
-            .to_string_lossy()
-            .into_owned()
+        self.tmp.get_or_insert_with(|| TempDir::new("smol")).path()
     }
 
     fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId {
@@ -203,30 +185,12 @@ impl Backend for SmolBackend {
     }
 
     fn blackhole(&mut self, ip: IpAddr) -> u16 {
-        // A listener with a backlog of 0 whose accept queue is filled and never accepted:
-        // the kernel drops further SYNs, so a connect to it hangs.
-        let domain = if ip.is_ipv4() {
-            socket2::Domain::IPV4
-        } else {
-            socket2::Domain::IPV6
-        };
-        let Ok(l) = socket2::Socket::new(domain, socket2::Type::STREAM, None) else {
+        let Some(hole) = BlackHole::open(ip) else {
             return 0;
         };
-        let _ = l.bind(&SocketAddr::new(ip, 0).into());
-        let _ = l.listen(0);
-        let Some(addr) = l.local_addr().ok().and_then(|a| a.as_socket()) else {
-            return 0;
-        };
-        let mut fillers = Vec::new();
-        for _ in 0..2 {
-            if let Ok(s) = TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
-            {
-                fillers.push(s);
-            }
-        }
-        self.holes.push((l, fillers));
-        addr.port()
+        let port = hole.port();
+        self.holes.push(hole);
+        port
     }
 
     fn connect(&mut self, s: SockId, opts: &ConnectOptions) {

@@ -2,8 +2,7 @@
 //! `sansnet-std` (blocking sockets and threads). Time is real; every handle rings one
 //! shared bell, and a turn takes what every actor has, or waits for the bell.
 
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
@@ -13,7 +12,7 @@ use sansnet_std::{
     Bell, LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
 };
 
-use crate::backend::{Backend, Seen, ServerView, SockId, SocketView, SrvId};
+use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SocketView, SrvId, TempDir};
 
 /// How long a turn that only takes what is due now waits for stragglers.
 const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
@@ -25,9 +24,8 @@ pub struct StdBackend {
     sockets: Vec<Socket>,
     servers: Vec<Server>,
     seen: Vec<Seen>,
-    tmp: Option<PathBuf>,
-    tmp_count: usize,
-    holes: Vec<(socket2::Socket, Vec<TcpStream>)>,
+    tmp: Option<TempDir>,
+    holes: Vec<BlackHole>,
 }
 
 impl std::fmt::Debug for StdBackend {
@@ -50,9 +48,6 @@ impl Drop for StdBackend {
         for s in &self.sockets {
             s.destroy(None);
         }
-        if let Some(dir) = self.tmp.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }
 
@@ -66,7 +61,6 @@ impl StdBackend {
             servers: Vec::new(),
             seen: Vec::new(),
             tmp: None,
-            tmp_count: 0,
             holes: Vec::new(),
         }
     }
@@ -138,21 +132,7 @@ impl Backend for StdBackend {
     }
 
     fn temp_path(&mut self) -> String {
-        let dir = self.tmp.get_or_insert_with(|| {
-            let d = std::env::temp_dir().join(format!(
-                "sansnet-conformance-std-{}-{:x}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-            ));
-            let _ = std::fs::create_dir_all(&d);
-            d
-        });
-        self.tmp_count += 1;
-        dir.join(format!("s{}.sock", self.tmp_count))
-            .to_string_lossy()
-            .into_owned()
+        self.tmp.get_or_insert_with(|| TempDir::new("std")).path()
     }
 
     fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId {
@@ -182,30 +162,12 @@ impl Backend for StdBackend {
     }
 
     fn blackhole(&mut self, ip: IpAddr) -> u16 {
-        // A listener with a backlog of 0 whose accept queue is filled and never accepted:
-        // the kernel drops further SYNs, so a connect to it hangs.
-        let domain = if ip.is_ipv4() {
-            socket2::Domain::IPV4
-        } else {
-            socket2::Domain::IPV6
-        };
-        let Ok(l) = socket2::Socket::new(domain, socket2::Type::STREAM, None) else {
+        let Some(hole) = BlackHole::open(ip) else {
             return 0;
         };
-        let _ = l.bind(&SocketAddr::new(ip, 0).into());
-        let _ = l.listen(0);
-        let Some(addr) = l.local_addr().ok().and_then(|a| a.as_socket()) else {
-            return 0;
-        };
-        let mut fillers = Vec::new();
-        for _ in 0..2 {
-            if let Ok(s) = TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
-            {
-                fillers.push(s);
-            }
-        }
-        self.holes.push((l, fillers));
-        addr.port()
+        let port = hole.port();
+        self.holes.push(hole);
+        port
     }
 
     fn connect(&mut self, s: SockId, opts: &ConnectOptions) {
