@@ -382,6 +382,50 @@ impl fmt::Display for NetError {
 
 impl std::error::Error for NetError {}
 
+impl Code {
+    /// Node's code for an OS error: its errno name, or for an error without an errno the
+    /// code of its kind (`EIO` when none fits).
+    pub fn from_io_error(e: &std::io::Error) -> Code {
+        use std::io::ErrorKind as K;
+        if let Some(n) = e.raw_os_error() {
+            return Code::from_errno(n);
+        }
+        match e.kind() {
+            K::InvalidInput => Code::Einval,
+            K::WouldBlock => Code::Eagain,
+            K::ConnectionRefused => Code::Econnrefused,
+            K::ConnectionReset => Code::Econnreset,
+            K::BrokenPipe | K::WriteZero => Code::Epipe,
+            K::NotConnected => Code::Enotconn,
+            K::TimedOut => Code::Etimedout,
+            _ => Code::Custom("EIO".into()),
+        }
+    }
+}
+
+impl From<NetError> for std::io::Error {
+    /// A Node error as an [`std::io::Error`] of the closest kind; the [`NetError`] is its
+    /// inner error (`err.get_ref()` downcasts to it).
+    fn from(e: NetError) -> std::io::Error {
+        use std::io::ErrorKind as K;
+        let kind = match e.code {
+            Code::Econnrefused => K::ConnectionRefused,
+            Code::Econnreset => K::ConnectionReset,
+            Code::Econnaborted => K::ConnectionAborted,
+            Code::Epipe => K::BrokenPipe,
+            Code::Etimedout => K::TimedOut,
+            Code::Eaddrinuse => K::AddrInUse,
+            Code::Eaddrnotavail => K::AddrNotAvailable,
+            Code::Enoent | Code::Enotfound => K::NotFound,
+            Code::Enotconn | Code::ErrSocketClosed => K::NotConnected,
+            Code::Eacces | Code::Eperm => K::PermissionDenied,
+            Code::Einval => K::InvalidInput,
+            _ => K::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
 /// `Result` with a [`NetError`].
 pub type Result<T, E = NetError> = std::result::Result<T, E>;
 

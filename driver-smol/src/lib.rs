@@ -61,8 +61,9 @@ pub use sansnet::socket::{
 pub use sansnet::{Code, NetError};
 
 pub use lookup::{LookupFn, LookupRequest};
+pub use sansnet::socket::SocketInfo;
 pub use server::{Server, ServerEvent, ServerSettings};
-pub use socket::{connect, Socket, SocketInfo, SocketSettings};
+pub use socket::{connect, Socket, SocketSettings};
 
 fn origin() -> std::time::Instant {
     static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
@@ -80,39 +81,12 @@ fn to_std(at: sansnet::Instant) -> std::time::Instant {
     origin() + std::time::Duration::from_nanos(at.as_nanos())
 }
 
-/// Node's error code for an OS error.
+/// Node's error code for an OS error ([`Code::from_io_error`]).
 pub fn code_of(e: &io::Error) -> Code {
-    if let Some(n) = e.raw_os_error() {
-        return Code::from_errno(n);
-    }
-    match e.kind() {
-        io::ErrorKind::InvalidInput => Code::Einval,
-        io::ErrorKind::WouldBlock => Code::Eagain,
-        io::ErrorKind::ConnectionRefused => Code::Econnrefused,
-        io::ErrorKind::ConnectionReset => Code::Econnreset,
-        io::ErrorKind::BrokenPipe | io::ErrorKind::WriteZero => Code::Epipe,
-        io::ErrorKind::NotConnected => Code::Enotconn,
-        io::ErrorKind::TimedOut => Code::Etimedout,
-        _ => Code::Custom("EIO".into()),
-    }
+    Code::from_io_error(e)
 }
 
-/// A Node error as an [`io::Error`] of the closest kind; the [`NetError`] is its inner
-/// error (`err.get_ref()` downcasts to it).
+/// A Node error as an [`io::Error`] of the closest kind (the core's conversion).
 pub fn to_io_error(e: NetError) -> io::Error {
-    let kind = match e.code {
-        Code::Econnrefused => io::ErrorKind::ConnectionRefused,
-        Code::Econnreset => io::ErrorKind::ConnectionReset,
-        Code::Econnaborted => io::ErrorKind::ConnectionAborted,
-        Code::Epipe => io::ErrorKind::BrokenPipe,
-        Code::Etimedout => io::ErrorKind::TimedOut,
-        Code::Eaddrinuse => io::ErrorKind::AddrInUse,
-        Code::Eaddrnotavail => io::ErrorKind::AddrNotAvailable,
-        Code::Enoent | Code::Enotfound => io::ErrorKind::NotFound,
-        Code::Enotconn | Code::ErrSocketClosed => io::ErrorKind::NotConnected,
-        Code::Eacces | Code::Eperm => io::ErrorKind::PermissionDenied,
-        Code::Einval => io::ErrorKind::InvalidInput,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(kind, e)
+    e.into()
 }

@@ -14,7 +14,7 @@ use async_channel::{Receiver, Sender};
 use futures_lite::StreamExt;
 use sansnet::options::ConnectOptions;
 use sansnet::options::SocketOptions;
-use sansnet::socket::{Chunk, ReadyState, Socket as Core, SocketEvent, WriteId, WriteResult};
+use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, WriteId, WriteResult};
 use sansnet::{Duration, NetError};
 
 use crate::conn::Conn;
@@ -37,66 +37,6 @@ impl fmt::Debug for SocketSettings {
             .field("config", &self.config)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
             .finish()
-    }
-}
-
-/// The socket's getters, as of the end of the driving task's last turn (after the reply of
-/// any call awaited before reading them).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SocketInfo {
-    /// `socket.readyState`.
-    pub ready_state: ReadyState,
-    /// `socket.connecting`.
-    pub connecting: bool,
-    /// `socket.pending`.
-    pub pending: bool,
-    /// `socket.destroyed`.
-    pub destroyed: bool,
-    /// `socket.bytesRead`.
-    pub bytes_read: u64,
-    /// `socket.bytesWritten`.
-    pub bytes_written: u64,
-    /// `socket.bufferSize` (`None`: undefined).
-    pub buffer_size: Option<usize>,
-    /// `socket.writableLength`.
-    pub writable_length: usize,
-    /// `socket.writableNeedDrain`.
-    pub writable_need_drain: bool,
-    /// `socket.writableEnded`.
-    pub writable_ended: bool,
-    /// `socket.writableFinished`.
-    pub writable_finished: bool,
-    /// `socket.readableEnded`.
-    pub readable_ended: bool,
-    /// `socket.address()` / `localAddress` / `localPort`.
-    pub local_address: Option<SocketAddr>,
-    /// `socket.timeout` (zero: none).
-    pub timeout: Duration,
-    /// `socket.autoSelectFamilyAttemptedAddresses`.
-    pub attempted_addresses: Option<Vec<String>>,
-}
-
-impl SocketInfo {
-    pub(crate) fn of(core: &Core) -> SocketInfo {
-        SocketInfo {
-            ready_state: core.ready_state(),
-            connecting: core.connecting(),
-            pending: core.pending(),
-            destroyed: core.destroyed(),
-            bytes_read: core.bytes_read(),
-            bytes_written: core.bytes_written(),
-            buffer_size: core.buffer_size(),
-            writable_length: core.writable_length(),
-            writable_need_drain: core.writable_need_drain(),
-            writable_ended: core.writable_ended(),
-            writable_finished: core.writable_finished(),
-            readable_ended: core.readable_ended(),
-            local_address: core.local_address(),
-            timeout: core.timeout(),
-            attempted_addresses: core
-                .auto_select_family_attempted_addresses()
-                .map(<[_]>::to_vec),
-        }
     }
 }
 
@@ -185,7 +125,7 @@ impl Socket {
         let (cmd_tx, cmd_rx) = async_channel::unbounded();
         let (ev_tx, ev_rx) = async_channel::unbounded();
         let shared = Arc::new(Shared {
-            info: Mutex::new(SocketInfo::of(&core)),
+            info: Mutex::new(core.info()),
             unconsumed: AtomicUsize::new(0),
         });
         let task = SocketTask::new(core, conn, cmd_rx, ev_tx, shared.clone(), lookup, release);

@@ -20,8 +20,8 @@ use sansnet::{Duration, Instant, NetError};
 
 use crate::conn::{self, Conn};
 use crate::lookup::{self, LookupFn, LookupRequest, LookupResult};
-use crate::socket::SocketInfo;
 use crate::{code_of, now, to_io_error, to_std};
+use sansnet::socket::SocketInfo;
 
 /// How many bytes of `'data'` may wait in the event channel before the driver stops
 /// reading from the OS (the application is slower than the network).
@@ -527,7 +527,7 @@ impl SocketTask {
     }
 
     fn publish(&self) {
-        let info = SocketInfo::of(&self.core);
+        let info = self.core.info();
         if let Ok(mut slot) = self.shared.info.lock() {
             *slot = info;
         }

@@ -134,8 +134,9 @@ pub use sansnet::socket::{
 };
 pub use sansnet::{Code, NetError};
 
-pub use info::{Bell, SocketInfo};
+pub use info::Bell;
 pub use lookup::{LookupFn, LookupRequest};
+pub use sansnet::socket::SocketInfo;
 pub use server::{Server, ServerSettings};
 pub use server_engine::{ServerEvent, ServerInfo};
 pub use socket::{connect, connect_with, Socket, SocketSettings};
@@ -165,39 +166,12 @@ fn poll_until(fds: &mut [rustix::event::PollFd<'_>], deadline: Option<sansnet::I
     let _ = rustix::event::poll(fds, timeout.as_ref());
 }
 
-/// Node's error code for an OS error.
+/// Node's error code for an OS error ([`Code::from_io_error`]).
 pub fn code_of(e: &io::Error) -> Code {
-    if let Some(n) = e.raw_os_error() {
-        return Code::from_errno(n);
-    }
-    match e.kind() {
-        io::ErrorKind::InvalidInput => Code::Einval,
-        io::ErrorKind::WouldBlock => Code::Eagain,
-        io::ErrorKind::ConnectionRefused => Code::Econnrefused,
-        io::ErrorKind::ConnectionReset => Code::Econnreset,
-        io::ErrorKind::BrokenPipe | io::ErrorKind::WriteZero => Code::Epipe,
-        io::ErrorKind::NotConnected => Code::Enotconn,
-        io::ErrorKind::TimedOut => Code::Etimedout,
-        _ => Code::Custom("EIO".into()),
-    }
+    Code::from_io_error(e)
 }
 
-/// A Node error as an [`io::Error`] of the closest kind; the [`NetError`] is its inner
-/// error (`err.get_ref()` downcasts to it).
+/// A Node error as an [`io::Error`] of the closest kind (the core's conversion).
 pub fn to_io_error(e: NetError) -> io::Error {
-    let kind = match e.code {
-        Code::Econnrefused => io::ErrorKind::ConnectionRefused,
-        Code::Econnreset => io::ErrorKind::ConnectionReset,
-        Code::Econnaborted => io::ErrorKind::ConnectionAborted,
-        Code::Epipe => io::ErrorKind::BrokenPipe,
-        Code::Etimedout => io::ErrorKind::TimedOut,
-        Code::Eaddrinuse => io::ErrorKind::AddrInUse,
-        Code::Eaddrnotavail => io::ErrorKind::AddrNotAvailable,
-        Code::Enoent | Code::Enotfound => io::ErrorKind::NotFound,
-        Code::Enotconn | Code::ErrSocketClosed => io::ErrorKind::NotConnected,
-        Code::Eacces | Code::Eperm => io::ErrorKind::PermissionDenied,
-        Code::Einval => io::ErrorKind::InvalidInput,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(kind, e)
+    e.into()
 }

@@ -15,13 +15,14 @@ use sansnet::socket::{Chunk, Socket as Core, SocketEvent, WriteId, WriteResult};
 use sansnet::{Duration, NetError};
 
 use crate::conn::Conn;
-use crate::info::{Bell, Snapshot, SocketInfo};
+use crate::info::{Bell, Snapshot};
 use crate::lookup::LookupFn;
 use crate::mailbox::{lock, Mailbox};
 use crate::server_engine::ServerEngine;
 use crate::socket_engine::{Parts, SocketEngine, READ_PACE};
 use crate::socket_link::{Answer, Blocked, Call, Cmd, Delivered, Shared, Until};
 use crate::to_io_error;
+use sansnet::socket::SocketInfo;
 
 /// `new net.Socket(options)` with what the driver adds: a custom resolver and a bell.
 #[derive(Clone, Default)]
@@ -140,7 +141,7 @@ impl Socket {
         let shared = Arc::new(Shared::default());
         let first = Arc::new(Snapshot {
             version: 0,
-            info: SocketInfo::of(&core),
+            info: core.info(),
         });
         let parts = Parts {
             core,

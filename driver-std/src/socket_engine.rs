@@ -16,7 +16,7 @@ use sansnet::socket::{
 use sansnet::NetError;
 
 use crate::conn::{Conn, Connecting};
-use crate::info::{Bell, Snapshot, SocketInfo};
+use crate::info::{Bell, Snapshot};
 use crate::lookup::{self, LookupFn, LookupRequest};
 use crate::mailbox::{Engine, Mailbox, WakeRx};
 use crate::server_engine::{ServerCmd, ServerEngine};
@@ -114,7 +114,7 @@ impl SocketEngine {
         self.version += 1;
         Arc::new(Snapshot {
             version: self.version,
-            info: SocketInfo::of(&self.core),
+            info: self.core.info(),
         })
     }
 

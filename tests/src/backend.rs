@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
 use sansnet::server::{BoundAddress, DropInfo, Server};
 use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
-use sansnet::socket::{Chunk, LookupAnswer, ReadyState, Socket, SocketEvent, WriteResult};
+use sansnet::socket::{Chunk, LookupAnswer, Socket, SocketEvent, SocketInfo, WriteResult};
 use sansnet::{Duration, Instant, NetError};
 
 /// A socket of a backend, by index in creation order.
@@ -33,72 +33,6 @@ pub enum Seen {
     Close(SrvId),
     /// The callback of `server.close(cb)`.
     CloseCallback(SrvId, Option<NetError>),
-}
-
-/// A socket's getters, consistent with the events observed so far.
-#[derive(Clone, Debug)]
-pub struct SocketView {
-    /// `readyState`.
-    pub ready_state: ReadyState,
-    /// `pending`.
-    pub pending: bool,
-    /// `connecting`.
-    pub connecting: bool,
-    /// `destroyed`.
-    pub destroyed: bool,
-    /// `bytesRead`.
-    pub bytes_read: u64,
-    /// `bytesWritten`.
-    pub bytes_written: u64,
-    /// `bufferSize`.
-    pub buffer_size: Option<usize>,
-    /// `writableLength`.
-    pub writable_length: usize,
-    /// `writableNeedDrain`.
-    pub writable_need_drain: bool,
-    /// `writableEnded`.
-    pub writable_ended: bool,
-    /// `writableFinished`.
-    pub writable_finished: bool,
-    /// `readableEnded`.
-    pub readable_ended: bool,
-    /// `localAddress` / `localPort`.
-    pub local: Option<SocketAddr>,
-    /// `autoSelectFamilyAttemptedAddresses`.
-    pub attempted: Option<Vec<String>>,
-}
-
-impl SocketView {
-    /// Node's `readable`.
-    pub fn readable(&self) -> bool {
-        !self.destroyed && !self.readable_ended
-    }
-
-    /// Node's `writable`.
-    pub fn writable(&self) -> bool {
-        !self.destroyed && !self.writable_ended
-    }
-
-    fn of(s: &Socket) -> SocketView {
-        SocketView {
-            ready_state: s.ready_state(),
-            pending: s.pending(),
-            connecting: s.connecting(),
-            destroyed: s.destroyed(),
-            bytes_read: s.bytes_read(),
-            bytes_written: s.bytes_written(),
-            buffer_size: s.buffer_size(),
-            writable_length: s.writable_length(),
-            writable_need_drain: s.writable_need_drain(),
-            writable_ended: s.writable_ended(),
-            writable_finished: s.writable_finished(),
-            readable_ended: s.readable_ended(),
-            local: s.local_address(),
-            attempted: s
-                .auto_select_family_attempted_addresses()
-                .map(<[String]>::to_vec),
-        }
-    }
 }
 
 /// A server's getters.
@@ -149,8 +83,8 @@ pub trait Backend {
     fn set_no_delay(&mut self, s: SockId, v: bool);
     /// `socket.setKeepAlive(enable, delay)` with the delay in seconds.
     fn set_keep_alive(&mut self, s: SockId, enable: bool, secs: u32);
-    /// The socket's getters.
-    fn socket_view(&mut self, s: SockId) -> SocketView;
+    /// The socket's getters, consistent with the events observed so far.
+    fn socket_view(&mut self, s: SockId) -> SocketInfo;
     /// `remoteAddress` / `remotePort`: reading it caches it, as in Node.
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr>;
 
@@ -272,8 +206,8 @@ impl Backend for SimBackend {
         self.sock(s, |so, _| so.set_keep_alive(enable, secs));
     }
 
-    fn socket_view(&mut self, s: SockId) -> SocketView {
-        self.sock(s, |so, _| SocketView::of(so))
+    fn socket_view(&mut self, s: SockId) -> SocketInfo {
+        self.sock(s, |so, _| so.info())
     }
 
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {

@@ -696,7 +696,7 @@ impl<B: Backend> Runner<B> {
             None
         };
         let s = self.net().socket_view(h);
-        let local = s.local;
+        let local = s.local_address;
         match p {
             "readyState" => Json::from(s.ready_state.as_str()),
             "pending" => Json::from(s.pending),
@@ -723,7 +723,7 @@ impl<B: Backend> Runner<B> {
                 || json!({}),
                 |a| json!({"address": a.ip().to_string(), "family": fam(&a), "port": self.trace.port(a.port())}),
             ),
-            "autoSelectFamilyAttemptedAddresses" => s.attempted.as_ref().map_or_else(undef, |list| {
+            "autoSelectFamilyAttemptedAddresses" => s.attempted_addresses.as_ref().map_or_else(undef, |list| {
                 Json::from(
                     list.iter()
                         .map(|e| match e.rsplit_once(':') {

@@ -12,11 +12,11 @@ use std::task::Poll;
 
 use futures_lite::future;
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
-use sansnet::socket::{Chunk, LookupAnswer, WriteResult};
+use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
 use sansnet::{Code, Duration, Instant, NetError};
 use sansnet_smol::{LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings};
 
-use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SocketView, SrvId, TempDir};
+use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SrvId, TempDir};
 
 /// How long a turn that only takes what is due now waits for stragglers.
 const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
@@ -237,25 +237,9 @@ impl Backend for SmolBackend {
         self.sockets[s].set_keep_alive(enable, Duration::from_secs(u64::from(secs)));
     }
 
-    fn socket_view(&mut self, s: SockId) -> SocketView {
+    fn socket_view(&mut self, s: SockId) -> SocketInfo {
         smol::block_on(self.sockets[s].sync());
-        let i = self.sockets[s].info();
-        SocketView {
-            ready_state: i.ready_state,
-            pending: i.pending,
-            connecting: i.connecting,
-            destroyed: i.destroyed,
-            bytes_read: i.bytes_read,
-            bytes_written: i.bytes_written,
-            buffer_size: i.buffer_size,
-            writable_length: i.writable_length,
-            writable_need_drain: i.writable_need_drain,
-            writable_ended: i.writable_ended,
-            writable_finished: i.writable_finished,
-            readable_ended: i.readable_ended,
-            local: i.local_address,
-            attempted: i.attempted_addresses,
-        }
+        self.sockets[s].info()
     }
 
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {

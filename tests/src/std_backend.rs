@@ -6,13 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
-use sansnet::socket::{Chunk, LookupAnswer, WriteResult};
+use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
 use sansnet::{Duration, Instant, NetError};
 use sansnet_std::{
     Bell, LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
 };
 
-use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SocketView, SrvId, TempDir};
+use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SrvId, TempDir};
 
 /// How long a turn that only takes what is due now waits for stragglers.
 const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
@@ -214,24 +214,8 @@ impl Backend for StdBackend {
         self.sockets[s].set_keep_alive(enable, Duration::from_secs(u64::from(secs)));
     }
 
-    fn socket_view(&mut self, s: SockId) -> SocketView {
-        let i = self.sockets[s].current_info();
-        SocketView {
-            ready_state: i.ready_state,
-            pending: i.pending,
-            connecting: i.connecting,
-            destroyed: i.destroyed,
-            bytes_read: i.bytes_read,
-            bytes_written: i.bytes_written,
-            buffer_size: i.buffer_size,
-            writable_length: i.writable_length,
-            writable_need_drain: i.writable_need_drain,
-            writable_ended: i.writable_ended,
-            writable_finished: i.writable_finished,
-            readable_ended: i.readable_ended,
-            local: i.local_address,
-            attempted: i.attempted_addresses,
-        }
+    fn socket_view(&mut self, s: SockId) -> SocketInfo {
+        self.sockets[s].current_info()
     }
 
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {

@@ -378,8 +378,79 @@ impl Socket {
     }
 }
 
+/// A socket's getters at one moment, for a driver that hands them to another thread
+/// along with the events ([`Socket::info`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketInfo {
+    /// `socket.readyState`.
+    pub ready_state: ReadyState,
+    /// `socket.connecting`.
+    pub connecting: bool,
+    /// `socket.pending`.
+    pub pending: bool,
+    /// `socket.destroyed`.
+    pub destroyed: bool,
+    /// `socket.bytesRead`.
+    pub bytes_read: u64,
+    /// `socket.bytesWritten`.
+    pub bytes_written: u64,
+    /// `socket.bufferSize` (`None`: undefined).
+    pub buffer_size: Option<usize>,
+    /// `socket.writableLength`.
+    pub writable_length: usize,
+    /// `socket.writableNeedDrain`.
+    pub writable_need_drain: bool,
+    /// `socket.writableEnded`.
+    pub writable_ended: bool,
+    /// `socket.writableFinished`.
+    pub writable_finished: bool,
+    /// `socket.readableEnded`.
+    pub readable_ended: bool,
+    /// `socket.address()` / `localAddress` / `localPort`.
+    pub local_address: Option<SocketAddr>,
+    /// `socket.timeout` (zero: none).
+    pub timeout: Duration,
+    /// `socket.autoSelectFamilyAttemptedAddresses`.
+    pub attempted_addresses: Option<Vec<String>>,
+}
+
+impl SocketInfo {
+    /// Node's `readable`.
+    pub fn readable(&self) -> bool {
+        !self.destroyed && !self.readable_ended
+    }
+
+    /// Node's `writable`.
+    pub fn writable(&self) -> bool {
+        !self.destroyed && !self.writable_ended
+    }
+}
+
 /// Getters, as Node derives them from the halves and the handle.
 impl Socket {
+    /// Every getter at once ([`SocketInfo`]).
+    pub fn info(&self) -> SocketInfo {
+        SocketInfo {
+            ready_state: self.ready_state(),
+            connecting: self.connecting(),
+            pending: self.pending(),
+            destroyed: self.destroyed(),
+            bytes_read: self.bytes_read(),
+            bytes_written: self.bytes_written(),
+            buffer_size: self.buffer_size(),
+            writable_length: self.writable_length(),
+            writable_need_drain: self.writable_need_drain(),
+            writable_ended: self.writable_ended(),
+            writable_finished: self.writable_finished(),
+            readable_ended: self.readable_ended(),
+            local_address: self.local_address(),
+            timeout: self.timeout(),
+            attempted_addresses: self
+                .auto_select_family_attempted_addresses()
+                .map(<[_]>::to_vec),
+        }
+    }
+
     /// `socket.connecting`.
     pub fn connecting(&self) -> bool {
         self.connecting
