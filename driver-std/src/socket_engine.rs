@@ -290,10 +290,15 @@ impl SocketEngine {
                 self.writes.push_back(PendingWrite { id, data, off: 0 });
                 self.write_now();
             }
-            SocketIo::Shutdown => match self.conn.as_ref().map(Conn::shutdown_write) {
-                Some(Err(e)) => self.core.write_failed(code_of(&e)),
-                _ => self.core.shutdown_done(now),
-            },
+            SocketIo::Shutdown => {
+                // Node's afterShutdown ignores the status: a FIN the OS refuses (the peer
+                // already reset the connection) still ends in 'finish'; a reset shows up
+                // on the read side if anything is still reading.
+                if let Some(c) = self.conn.as_ref() {
+                    let _ = c.shutdown_write();
+                }
+                self.core.shutdown_done(now);
+            }
             SocketIo::StartReading => self.reading = true,
             SocketIo::StopReading => self.reading = false,
             SocketIo::SetNoDelay(on) => {
