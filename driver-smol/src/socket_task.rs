@@ -210,6 +210,11 @@ impl SocketTask {
                 Poll::Pending => {}
             }
         }
+        if !self.core.ticks_drained() {
+            // Node runs the next tick's work before the loop handles more I/O: while
+            // that work waits for the application, so does the I/O of this socket.
+            return Poll::Pending;
+        }
         if let Some((id, task)) = &mut self.lookup {
             if let Poll::Ready(r) = Pin::new(task).poll(cx) {
                 let id = *id;

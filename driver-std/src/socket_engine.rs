@@ -523,6 +523,18 @@ impl Engine for SocketEngine {
     }
 
     fn wait(&mut self, wake: &WakeRx) {
+        if !self.core.ticks_drained() {
+            // Node runs the next tick's work before the loop handles more I/O: while that
+            // work waits for the application, so does this socket's I/O (and its timers).
+            let mut fds = vec![PollFd::from_borrowed_fd(wake.fd(), PollFlags::IN)];
+            poll_until(&mut fds, None);
+            let woken = !fds[0].revents().is_empty();
+            drop(fds);
+            if woken {
+                wake.drain();
+            }
+            return;
+        }
         let early = self.attempts.iter().any(|(_, a)| a.early.is_some());
         let deadline = if early {
             Some(now())
