@@ -60,7 +60,7 @@ async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write(d).await;
+                socket.write_quietly(d).await;
             }
             SocketEvent::End => {
                 socket.end(None).await;

@@ -90,7 +90,7 @@ fn main() {
                 match stdin.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        if !socket.write(Chunk::bytes(&buf[..n])).await.ok
+                        if !socket.write_quietly(Chunk::bytes(&buf[..n])).await.ok
                             && drained_rx.recv().await.is_err()
                         {
                             return;

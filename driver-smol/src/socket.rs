@@ -210,11 +210,23 @@ impl Socket {
         result
     }
 
-    /// `socket.write(chunk)`: the id its callback event ([`SocketEvent::WriteCallback`])
+    /// `socket.write(chunk, cb)`: the id its callback event ([`SocketEvent::WriteCallback`])
     /// will carry, and Node's return value (false: wait for `'drain'`).
     pub async fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
         let chunk = chunk.into();
-        self.ask(|tx| Cmd::Write(chunk, Some(tx)))
+        self.ask(|tx| Cmd::Write(chunk, true, Some(tx)))
+            .await
+            .unwrap_or(WriteResult {
+                id: WriteId(0),
+                ok: false,
+            })
+    }
+
+    /// `socket.write(chunk)` without a callback: no [`SocketEvent::WriteCallback`] follows
+    /// (one event fewer per write), only Node's return value.
+    pub async fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
+        let chunk = chunk.into();
+        self.ask(|tx| Cmd::Write(chunk, false, Some(tx)))
             .await
             .unwrap_or(WriteResult {
                 id: WriteId(0),
@@ -434,7 +446,10 @@ impl futures_io::AsyncWrite for Socket {
             Until::Drained,
             cx
         ))?;
-        match this.cmd.try_send(Cmd::Write(Chunk::bytes(buf), None)) {
+        match this
+            .cmd
+            .try_send(Cmd::Write(Chunk::bytes(buf), false, None))
+        {
             Ok(()) => Poll::Ready(Ok(buf.len())),
             Err(_) => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
         }

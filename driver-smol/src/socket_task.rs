@@ -35,7 +35,8 @@ thread_local! {
 /// What the handle asks of the task.
 pub(crate) enum Cmd {
     Connect(Box<sansnet::options::ConnectOptions>),
-    Write(Chunk, Option<Sender<WriteResult>>),
+    /// A write; the flag: whether the application wants its callback event.
+    Write(Chunk, bool, Option<Sender<WriteResult>>),
     End(Option<Chunk>, Option<Sender<WriteResult>>),
     Destroy(Option<NetError>),
     DestroySoon,
@@ -323,8 +324,8 @@ impl SocketTask {
                 self.last_error = None;
                 self.core.connect(now, &opts);
             }
-            Cmd::Write(chunk, reply) => {
-                let r = self.core.write(now, chunk);
+            Cmd::Write(chunk, callback, reply) => {
+                let r = self.core.write_with(now, chunk, callback);
                 self.run_emitted();
                 let ok = !self.core.destroyed() && self.core.write_return_value();
                 if let Some(tx) = reply {

@@ -242,10 +242,16 @@ impl Socket {
         result
     }
 
-    /// `socket.write(chunk)`: the id its callback event ([`SocketEvent::WriteCallback`])
+    /// `socket.write(chunk, cb)`: the id its callback event ([`SocketEvent::WriteCallback`])
     /// will carry, and Node's return value (false: wait for `'drain'`).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
         self.write_call(chunk.into(), false)
+    }
+
+    /// `socket.write(chunk)` without a callback: no [`SocketEvent::WriteCallback`] follows
+    /// (one event fewer per write), only Node's return value.
+    pub fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
+        self.write_call(chunk.into(), true)
     }
 
     fn write_call(&self, chunk: Chunk, quiet: bool) -> WriteResult {

@@ -2,7 +2,7 @@
 //! socket, carries out every [`SocketIo`] and feeds back what the OS did. It runs on the
 //! socket's thread (see [`crate::mailbox`]).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
@@ -72,7 +72,6 @@ pub(crate) struct SocketEngine {
     replies: Vec<(Sender<Reply>, Reply)>,
     last_error: Option<NetError>,
     /// Writes of the byte-stream face: their callbacks are not delivered.
-    quiet: BTreeSet<WriteId>,
     delivered: u64,
     /// The application's wait count when it last made a call: deferred work waits for a
     /// later wait.
@@ -103,7 +102,6 @@ impl SocketEngine {
             waiters: Vec::new(),
             replies: Vec::new(),
             last_error: None,
-            quiet: BTreeSet::new(),
             delivered: 0,
             hold: None,
             version: 0,
@@ -126,10 +124,7 @@ impl SocketEngine {
                 self.core.connect(now, &opts);
             }
             Call::Write(chunk, quiet) => {
-                let r = self.core.write(now, chunk);
-                if quiet {
-                    self.quiet.insert(r.id);
-                }
+                let r = self.core.write_with(now, chunk, !quiet);
                 // Node's value is decided after libuv's synchronous write attempt.
                 self.run_emitted();
                 let ok = !self.core.destroyed() && self.core.write_return_value();
@@ -221,10 +216,8 @@ impl SocketEngine {
     }
 
     fn emit(&mut self, e: SocketEvent) {
-        match &e {
-            SocketEvent::Error(err) => self.last_error = Some(err.clone()),
-            SocketEvent::WriteCallback { id, .. } if self.quiet.remove(id) => return,
-            _ => {}
+        if let SocketEvent::Error(err) = &e {
+            self.last_error = Some(err.clone());
         }
         let n = match &e {
             SocketEvent::Data(d) => d.len(),

@@ -63,8 +63,9 @@ pub trait Backend {
 
     /// `socket.connect(options)`.
     fn connect(&mut self, s: SockId, opts: &ConnectOptions);
-    /// `socket.write(chunk)`, with Node's return value.
-    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult;
+    /// `socket.write(chunk[, cb])`, with Node's return value; `callback`: whether a callback
+    /// was given (its event is reported).
+    fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult;
     /// `socket.end([chunk])`.
     fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult;
     /// `socket.destroy([err])`.
@@ -158,12 +159,12 @@ impl Backend for SimBackend {
         self.sock(s, |so, now| so.connect(now, opts));
     }
 
-    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
+    fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
         let (r, accepted) = self.sock(s, |so, now| {
             // A write on a socket that is ended, destroyed or without a handle fails.
             let has_handle = !so.pending() || so.connecting();
             let accepted = so.writable() && has_handle;
-            (so.write(now, chunk), accepted)
+            (so.write_with(now, chunk, callback), accepted)
         });
         // Node's value: decided after the synchronous write attempt the simulator made.
         let ok = accepted && self.sim.socket_ref(SocketHandle(s)).write_return_value();

@@ -412,7 +412,7 @@ impl<B: Backend> Runner<B> {
         match op {
             "write" => {
                 let c = chunk().unwrap_or_else(|| Chunk::bytes(Vec::new()));
-                let r = self.net().write(h, c);
+                let r = self.net().write(h, c, callback);
                 if callback {
                     self.callbacks.insert((h, r.id), "writeCallback");
                 }
@@ -572,7 +572,7 @@ impl<B: Backend> Runner<B> {
             SocketEvent::Data(d) => {
                 self.trace.data(&actor, &d);
                 if self.sock_state.get(&h).is_some_and(|s| s.echo) {
-                    self.net().write(h, Chunk::bytes(d));
+                    self.net().write(h, Chunk::bytes(d), false);
                 }
                 return;
             }

@@ -197,8 +197,13 @@ impl Backend for SmolBackend {
         self.sockets[s].connect(opts.clone());
     }
 
-    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
-        smol::block_on(self.sockets[s].write(chunk))
+    fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
+        let s = &self.sockets[s];
+        if callback {
+            smol::block_on(s.write(chunk))
+        } else {
+            smol::block_on(s.write_quietly(chunk))
+        }
     }
 
     fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {

@@ -174,8 +174,12 @@ impl Backend for StdBackend {
         self.sockets[s].connect(opts.clone());
     }
 
-    fn write(&mut self, s: SockId, chunk: Chunk) -> WriteResult {
-        self.sockets[s].write(chunk)
+    fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
+        if callback {
+            self.sockets[s].write(chunk)
+        } else {
+            self.sockets[s].write_quietly(chunk)
+        }
     }
 
     fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {

@@ -23,15 +23,19 @@ impl Socket {
     /// [`Socket::write_return_value`] gives Node's value once the driver's synchronous
     /// I/O is done.
     pub fn write(&mut self, now: Instant, chunk: Chunk) -> WriteResult {
+        self.write_with(now, chunk, true)
+    }
+
+    /// `socket.write(chunk)` with or without a callback: with `callback` false no
+    /// [`SocketEvent::WriteCallback`] is ever emitted for it (Node calls nothing when no
+    /// callback was given), which spares the application an event per write.
+    pub fn write_with(&mut self, now: Instant, chunk: Chunk, callback: bool) -> WriteResult {
         let id = WriteId(self.id());
         if self.w.ended && self.w.write_after_fin_is_epipe {
             // Node's writeAfterFIN: EPIPE to the callback, then destroy (a no-op, and so no
             // 'error', when the socket is already destroyed).
             let e = NetError::new(Code::Epipe, "This socket has been ended by the other party");
-            self.tick_emit(SocketEvent::WriteCallback {
-                id,
-                error: Some(e.clone()),
-            });
+            self.write_callback(callback, id, Some(e.clone()));
             self.destroy_with(Some(e), false);
             return WriteResult { id, ok: false };
         }
@@ -40,28 +44,22 @@ impl Socket {
                 Code::ErrStreamDestroyed,
                 "Cannot call write after a stream was destroyed",
             );
-            self.tick_emit(SocketEvent::WriteCallback { id, error: Some(e) });
+            self.write_callback(callback, id, Some(e));
             return WriteResult { id, ok: false };
         }
         if self.w.ended {
             let e = NetError::new(Code::ErrStreamWriteAfterEnd, "write after end");
-            self.tick_emit(SocketEvent::WriteCallback {
-                id,
-                error: Some(e.clone()),
-            });
+            self.write_callback(callback, id, Some(e.clone()));
             self.destroy_with(Some(e), false);
             return WriteResult { id, ok: false };
         }
         if !self.has_handle && !self.connecting {
             let e = NetError::new(Code::ErrSocketClosed, "Socket is closed");
-            self.tick_emit(SocketEvent::WriteCallback {
-                id,
-                error: Some(e.clone()),
-            });
+            self.write_callback(callback, id, Some(e.clone()));
             self.destroy_with(Some(e), false);
             return WriteResult { id, ok: false };
         }
-        self.enqueue_write(now, id, chunk);
+        self.enqueue_write(now, id, chunk, callback);
         self.w.check_drain = true;
         WriteResult {
             id,
@@ -69,13 +67,21 @@ impl Socket {
         }
     }
 
-    fn enqueue_write(&mut self, now: Instant, id: WriteId, chunk: Chunk) {
+    /// A write's callback on the next tick, if the application asked for one.
+    fn write_callback(&mut self, callback: bool, id: WriteId, error: Option<NetError>) {
+        if callback {
+            self.tick_emit(SocketEvent::WriteCallback { id, error });
+        }
+    }
+
+    fn enqueue_write(&mut self, now: Instant, id: WriteId, chunk: Chunk, callback: bool) {
         self.w.bytes_accepted += chunk.bytes.len() as u64;
         self.w.length += chunk.length;
         self.w.queue.push_back(QueuedWrite {
             id,
             bytes: chunk.bytes,
             length: chunk.length,
+            callback,
         });
         self.flush_writes(now);
     }
@@ -139,7 +145,8 @@ impl Socket {
     pub fn end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
         let id = WriteId(self.id());
         if let Some(c) = chunk {
-            let r = self.write(now, c);
+            // end(data, cb): the data is written without a callback; cb waits for 'finish'.
+            let r = self.write_with(now, c, false);
             if self.destroyed {
                 let e = NetError::new(
                     Code::ErrStreamDestroyed,

@@ -58,6 +58,8 @@ pub(crate) struct QueuedWrite {
     pub(crate) id: WriteId,
     pub(crate) bytes: Vec<u8>,
     pub(crate) length: usize,
+    /// Whether the application wants its callback.
+    pub(crate) callback: bool,
 }
 
 /// The readable half: what was received, whether it flows to the application, and whether

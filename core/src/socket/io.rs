@@ -482,7 +482,7 @@ impl Socket {
         let done = std::mem::take(&mut self.w.in_flight);
         if self.destroyed {
             // Node calls the callback of a write that completes after destroy with null.
-            for w in done {
+            for w in done.into_iter().filter(|w| w.callback) {
                 self.tick_emit(SocketEvent::WriteCallback {
                     id: w.id,
                     error: None,
@@ -504,7 +504,7 @@ impl Socket {
             self.w.need_drain = false;
             self.event(SocketEvent::Drain);
         }
-        for w in done {
+        for w in done.into_iter().filter(|w| w.callback) {
             let e = SocketEvent::WriteCallback {
                 id: w.id,
                 error: None,
@@ -663,7 +663,7 @@ impl Socket {
             CloseKind::NoHandle
         };
         let mut after_close = Vec::new();
-        for w in queued {
+        for w in queued.into_iter().filter(|w| w.callback) {
             let error = if was_connecting {
                 NetError::new(
                     Code::ErrSocketClosedBeforeConnection,
