@@ -53,6 +53,9 @@ pub enum ServerEvent {
     Close,
     /// The callback of `close(cb)`: `null` or `ERR_SERVER_NOT_RUNNING`.
     CloseCallback(Option<NetError>),
+    /// The callback of `getConnections(cb)` ([`Server::get_connections`]): the count of
+    /// admitted sockets when it was called.
+    Connections(u32),
 }
 
 /// What the driver is asked to do for a server.
@@ -128,6 +131,7 @@ enum Deferred {
     Error(NetError),
     Close,
     Listen(u64, SocketAddr, ListenOptions),
+    Connections(u32),
 }
 
 /// A `net.Server`.
@@ -414,9 +418,16 @@ impl Server {
         }
     }
 
-    /// `server.getConnections()`: admitted sockets not yet destroyed.
+    /// The count `server.getConnections()` reports: admitted sockets not yet destroyed.
     pub fn connections(&self) -> u32 {
         self.connections
+    }
+
+    /// `server.getConnections(cb)`: Node reads the count now and calls back on the next
+    /// tick, so [`ServerEvent::Connections`] comes after the deferred work already waiting
+    /// (a `'close'`, a `'listening'`) and before what is deferred after this call.
+    pub fn get_connections(&mut self) {
+        self.q.next_tick(Deferred::Connections(self.connections));
     }
 
     /// The next output already emitted, without running deferred work.
@@ -454,6 +465,10 @@ impl Server {
                         self.bind(BoundAddressRequest::Tcp(addr), listen, false);
                     }
                 }
+                Deferred::Connections(n) => {
+                    self.q
+                        .push(ServerOutput::Event(ServerEvent::Connections(n)));
+                }
             }
         }
     }
@@ -480,10 +495,21 @@ mod tests {
                             e.map_or("null".into(), |e| e.code.to_string())
                         )
                     }
+                    ServerEvent::Connections(n) => format!("connections {n}"),
                 }),
             }
         }
         (ev, io)
+    }
+
+    /// The events emitted synchronously (no deferred work run); I/O is skipped.
+    fn sync_events(s: &mut Server) -> Vec<String> {
+        std::iter::from_fn(|| s.poll_emitted())
+            .filter_map(|o| match o {
+                ServerOutput::Event(e) => Some(format!("{e:?}")),
+                ServerOutput::Io(_) => None,
+            })
+            .collect()
     }
 
     fn listening(opts: ServerOptions) -> Server {
@@ -531,6 +557,82 @@ mod tests {
         assert_eq!(
             drain(&mut s).0,
             ["close", "closeCallback ERR_SERVER_NOT_RUNNING"]
+        );
+    }
+
+    #[test]
+    fn close_again_after_close_emits_close_again_with_not_running() {
+        // Node 20: listen, close(cb1) → 'close', cb1(undefined); close(cb2) later →
+        // 'close' again, cb2(ERR_SERVER_NOT_RUNNING), each on its own next tick.
+        let mut s = listening(ServerOptions::new());
+        s.close();
+        assert!(
+            sync_events(&mut s).is_empty(),
+            "'close' waits for the next tick"
+        );
+        assert_eq!(drain(&mut s).0, ["close", "closeCallback null"]);
+        s.close();
+        assert!(sync_events(&mut s).is_empty(), "the second 'close' too");
+        assert_eq!(
+            drain(&mut s).0,
+            ["close", "closeCallback ERR_SERVER_NOT_RUNNING"]
+        );
+        // Twice in one synchronous section: each close() schedules an emitCloseNT; the
+        // first 'close' runs both once('close') callbacks, the second has none left.
+        let mut s = listening(ServerOptions::new());
+        s.close();
+        s.close();
+        assert_eq!(
+            drain(&mut s).0,
+            [
+                "close",
+                "closeCallback null",
+                "closeCallback ERR_SERVER_NOT_RUNNING",
+                "close"
+            ]
+        );
+    }
+
+    #[test]
+    fn get_connections_answers_on_the_next_tick_in_order_with_other_ticks() {
+        // Node 20: listen; getConnections; ... 'listening' first when it was already
+        // deferred; close(cb) then getConnections(cb) → 'close', cb, then the count.
+        let mut s = Server::new(ServerOptions::new());
+        s.get_connections();
+        assert!(sync_events(&mut s).is_empty(), "not synchronous");
+        assert_eq!(drain(&mut s).0, ["connections 0"]);
+        let mut s = listening(ServerOptions::new());
+        let (l, r) = peer();
+        s.incoming(1, l, r);
+        assert_eq!(drain(&mut s).0, ["connection 1"]);
+        s.get_connections();
+        s.close();
+        s.get_connections();
+        s.close();
+        s.get_connections();
+        assert_eq!(
+            drain(&mut s).0,
+            ["connections 1", "connections 1", "connections 1"],
+            "the count read at the call; 'close' waits for the connection"
+        );
+        s.connection_closed();
+        s.get_connections();
+        assert_eq!(
+            drain(&mut s).0,
+            [
+                "close",
+                "closeCallback null",
+                "closeCallback ERR_SERVER_NOT_RUNNING",
+                "connections 0"
+            ]
+        );
+        let mut s = listening(ServerOptions::new());
+        s.close();
+        s.get_connections();
+        assert_eq!(
+            drain(&mut s).0,
+            ["close", "closeCallback null", "connections 0"],
+            "after the 'close' tick scheduled before it"
         );
     }
 

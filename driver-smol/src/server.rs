@@ -60,6 +60,8 @@ pub enum ServerEvent {
     /// Every `close()` made before a `'close'` is answered right after it, as Node's
     /// `once('close')` callbacks are.
     CloseCallback(Option<NetError>),
+    /// The count of a [`Server::get_connections`] (`server.getConnections(cb)`).
+    Connections(u32),
 }
 
 /// The server's getters as of the task's last turn.
@@ -74,6 +76,7 @@ struct Info {
 enum Cmd {
     Listen(ListenOptions, Sender<Result<BoundAddress, NetError>>),
     Close(Sender<Result<(), NetError>>),
+    GetConnections,
     SetMaxConnections(Option<u32>),
     /// Answer once every command before this one was carried out.
     Sync(Sender<()>),
@@ -176,7 +179,10 @@ impl Server {
                     ))
                 }
                 Some(
-                    ServerEvent::Listening | ServerEvent::Drop(_) | ServerEvent::CloseCallback(_),
+                    ServerEvent::Listening
+                    | ServerEvent::Drop(_)
+                    | ServerEvent::CloseCallback(_)
+                    | ServerEvent::Connections(_),
                 ) => {}
             }
         }
@@ -235,6 +241,13 @@ impl Server {
     /// `server.getConnections()`: admitted sockets not yet destroyed.
     pub fn connections(&self) -> u32 {
         self.info().connections
+    }
+
+    /// `server.getConnections(cb)` as Node calls back: the count, read now, follows as
+    /// [`ServerEvent::Connections`] on the server's next tick (after the `'close'` or
+    /// `'listening'` already due).
+    pub fn get_connections(&self) {
+        let _ = self.cmd.try_send(Cmd::GetConnections);
     }
 
     /// `server.maxConnections = max` (`None`: unlimited).
@@ -346,6 +359,7 @@ impl ServerTask {
                 self.core.close();
                 self.close_replies.push_back(tx);
             }
+            Wake::Cmd(Cmd::GetConnections) => self.core.get_connections(),
             Wake::Cmd(Cmd::SetMaxConnections(m)) => self.core.max_connections = m,
             Wake::Cmd(Cmd::Sync(tx)) => {
                 self.publish();
@@ -481,6 +495,7 @@ impl ServerTask {
                 }
                 ServerEvent::CloseCallback(r)
             }
+            CoreEvent::Connections(n) => ServerEvent::Connections(n),
         };
         let _ = self.events.try_send(out);
     }

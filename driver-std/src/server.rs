@@ -263,6 +263,15 @@ impl Server {
         self.info().connections
     }
 
+    /// `server.getConnections(cb)` as Node has it: returns at once; the count, read now,
+    /// follows as [`ServerEvent::Connections`] on the server's next tick (after the
+    /// `'close'` or `'listening'` already due).
+    pub fn start_get_connections(&self) {
+        let (tx, rx) = mpsc::channel();
+        self.mb.send(ServerCmd::GetConnections(tx));
+        let _ = rx.recv();
+    }
+
     /// `server.maxConnections = max` (`None`: unlimited).
     pub fn set_max_connections(&self, max: Option<u32>) {
         let (tx, rx) = mpsc::channel();

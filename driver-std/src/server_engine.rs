@@ -46,6 +46,8 @@ pub enum ServerEvent {
     Close,
     /// The callback of `close(cb)`: `null` or `ERR_SERVER_NOT_RUNNING`.
     CloseCallback(Option<NetError>),
+    /// The callback of `getConnections(cb)`: the count.
+    Connections(u32),
 }
 
 /// The server's getters.
@@ -80,6 +82,8 @@ pub(crate) enum ServerCmd {
     ),
     /// `close(cb)`: the call returned; the callback's value to the second sender.
     Close(Sender<()>, Option<Sender<Result<(), NetError>>>),
+    /// `getConnections(cb)`: the call returned; the count follows as an event.
+    GetConnections(Sender<()>),
     SetMaxConnections(Option<u32>, Sender<()>),
     /// The application is in a synchronous section: deferred work (Node's ticks:
     /// `'listening'`, `'close'`, the close callbacks) waits for `Release`.
@@ -291,6 +295,7 @@ impl ServerEngine {
                 }
                 ServerEvent::CloseCallback(r)
             }
+            CoreEvent::Connections(n) => ServerEvent::Connections(n),
         };
         if self.events.send(Delivered::Event(Box::new(out))).is_ok() {
             self.rang = true;
@@ -315,6 +320,11 @@ impl Engine for ServerEngine {
             ServerCmd::Close(now_tx, done) => {
                 self.core.close();
                 self.close_replies.push_back(done);
+                self.drain(false);
+                let _ = now_tx.send(());
+            }
+            ServerCmd::GetConnections(now_tx) => {
+                self.core.get_connections();
                 self.drain(false);
                 let _ = now_tx.send(());
             }

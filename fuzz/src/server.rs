@@ -210,6 +210,7 @@ impl Harness {
                         "'close' while connections are admitted"
                     );
                 }
+                ServerEvent::Connections(_) => {}
                 ServerEvent::CloseCallback(_) => {
                     self.close_callbacks += 1;
                     assert!(

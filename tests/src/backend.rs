@@ -33,6 +33,8 @@ pub enum Seen {
     Close(SrvId),
     /// The callback of `server.close(cb)`.
     CloseCallback(SrvId, Option<NetError>),
+    /// The callback of `server.getConnections(cb)`: the count.
+    Connections(SrvId, u32),
 }
 
 /// A server's getters.
@@ -93,6 +95,9 @@ pub trait Backend {
     fn listen(&mut self, srv: SrvId, opts: ListenOptions) -> Result<(), NetError>;
     /// `server.close(cb)`.
     fn close(&mut self, srv: SrvId);
+    /// `server.getConnections(cb)`: the count follows as [`Seen::Connections`] on the
+    /// server's next tick.
+    fn get_connections(&mut self, srv: SrvId);
     /// `server.maxConnections = v`.
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>);
     /// The server's getters.
@@ -223,6 +228,10 @@ impl Backend for SimBackend {
         self.sim.server(ServerHandle(srv), Server::close);
     }
 
+    fn get_connections(&mut self, srv: SrvId) {
+        self.sim.server(ServerHandle(srv), Server::get_connections);
+    }
+
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {
         self.sim
             .server(ServerHandle(srv), |s| s.max_connections = v);
@@ -251,6 +260,7 @@ impl Backend for SimBackend {
                     ServerObserved::Error(e) => Seen::ServerError(h.0, e),
                     ServerObserved::Close => Seen::Close(h.0),
                     ServerObserved::CloseCallback(e) => Seen::CloseCallback(h.0, e),
+                    ServerObserved::Connections(n) => Seen::Connections(h.0, n),
                 },
             })
             .collect()

@@ -41,6 +41,7 @@ enum ServerObserved {
     Error(NetError),
     Close,
     CloseCallback(Option<NetError>),
+    Connections(u32),
 }
 
 #[derive(Debug, Default)]
@@ -66,8 +67,6 @@ pub struct Runner<B> {
     server_echo: BTreeMap<SrvId, bool>,
     server_conns: BTreeMap<SrvId, usize>,
     callbacks: BTreeMap<(SockId, WriteId), &'static str>,
-    /// Lines of callbacks Node runs on the next tick (getConnections).
-    next_tick_lines: Vec<(String, String)>,
     /// Per actor, the tally used up by the last satisfied wait: a wait counts only what
     /// its actor observed after the previous satisfied wait on it.
     used: BTreeMap<String, (BTreeMap<String, usize>, usize)>,
@@ -102,7 +101,6 @@ impl<B: Backend> Runner<B> {
             server_echo: BTreeMap::new(),
             server_conns: BTreeMap::new(),
             callbacks: BTreeMap::new(),
-            next_tick_lines: Vec::new(),
             used: BTreeMap::new(),
             waiting: None,
             satisfied: false,
@@ -139,7 +137,7 @@ impl<B: Backend> Runner<B> {
         }
         if outcome == Outcome::Completed && self.net.is_some() {
             let limit = self.net().now() + Duration::from_millis(sc.settle);
-            self.enter_loop();
+            self.collect();
             while !self.all_closed() && self.net().turn(limit) {
                 self.collect();
             }
@@ -192,7 +190,7 @@ impl<B: Backend> Runner<B> {
     /// Lets `d` of virtual time pass, reacting to everything observed.
     fn sleep(&mut self, d: Duration) {
         let limit = self.net().now() + d;
-        self.enter_loop();
+        self.collect();
         while self.net().turn(limit) {
             self.collect();
         }
@@ -210,7 +208,7 @@ impl<B: Backend> Runner<B> {
         let limit = self.net().now() + Duration::from_millis(timeout);
         self.waiting = Some((actor.to_string(), event.to_string(), count, bytes));
         self.satisfied = false;
-        self.enter_loop();
+        self.collect();
         self.check_wait();
         while !self.satisfied {
             if !self.net().turn(limit) {
@@ -328,9 +326,7 @@ impl<B: Backend> Runner<B> {
                 let Some(h) = self.servers.get(actor).copied() else {
                     return Ok(());
                 };
-                let n = self.net().server_view(h).connections;
-                self.next_tick_lines
-                    .push((actor.to_string(), format!("connections {n}")));
+                self.net().get_connections(h);
             }
             "connect" | "socket" => self.connect_op(op, actor, &opts),
             "blackhole" => {
@@ -480,15 +476,7 @@ impl<B: Backend> Runner<B> {
         }
     }
 
-    /// Turns what the simulator observed into trace lines (and echoes).
-    /// The runner returns to the event loop: callbacks deferred to the next tick run.
-    fn enter_loop(&mut self) {
-        for (actor, line) in std::mem::take(&mut self.next_tick_lines) {
-            self.trace.line(&actor, line);
-        }
-        self.collect();
-    }
-
+    /// Turns what the backend observed into trace lines (and echoes).
     fn collect(&mut self) {
         loop {
             let Some(net) = self.net.as_mut() else {
@@ -509,6 +497,7 @@ impl<B: Backend> Runner<B> {
                     Seen::CloseCallback(h, e) => {
                         self.server_event(h, ServerObserved::CloseCallback(e))
                     }
+                    Seen::Connections(h, n) => self.server_event(h, ServerObserved::Connections(n)),
                 }
                 self.check_wait();
             }
@@ -662,6 +651,7 @@ impl<B: Backend> Runner<B> {
                     e.map_or("null".into(), |e| e.trace_code())
                 )
             }
+            ServerObserved::Connections(n) => format!("connections {n}"),
         };
         self.trace.line(&actor, line);
     }
@@ -712,6 +702,7 @@ impl<B: Backend> Runner<B> {
             "writableEnded" => Json::from(s.writable_ended),
             "writableFinished" => Json::from(s.writable_finished),
             "readableEnded" => Json::from(s.readable_ended),
+            "allowHalfOpen" => Json::from(s.allow_half_open),
             "timeout" => timeout_prop.unwrap_or_else(undef),
             "remoteAddress" => remote.map_or_else(undef, |a| Json::from(a.ip().to_string())),
             "remotePort" => remote.map_or_else(undef, |a| Json::from(self.trace.port(a.port()))),

@@ -150,6 +150,7 @@ impl SmolBackend {
             ServerEvent::Error(e) => self.seen.push(Seen::ServerError(srv, e)),
             ServerEvent::Close => self.seen.push(Seen::Close(srv)),
             ServerEvent::CloseCallback(e) => self.seen.push(Seen::CloseCallback(srv, e)),
+            ServerEvent::Connections(n) => self.seen.push(Seen::Connections(srv, n)),
         }
     }
 }
@@ -276,6 +277,10 @@ impl Backend for SmolBackend {
         if smol::block_on(future::poll_once(&mut close)).is_none() {
             smol::spawn(close).detach();
         }
+    }
+
+    fn get_connections(&mut self, srv: SrvId) {
+        self.servers[srv].get_connections();
     }
 
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {

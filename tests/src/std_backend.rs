@@ -96,6 +96,7 @@ impl StdBackend {
                     ServerEvent::Error(e) => Seen::ServerError(srv, e),
                     ServerEvent::Close => Seen::Close(srv),
                     ServerEvent::CloseCallback(e) => Seen::CloseCallback(srv, e),
+                    ServerEvent::Connections(n) => Seen::Connections(srv, n),
                 };
                 self.seen.push(seen);
             }
@@ -232,6 +233,10 @@ impl Backend for StdBackend {
 
     fn close(&mut self, srv: SrvId) {
         self.servers[srv].start_close();
+    }
+
+    fn get_connections(&mut self, srv: SrvId) {
+        self.servers[srv].start_get_connections();
     }
 
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {

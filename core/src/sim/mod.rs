@@ -92,6 +92,8 @@ pub enum ServerObserved {
     Close,
     /// `close(cb)`'s callback.
     CloseCallback(Option<NetError>),
+    /// `getConnections(cb)`'s callback: the count.
+    Connections(u32),
 }
 
 #[derive(Debug)]
@@ -453,6 +455,7 @@ impl Sim {
                         ServerEvent::Error(e) => ServerObserved::Error(e),
                         ServerEvent::Close => ServerObserved::Close,
                         ServerEvent::CloseCallback(e) => ServerObserved::CloseCallback(e),
+                        ServerEvent::Connections(n) => ServerObserved::Connections(n),
                     };
                     self.observed.push(Observed::Server(h, seen));
                     deferred = false;

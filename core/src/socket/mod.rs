@@ -412,6 +412,8 @@ pub struct SocketInfo {
     pub timeout: Duration,
     /// `socket.autoSelectFamilyAttemptedAddresses`.
     pub attempted_addresses: Option<Vec<String>>,
+    /// `socket.allowHalfOpen`.
+    pub allow_half_open: bool,
 }
 
 impl SocketInfo {
@@ -448,6 +450,7 @@ impl Socket {
             attempted_addresses: self
                 .auto_select_family_attempted_addresses()
                 .map(<[_]>::to_vec),
+            allow_half_open: self.allow_half_open(),
         }
     }
 
