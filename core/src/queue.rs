@@ -1,21 +1,42 @@
-//! The output queue of a state machine, with Node's three moments of emission.
+//! The output queue of a state machine, and the event loop's phases that decide when
+//! deferred work and OS facts become outputs.
 //!
 //! Node emits some events synchronously inside the call that causes them, some on the
-//! next tick (`process.nextTick`), and some on a later turn of the event loop (a handle's
-//! `'close'`). A JavaScript caller can act between those moments: `connect()` followed at
-//! once by `destroy()` never makes an attempt, because the attempt was deferred to the next
-//! tick. The core models this with two queues of deferred work beside the output queue:
-//! deferred work runs only when the driver pulls outputs and nothing synchronous is left,
-//! which is exactly when JavaScript would return to the event loop.
+//! next tick (`process.nextTick`), and the rest from a phase of libuv's loop:
+//!
+//! | phase | what runs there | here |
+//! | --- | --- | --- |
+//! | pending | callbacks libuv deferred to the next iteration: a shutdown asked with an empty write queue, an error a syscall returned at once | [`Queue::pending`] |
+//! | poll | what the OS reported: bytes read, EOF, a read or write error, an asynchronous write completion | [`Queue::fact`] |
+//! | check | `setImmediate` callbacks (the application's own continuation; a driver's business) | — |
+//! | closing | a closed handle's callback (`'close'`) | [`Queue::closing`] |
+//!
+//! The next-tick queue drains after every callback of every phase. A JavaScript caller
+//! can act between those moments: `connect()` followed at once by `destroy()` never makes
+//! an attempt, because the attempt was deferred to the next tick.
+//!
+//! OS facts do not act when the driver reports them: they wait, in arrival order, for the
+//! next poll phase, which takes every fact that arrived before it began (libuv reads a
+//! socket until it would block). Work a fact's callbacks defer to the pending phase runs
+//! after the whole poll phase (libuv runs its pending queue again right after polling).
+//! So for the same facts every driver gives the same order, whenever its OS reported them.
 
 use std::collections::VecDeque;
 
-/// Outputs in causal order plus deferred work of type `D`.
+/// Outputs in causal order plus deferred work of type `D`, by loop phase.
 #[derive(Debug)]
 pub(crate) struct Queue<O, D> {
     out: VecDeque<O>,
     ticks: VecDeque<D>,
-    later: VecDeque<D>,
+    pending: VecDeque<D>,
+    /// Facts reported since the current poll phase began, each with whether it ends
+    /// libuv's reading for a poll phase.
+    arriving: VecDeque<(D, bool)>,
+    /// Facts of the poll phase in progress.
+    polled: VecDeque<D>,
+    closing: VecDeque<D>,
+    /// Whether a poll phase is in progress (its facts or their ticks still running).
+    polling: bool,
 }
 
 impl<O, D> Default for Queue<O, D> {
@@ -23,7 +44,11 @@ impl<O, D> Default for Queue<O, D> {
         Queue {
             out: VecDeque::new(),
             ticks: VecDeque::new(),
-            later: VecDeque::new(),
+            pending: VecDeque::new(),
+            arriving: VecDeque::new(),
+            polled: VecDeque::new(),
+            closing: VecDeque::new(),
+            polling: false,
         }
     }
 }
@@ -39,9 +64,27 @@ impl<O, D> Queue<O, D> {
         self.ticks.push_back(d);
     }
 
-    /// Defers work to a later turn of the event loop (after every pending tick).
-    pub(crate) fn later(&mut self, d: D) {
-        self.later.push_back(d);
+    /// Defers work to libuv's pending phase: after the poll phase in progress, or at the
+    /// start of the next iteration.
+    pub(crate) fn pending(&mut self, d: D) {
+        self.pending.push_back(d);
+    }
+
+    /// An OS fact, for the next poll phase. `ends_poll`: no later fact is handled in the
+    /// same poll phase (libuv stops reading a socket for this phase after a read that did
+    /// not fill its buffer, after EOF and after an error).
+    pub(crate) fn fact(&mut self, d: D, ends_poll: bool) {
+        self.arriving.push_back((d, ends_poll));
+    }
+
+    /// The last fact not yet in a poll phase, with whether it ends one.
+    pub(crate) fn last_fact_mut(&mut self) -> Option<&mut (D, bool)> {
+        self.arriving.back_mut()
+    }
+
+    /// Defers work to the closing phase (a handle's close callback).
+    pub(crate) fn closing(&mut self, d: D) {
+        self.closing.push_back(d);
     }
 
     /// The next output already emitted.
@@ -49,30 +92,135 @@ impl<O, D> Queue<O, D> {
         self.out.pop_front()
     }
 
-    /// The next deferred work to run once no output is waiting: ticks before later work.
+    /// The next deferred work of the loop, in phase order: ticks; the poll phase in
+    /// progress and the pending work it deferred; the closing phase; the next iteration's
+    /// pending phase; then the next poll phase, if facts arrived.
     pub(crate) fn pop_deferred(&mut self) -> Option<D> {
-        self.ticks.pop_front().or_else(|| self.later.pop_front())
+        if let Some(d) = self.pop_until_check() {
+            return Some(d);
+        }
+        if let Some(d) = self.closing.pop_front() {
+            return Some(d);
+        }
+        if let Some(d) = self.pending.pop_front() {
+            return Some(d);
+        }
+        if self.arriving.is_empty() {
+            return None;
+        }
+        while let Some((d, ends_poll)) = self.arriving.pop_front() {
+            self.polled.push_back(d);
+            if ends_poll {
+                break;
+            }
+        }
+        self.polling = true;
+        self.pop_until_check()
     }
 
-    /// The next tick's work only (not a later turn's).
-    pub(crate) fn pop_tick(&mut self) -> Option<D> {
-        self.ticks.pop_front()
+    /// The next deferred work that runs before the loop reaches its check phase (where a
+    /// `setImmediate` callback would run): ticks, and the poll phase in progress with the
+    /// pending work it deferred.
+    pub(crate) fn pop_until_check(&mut self) -> Option<D> {
+        if let Some(d) = self.ticks.pop_front() {
+            return Some(d);
+        }
+        if !self.polling {
+            return None;
+        }
+        if let Some(d) = self.polled.pop_front() {
+            return Some(d);
+        }
+        match self.pending.pop_front() {
+            Some(d) => Some(d),
+            None => {
+                self.polling = false;
+                None
+            }
+        }
     }
 
-    /// Whether only later work (or nothing) is pending: what JavaScript would see after
-    /// its tick queue drained.
+    /// Whether a poll phase is in progress: work deferred now to the pending phase runs
+    /// right after it.
+    #[cfg(test)]
+    pub(crate) fn polling(&self) -> bool {
+        self.polling
+    }
+
+    /// Whether nothing runs before the check phase: what JavaScript would see after its
+    /// tick queue drained and the poll phase ended.
     pub(crate) fn ticks_drained(&self) -> bool {
-        self.out.is_empty() && self.ticks.is_empty()
+        self.out.is_empty() && self.ticks.is_empty() && !self.polling
     }
 
     /// Whether nothing at all is pending.
     pub(crate) fn is_idle(&self) -> bool {
-        self.out.is_empty() && self.ticks.is_empty() && self.later.is_empty()
+        self.out.is_empty()
+            && self.ticks.is_empty()
+            && self.pending.is_empty()
+            && self.arriving.is_empty()
+            && self.polled.is_empty()
+            && self.closing.is_empty()
+            && !self.polling
     }
 
     /// Drops deferred work that no longer applies.
     pub(crate) fn retain_deferred(&mut self, mut keep: impl FnMut(&D) -> bool) {
         self.ticks.retain(&mut keep);
-        self.later.retain(&mut keep);
+        self.pending.retain(&mut keep);
+        self.arriving.retain(|(d, _)| keep(d));
+        self.polled.retain(&mut keep);
+        self.closing.retain(&mut keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Queue;
+
+    fn drain(q: &mut Queue<(), &'static str>) -> Vec<&'static str> {
+        std::iter::from_fn(|| q.pop_deferred()).collect()
+    }
+
+    #[test]
+    fn a_poll_phase_takes_the_facts_that_arrived_before_it() {
+        let mut q = Queue::<(), &str>::default();
+        q.fact("data", true);
+        q.pending("finish (asked in the check phase)");
+        q.closing("close");
+        q.next_tick("tick");
+        assert_eq!(
+            drain(&mut q),
+            ["tick", "close", "finish (asked in the check phase)", "data"]
+        );
+        assert!(q.is_idle());
+    }
+
+    #[test]
+    fn pending_work_deferred_by_a_fact_runs_after_the_whole_poll_phase() {
+        let mut q = Queue::<(), &str>::default();
+        q.fact("data", false);
+        q.fact("eof", true);
+        assert_eq!(q.pop_deferred(), Some("data"));
+        assert!(q.polling());
+        q.pending("finish");
+        q.fact("next poll", true);
+        q.next_tick("tick of data");
+        assert_eq!(q.pop_until_check(), Some("tick of data"));
+        assert_eq!(q.pop_until_check(), Some("eof"));
+        assert_eq!(q.pop_until_check(), Some("finish"));
+        assert_eq!(q.pop_until_check(), None);
+        assert!(!q.polling());
+        assert_eq!(drain(&mut q), ["next poll"]);
+    }
+
+    #[test]
+    fn a_poll_phase_ends_after_a_fact_that_ends_reading() {
+        let mut q = Queue::<(), &str>::default();
+        q.fact("short read", true);
+        q.fact("eof", true);
+        assert_eq!(q.pop_deferred(), Some("short read"));
+        q.pending("finish");
+        assert_eq!(drain(&mut q), ["finish", "eof"]);
     }
 }

@@ -431,7 +431,6 @@ impl SocketTask {
     }
 
     fn exec(&mut self, io: SocketIo) {
-        let now = now();
         match io {
             SocketIo::Lookup {
                 id,
@@ -467,7 +466,6 @@ impl SocketTask {
                 if let Some(c) = self.conn.as_ref() {
                     let _ = c.shutdown_write();
                 }
-                self.core.shutdown_done(now);
             }
             SocketIo::StartReading => self.reading = true,
             SocketIo::StopReading => self.reading = false,

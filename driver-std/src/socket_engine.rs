@@ -290,7 +290,6 @@ impl SocketEngine {
                 if let Some(c) = self.conn.as_ref() {
                     let _ = c.shutdown_write();
                 }
-                self.core.shutdown_done(now);
             }
             SocketIo::StartReading => self.reading = true,
             SocketIo::StopReading => self.reading = false,

@@ -352,9 +352,6 @@ impl Harness {
                         Kill::EndBoth => {
                             c.socket.end(now, None);
                             self.released += drive(c, now);
-                            if c.shutdown_asked {
-                                c.socket.shutdown_done(now);
-                            }
                             if c.reading {
                                 c.socket.eof(now);
                             }

@@ -13,7 +13,7 @@
 
 mod net;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use net::{ListenKey, Listener, Network, Packet};
@@ -26,7 +26,7 @@ use crate::server::{
 use crate::socket::{
     LookupAnswer, LookupId, Output, Remote, Socket, SocketEvent, SocketIo, WriteId,
 };
-use crate::time::{Duration, Instant};
+use crate::time::Instant;
 
 /// How many bytes one direction of a simulated connection holds before writes wait for
 /// the reader: the sender's and receiver's kernel buffers together (on Linux loopback three
@@ -62,7 +62,6 @@ impl Rng {
 #[derive(Debug)]
 pub(crate) enum Completion {
     WriteDone(SocketHandle, WriteId),
-    ShutdownDone(SocketHandle),
     Lookup(SocketHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
     ServerLookup(ServerHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
     Listen(ServerHandle, u64, Result<BoundAddress, Code>),
@@ -119,17 +118,16 @@ struct SimServer {
 pub struct Sim {
     now: Instant,
     seq: u64,
-    rng: Rng,
     seed: u64,
-    latency: Duration,
     queue: BTreeMap<(Instant, u64), Packet>,
+    /// Segments on loopback (data, FIN, RST): in the peer's kernel before the call that
+    /// sent them returns.
+    kernel: VecDeque<Packet>,
     net: Network,
     sockets: Vec<SimSocket>,
     servers: Vec<SimServer>,
     dns: BTreeMap<String, Vec<LookupAnswer>>,
     observed: Vec<Observed>,
-    /// Last delivery time per endpoint, so each direction stays in order.
-    last_delivery: BTreeMap<usize, Instant>,
     next_token: u64,
 }
 
@@ -149,16 +147,14 @@ impl Sim {
         Sim {
             now: Instant::ZERO,
             seq: 0,
-            rng,
             seed,
-            latency: Duration::from_micros(50),
             queue: BTreeMap::new(),
+            kernel: VecDeque::new(),
             net: Network::new(first_port),
             sockets: Vec::new(),
             servers: Vec::new(),
             dns,
             observed: Vec::new(),
-            last_delivery: BTreeMap::new(),
             next_token: 1,
         }
     }
@@ -224,6 +220,7 @@ impl Sim {
         let now = self.now;
         let r = f(&mut self.sockets[h.0].socket, now);
         self.drain_socket(h, false);
+        self.settle();
         r
     }
 
@@ -236,6 +233,7 @@ impl Sim {
     pub fn server<R>(&mut self, h: ServerHandle, f: impl FnOnce(&mut Server) -> R) -> R {
         let r = f(&mut self.servers[h.0].server);
         self.drain_server(h, false);
+        self.settle();
         r
     }
 
@@ -254,22 +252,24 @@ impl Sim {
         self.queue.insert((at, self.seq), p);
     }
 
+    /// When a completion of the local machine is reported: on loopback, at once (in the
+    /// next poll phase).
     fn hop(&mut self) -> Instant {
-        let jitter = Duration::from_nanos(self.rng.below(20_000));
-        self.now + self.latency + jitter
+        self.now
     }
 
-    /// Delivery time towards `endpoint`, never before an earlier delivery to it.
-    fn deliver_at(&mut self, endpoint: usize) -> Instant {
-        let at = self.hop();
-        let last = self
-            .last_delivery
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(Instant::ZERO);
-        let at = at.max(last);
-        self.last_delivery.insert(endpoint, at);
-        at
+    /// Sends a segment on loopback: the peer's kernel has it before the sending call
+    /// returns ([`Sim::settle`]).
+    fn send(&mut self, p: Packet) {
+        self.kernel.push_back(p);
+    }
+
+    /// Delivers every segment sent so far to its peer's kernel, as Linux loopback does
+    /// within the sending syscall. The peers' sockets hear of it in their next poll phase.
+    fn settle(&mut self) {
+        while let Some(p) = self.kernel.pop_front() {
+            self.deliver(p);
+        }
     }
 
     // ----- the loop ------------------------------------------------------------------------
@@ -312,16 +312,27 @@ impl Sim {
         }
     }
 
-    /// One turn of the loop: deferred work if any (stopping at the first event the
-    /// application observes), else the next packet or timer due no later than `limit`
-    /// (jumping the clock). Returns false when nothing happens before `limit`. The caller
-    /// takes what was observed ([`Sim::take_observed`]) and reacts between turns.
+    /// One turn of the loop, stopping at the first event the application observes (the
+    /// caller takes it with [`Sim::take_observed`] and reacts between turns), in the order
+    /// of Node's loop: the ticks after the last callback and the rest of a poll phase in
+    /// progress; OS completions due now (connects, accepts, lookups, listens); then each
+    /// machine's next phases (closing, pending, its next poll phase); else the clock jumps
+    /// to the next packet or timer due no later than `limit`. Returns false when nothing
+    /// happens before `limit`.
     pub fn turn(&mut self, limit: Instant) -> bool {
+        self.settle();
         if !self.observed.is_empty() {
+            return true;
+        }
+        if self.run_until_check() {
+            return true;
+        }
+        if self.deliver_due() {
             return true;
         }
         if self.has_pending_work() {
             self.run_deferred();
+            self.settle();
             return true;
         }
         let Some(at) = self.next_wakeup() else {
@@ -331,13 +342,8 @@ impl Sim {
             return false;
         }
         self.now = self.now.max(at);
-        if let Some(key) = self.queue.keys().next().copied() {
-            if key.0 <= self.now {
-                if let Some(p) = self.queue.remove(&key) {
-                    self.deliver(p);
-                }
-                return true;
-            }
+        if self.deliver_due() {
+            return true;
         }
         for i in 0..self.sockets.len() {
             if self.sockets[i]
@@ -350,40 +356,69 @@ impl Sim {
                 self.drain_socket(SocketHandle(i), false);
             }
         }
+        self.settle();
         true
     }
 
-    /// Like [`Sim::turn`] up to the current time, but without a later loop turn's work
-    /// (sockets' `'close'`): what runs before a `setImmediate` callback in Node.
-    pub fn turn_immediate(&mut self) -> bool {
-        if !self.observed.is_empty() {
-            return true;
-        }
-        let ticking = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained());
-        if let Some(i) = ticking {
-            let h = SocketHandle(i);
-            while self.observed.is_empty() {
-                match self.sockets[i].socket.poll_tick_output() {
-                    None => break,
-                    Some(Output::Event(e)) => self.observed.push(Observed::Socket(h, e)),
-                    Some(Output::Io(io)) => self.socket_io(h, io),
-                }
-            }
-            return true;
-        }
-        if let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle()) {
-            self.drain_server(ServerHandle(i), true);
-            return true;
-        }
+    /// Delivers the first packet due now, if any.
+    fn deliver_due(&mut self) -> bool {
         match self.queue.keys().next().copied() {
             Some(key) if key.0 <= self.now => {
                 if let Some(p) = self.queue.remove(&key) {
                     self.deliver(p);
                 }
+                self.settle();
                 true
             }
             _ => false,
         }
+    }
+
+    /// Runs what comes before the check phase on the first machine that has some (ticks,
+    /// the rest of its poll phase), until the application observes an event.
+    fn run_until_check(&mut self) -> bool {
+        let Some(i) = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained())
+        else {
+            return false;
+        };
+        let h = SocketHandle(i);
+        while self.observed.is_empty() {
+            match self.sockets[i].socket.poll_tick_output() {
+                None => break,
+                Some(Output::Event(e)) => {
+                    self.observed.push(Observed::Socket(h, e));
+                    // The application reacts before the next deferred work runs.
+                    while let Some(o) = self.sockets[i].socket.poll_emitted() {
+                        match o {
+                            Output::Event(e) => self.observed.push(Observed::Socket(h, e)),
+                            Output::Io(io) => self.socket_io(h, io),
+                        }
+                    }
+                }
+                Some(Output::Io(io)) => self.socket_io(h, io),
+            }
+        }
+        self.settle();
+        true
+    }
+
+    /// Like [`Sim::turn`] up to the current time, but without a later loop phase's work
+    /// (sockets' `'close'`, the next iteration): what runs before a `setImmediate`
+    /// callback in Node.
+    pub fn turn_immediate(&mut self) -> bool {
+        self.settle();
+        if !self.observed.is_empty() {
+            return true;
+        }
+        if self.run_until_check() {
+            return true;
+        }
+        if let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle()) {
+            self.drain_server(ServerHandle(i), true);
+            self.settle();
+            return true;
+        }
+        self.deliver_due()
     }
 
     /// Moves the clock to `at` (after the turns up to it were taken).
@@ -555,13 +590,13 @@ impl Sim {
             },
             SocketIo::Shutdown => {
                 if let Some(ep) = self.sockets[h.0].endpoint {
-                    self.net.endpoints[ep].fin_sent = true;
-                    let peer = self.net.endpoints[ep].peer;
-                    let at = self.deliver_at(peer);
-                    self.schedule(at, Packet::Fin { endpoint: peer });
+                    let e = &mut self.net.endpoints[ep];
+                    if !e.fin_sent && !e.closed && !e.reset {
+                        e.fin_sent = true;
+                        let peer = e.peer;
+                        self.send(Packet::Fin { endpoint: peer });
+                    }
                 }
-                let now = self.now;
-                self.schedule(now, Packet::Local(Completion::ShutdownDone(h)));
             }
             SocketIo::StartReading => {
                 if let Some(ep) = self.sockets[h.0].endpoint {
@@ -601,6 +636,17 @@ impl Sim {
     fn pump(&mut self, ep: usize, drain: bool) {
         loop {
             let e = &mut self.net.endpoints[ep];
+            if e.reset && !e.closed && !e.backlog.is_empty() {
+                // The peer reset the connection: the write fails (ECONNRESET).
+                e.backlog.clear();
+                if let Some(o) = e.owner {
+                    self.sockets[o.0].socket.write_failed(Code::Econnreset);
+                    if drain {
+                        self.drain_socket(o, false);
+                    }
+                }
+                return;
+            }
             if e.closed || e.reset {
                 e.backlog.clear();
                 return;
@@ -622,14 +668,10 @@ impl Sim {
             e.outstanding += n;
             let (peer, owner) = (e.peer, e.owner);
             if !chunk.is_empty() {
-                let at = self.deliver_at(peer);
-                self.schedule(
-                    at,
-                    Packet::Data {
-                        endpoint: peer,
-                        data: chunk,
-                    },
-                );
+                self.send(Packet::Data {
+                    endpoint: peer,
+                    data: chunk,
+                });
             }
             if let (true, Some(o)) = (done, owner) {
                 let now = self.now;
@@ -656,12 +698,11 @@ impl Sim {
         if reset {
             return;
         }
-        let at = self.deliver_at(peer);
         if rst {
-            self.schedule(at, Packet::Rst { endpoint: peer });
+            self.send(Packet::Rst { endpoint: peer });
         } else if !fin_sent {
             self.net.endpoints[ep].fin_sent = true;
-            self.schedule(at, Packet::Fin { endpoint: peer });
+            self.send(Packet::Fin { endpoint: peer });
         }
     }
 
@@ -914,8 +955,7 @@ impl Sim {
                     if !e.reset && e.closed {
                         // Data to a closed socket: the kernel answers with RST.
                         let peer = e.peer;
-                        let at = self.deliver_at(peer);
-                        self.schedule(at, Packet::Rst { endpoint: peer });
+                        self.send(Packet::Rst { endpoint: peer });
                     }
                     return;
                 }
@@ -951,10 +991,6 @@ impl Sim {
         match c {
             Completion::WriteDone(h, id) => {
                 self.sockets[h.0].socket.write_done(now, id);
-                self.drain_socket(h, false);
-            }
-            Completion::ShutdownDone(h) => {
-                self.sockets[h.0].socket.shutdown_done(now);
                 self.drain_socket(h, false);
             }
             Completion::Lookup(h, id, r) => {

@@ -122,6 +122,7 @@ impl Socket {
         self.w.in_flight = batch;
         self.w.in_flight_id = Some(id);
         self.w.sync_window = sync;
+        self.w.dispatching = true;
         self.refresh_timer(now);
         self.io(SocketIo::Write { id, data });
     }
@@ -136,6 +137,15 @@ impl Socket {
         {
             self.w.shutdown = Shutdown::InFlight;
             self.io(SocketIo::Shutdown);
+            // libuv calls back from its write callbacks when the shutdown waited for
+            // writes, and from its pending phase when it was asked with none queued.
+            // Node ignores the status, so the driver reports nothing.
+            let finish = Deferred::FinishAfterShutdown(self.life);
+            if self.w.in_write_callback {
+                self.q.next_tick(finish);
+            } else {
+                self.q.pending(finish);
+            }
         }
     }
 

@@ -89,8 +89,8 @@ pub enum SocketIo {
         /// The bytes.
         data: Vec<u8>,
     },
-    /// Shut down the sending half (FIN) after the writes before it. Answer with
-    /// [`Socket::shutdown_done`](super::Socket::shutdown_done).
+    /// Shut down the sending half (FIN) now: the writes before it are done. Nothing is
+    /// reported back (Node ignores the status; the core decides when `'finish'` comes).
     Shutdown,
     /// Start delivering received bytes ([`Socket::received`](super::Socket::received)).
     StartReading,

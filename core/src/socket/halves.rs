@@ -79,6 +79,9 @@ pub(crate) struct ReadHalf {
     pub(crate) end_scheduled: bool,
     /// `'end'` was emitted.
     pub(crate) end_emitted: bool,
+    /// Bytes the driver reported that no poll phase has read yet (still in the kernel's
+    /// buffer, as Node sees it).
+    pub(crate) unpolled: usize,
 }
 
 /// Where the local FIN stands.
@@ -112,6 +115,12 @@ pub(crate) struct WriteHalf {
     /// The batch in flight was dispatched by a call whose outputs the driver is still
     /// carrying out: a completion now is synchronous.
     pub(crate) sync_window: bool,
+    /// The batch in flight was dispatched by outputs the driver is still carrying out:
+    /// its completion now is part of that synchronous section, not a later poll phase.
+    pub(crate) dispatching: bool,
+    /// An asynchronous write completion is being applied (libuv's write callbacks, from
+    /// which it starts a shutdown waiting for them at once).
+    pub(crate) in_write_callback: bool,
     /// `end()` was called (`writableEnded`).
     pub(crate) ended: bool,
     /// The FIN's progress.

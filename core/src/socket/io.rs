@@ -434,8 +434,113 @@ impl Socket {
         }
     }
 
-    /// Bytes received (only while reading was asked for).
-    pub fn received(&mut self, now: Instant, data: Vec<u8>) {
+    /// Bytes read from the OS (only while reading was asked for), at most [`READ_SIZE`] per
+    /// call, as libuv reads. Like every OS fact, it acts in the next poll phase, whenever
+    /// it is reported (see [`crate::queue`]); a read shorter than [`READ_SIZE`] ends that
+    /// poll phase's reading, as in libuv.
+    ///
+    /// Bytes reported before their poll phase began are read together, as one read of
+    /// the kernel's buffer would take them: a driver may report them in any pieces.
+    pub fn received(&mut self, now: Instant, mut data: Vec<u8>) {
+        self.r.unpolled += data.len();
+        let life = self.life;
+        if let Some((Deferred::Io(l, Fact::Received(at, last)), ends_poll)) = self.q.last_fact_mut()
+        {
+            if *l == life && last.len() < READ_SIZE {
+                let take = data.len().min(READ_SIZE - last.len());
+                last.extend(data.drain(..take));
+                *at = now;
+                *ends_poll = last.len() < READ_SIZE;
+            }
+        }
+        while !data.is_empty() {
+            let rest = if data.len() > READ_SIZE {
+                data.split_off(READ_SIZE)
+            } else {
+                Vec::new()
+            };
+            let ends_poll = data.len() < READ_SIZE;
+            self.q
+                .fact(Deferred::Io(life, Fact::Received(now, data)), ends_poll);
+            data = rest;
+        }
+    }
+
+    /// The peer's FIN (a read of zero bytes). Acts in the next poll phase.
+    pub fn eof(&mut self, now: Instant) {
+        self.q.fact(Deferred::Io(self.life, Fact::Eof(now)), true);
+    }
+
+    /// Reading failed (`ECONNRESET` when the peer reset): the socket is destroyed with a
+    /// `read` error in the next poll phase.
+    pub fn read_failed(&mut self, code: Code) {
+        self.q
+            .fact(Deferred::Io(self.life, Fact::ReadFailed(code)), true);
+    }
+
+    /// The batch [`SocketIo::Write`] `id` was fully taken by the OS. Reported while the
+    /// driver carries out the call that wrote (libuv's synchronous attempt took every
+    /// byte), it acts at once; later, it is a completion of the next poll phase.
+    pub fn write_done(&mut self, now: Instant, id: WriteId) {
+        if self.w.dispatching {
+            self.apply_write_done(now, id);
+        } else {
+            self.q
+                .fact(Deferred::Io(self.life, Fact::WriteDone(now, id)), false);
+        }
+    }
+
+    /// A write failed (`EPIPE`, `ECONNRESET`): the socket is destroyed with a `write`
+    /// error, at once when the synchronous attempt failed, else in the next poll phase.
+    pub fn write_failed(&mut self, code: Code) {
+        if self.w.dispatching {
+            self.apply(Fact::WriteFailed(code));
+        } else {
+            self.q
+                .fact(Deferred::Io(self.life, Fact::WriteFailed(code)), true);
+        }
+    }
+
+    /// An OS fact in its poll phase.
+    fn apply(&mut self, fact: Fact) {
+        match fact {
+            Fact::Received(now, data) => {
+                self.r.unpolled -= data.len();
+                self.apply_received(now, data);
+            }
+            Fact::Eof(now) => {
+                if !self.is_open() || self.r.eof {
+                    return;
+                }
+                self.r.eof = true;
+                self.refresh_timer(now);
+                self.maybe_end();
+            }
+            Fact::ReadFailed(code) => {
+                if !self.is_open() {
+                    return;
+                }
+                let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
+                e.syscall = Some("read");
+                self.destroy(Some(e));
+            }
+            Fact::WriteDone(now, id) => {
+                self.w.in_write_callback = true;
+                self.apply_write_done(now, id);
+                self.w.in_write_callback = false;
+            }
+            Fact::WriteFailed(code) => {
+                if !self.is_open() {
+                    return;
+                }
+                let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
+                e.syscall = Some("write");
+                self.destroy(Some(e));
+            }
+        }
+    }
+
+    fn apply_received(&mut self, now: Instant, data: Vec<u8>) {
         if !self.is_open() || data.is_empty() || self.r.eof {
             return;
         }
@@ -453,28 +558,7 @@ impl Socket {
         }
     }
 
-    /// The peer's FIN.
-    pub fn eof(&mut self, now: Instant) {
-        if !self.is_open() || self.r.eof {
-            return;
-        }
-        self.r.eof = true;
-        self.refresh_timer(now);
-        self.maybe_end();
-    }
-
-    /// Reading failed (`ECONNRESET` when the peer reset): destroy with a `read` error.
-    pub fn read_failed(&mut self, code: Code) {
-        if !self.is_open() {
-            return;
-        }
-        let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
-        e.syscall = Some("read");
-        self.destroy(Some(e));
-    }
-
-    /// The batch [`SocketIo::Write`] `id` was fully taken by the OS.
-    pub fn write_done(&mut self, now: Instant, id: WriteId) {
+    fn apply_write_done(&mut self, now: Instant, id: WriteId) {
         if self.w.in_flight_id != Some(id) {
             return;
         }
@@ -516,26 +600,6 @@ impl Socket {
             }
         }
         self.flush_writes(now);
-    }
-
-    /// A write failed (`EPIPE`, `ECONNRESET`): destroy with a `write` error.
-    pub fn write_failed(&mut self, code: Code) {
-        if !self.is_open() {
-            return;
-        }
-        let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
-        e.syscall = Some("write");
-        self.destroy(Some(e));
-    }
-
-    /// The FIN asked by [`SocketIo::Shutdown`] went out. `'finish'` follows on the next
-    /// tick, never inside the call that ended the socket: libuv reports a shutdown on a
-    /// later loop turn even when the syscall completed at once.
-    pub fn shutdown_done(&mut self, _now: Instant) {
-        if self.destroyed || self.w.shutdown != Shutdown::InFlight {
-            return;
-        }
-        self.q.next_tick(Deferred::FinishAfterShutdown(self.life));
     }
 
     fn finish(&mut self) {
@@ -626,7 +690,9 @@ impl Socket {
                     }
                 }
             }
-            Conn::Open { .. } => self.io(if reset {
+            // Bytes the OS delivered that no poll phase read yet are still unread in the
+            // kernel, in Node's terms: closing then sends RST, not FIN.
+            Conn::Open { .. } => self.io(if reset || self.r.unpolled > 0 {
                 SocketIo::Reset
             } else {
                 SocketIo::Close
@@ -703,7 +769,7 @@ impl Socket {
         // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
         // that never had a handle closes on the next tick.
         if had_handle {
-            self.q.later(Deferred::Close(close, after_close));
+            self.q.closing(Deferred::Close(close, after_close));
         } else {
             self.q.next_tick(Deferred::Close(close, after_close));
         }
@@ -778,6 +844,11 @@ impl Socket {
                     self.finish();
                 }
             }
+            Deferred::Io(life, fact) => {
+                if life == self.life {
+                    self.apply(fact);
+                }
+            }
         }
     }
 
@@ -806,6 +877,7 @@ impl Socket {
     fn sync_section_done(&mut self) -> bool {
         self.resolve_drain_check();
         self.w.sync_window = false;
+        self.w.dispatching = false;
         if std::mem::take(&mut self.ready_pending) {
             self.event(SocketEvent::Ready);
             if self.reset_on_connect && !self.destroyed {
@@ -843,7 +915,7 @@ impl Socket {
             if self.sync_section_done() {
                 continue;
             }
-            let d = self.q.pop_tick()?;
+            let d = self.q.pop_until_check()?;
             self.run(d);
         }
     }

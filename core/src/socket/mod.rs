@@ -11,6 +11,8 @@ mod event;
 mod halves;
 mod io;
 #[cfg(test)]
+mod phase_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,10 @@ use crate::ip::{self, Family};
 use crate::options::{ConnectOptions, ServerOptions, SocketOptions, Target};
 use crate::queue::Queue;
 use crate::time::{Duration, Instant};
+
+/// How many bytes libuv reads from a socket at once (Node's read buffer): a driver reports
+/// reads of at most this size to [`Socket::received`].
+pub const READ_SIZE: usize = 64 * 1024;
 
 /// Node's `socket.readyState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,8 +131,20 @@ enum Deferred {
     Flow(u64),
     /// `destroy(err)` on the next tick (lookup failures).
     Destroy(u64, NetError),
-    /// 'finish' once the driver reported the FIN sent.
+    /// 'finish' once the FIN went out (libuv's shutdown callback).
     FinishAfterShutdown(u64),
+    /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
+    Io(u64, Fact),
+}
+
+/// An OS fact waiting for the poll phase.
+#[derive(Debug)]
+enum Fact {
+    Received(Instant, Vec<u8>),
+    Eof(Instant),
+    ReadFailed(Code),
+    WriteDone(Instant, WriteId),
+    WriteFailed(Code),
 }
 
 /// A `net.Socket`.

@@ -1,0 +1,121 @@
+//! Node's loop phases, decided by the core whatever the moment a driver reports an OS
+//! fact: each case is what Node 20 prints for the same facts on loopback.
+
+use super::tests::{connected, drain, names, t};
+use super::*;
+
+/// `srv.write('x'); c.end()` in one turn: the shutdown asked with nothing queued completes
+/// in the next iteration's pending phase, before that iteration's poll reads the byte.
+/// Node: `finish data end close`.
+#[test]
+fn finish_of_an_end_with_nothing_queued_comes_before_the_next_poll() {
+    // The driver read the byte after end() ...
+    let mut s = connected();
+    s.end(t(2), None);
+    s.received(t(2), b"x".to_vec());
+    assert_eq!(names(&drain(&mut s).0), ["Finish", "data 1"]);
+    // ... or before it: the order is the same.
+    let mut s = connected();
+    s.received(t(2), b"x".to_vec());
+    s.end(t(2), None);
+    assert_eq!(names(&drain(&mut s).0), ["Finish", "data 1"]);
+}
+
+/// The peer wrote and ended in one turn; our 'data' listener calls `end()`. libuv stops
+/// reading after the short read, runs the shutdown in the pending phase right after the
+/// poll phase, and reads EOF in the next one. Node: `data finish end close`.
+#[test]
+fn a_short_read_ends_the_poll_phase_and_pending_work_runs_after_it() {
+    let mut s = connected();
+    s.received(t(2), b"x".to_vec());
+    s.eof(t(2));
+    assert!(matches!(
+        s.poll_output(),
+        Some(Output::Event(SocketEvent::Data(_)))
+    ));
+    s.end(t(2), None);
+    assert_eq!(
+        names(&drain(&mut s).0),
+        ["Finish", "End", "close HadError(false)"]
+    );
+}
+
+/// Reads reported in pieces before their poll phase are one read, as one `read()` of
+/// the kernel's buffer takes them; more than [`READ_SIZE`] is several reads of one poll.
+#[test]
+fn reads_before_a_poll_phase_are_taken_together() {
+    let mut s = connected();
+    s.received(t(2), b"ab".to_vec());
+    s.received(t(2), b"cd".to_vec());
+    assert_eq!(names(&drain(&mut s).0), ["data 4"]);
+
+    let mut s = connected();
+    s.received(t(2), vec![7; READ_SIZE + 10]);
+    s.eof(t(2));
+    let (ev, _) = drain(&mut s);
+    assert_eq!(
+        names(&ev),
+        [
+            &format!("data {READ_SIZE}"),
+            "data 10",
+            "End",
+            "Finish",
+            "close HadError(false)"
+        ]
+    );
+}
+
+/// Bytes the OS delivered that no poll phase read yet are still unread in the kernel, in
+/// Node's terms: destroying the socket then closes with RST, not FIN.
+#[test]
+fn destroy_with_bytes_not_yet_polled_resets() {
+    let mut s = connected();
+    s.received(t(2), b"x".to_vec());
+    s.destroy(None);
+    let (ev, io) = drain(&mut s);
+    assert!(io.contains(&SocketIo::Reset), "{io:?}");
+    assert_eq!(names(&ev), ["close HadError(false)"]);
+
+    let mut s = connected();
+    s.received(t(2), b"x".to_vec());
+    drain(&mut s);
+    s.destroy(None);
+    let (_, io) = drain(&mut s);
+    assert!(io.contains(&SocketIo::Close), "{io:?}");
+}
+
+/// A write completed by the OS after the call that made it is a completion of the next
+/// poll phase: its callback comes after what that call's ticks emitted.
+#[test]
+fn an_asynchronous_write_completion_waits_for_the_poll_phase() {
+    let mut s = connected();
+    let w = s.write(t(2), Chunk::text("x"));
+    let (_, io) = {
+        // The driver could not write at once: nothing completes while carrying out.
+        let mut io = Vec::new();
+        while let Some(o) = s.poll_emitted() {
+            if let Output::Io(i) = o {
+                io.push(i);
+            }
+        }
+        (Vec::<SocketEvent>::new(), io)
+    };
+    let id = io
+        .iter()
+        .find_map(|i| match i {
+            SocketIo::Write { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("a write");
+    s.write_done(t(3), id);
+    assert_eq!(s.writable_length(), 1, "not applied before the poll phase");
+    let (ev, _) = drain(&mut s);
+    assert_eq!(
+        ev,
+        [SocketEvent::WriteCallback {
+            id: w.id,
+            error: None
+        }]
+    );
+    assert_eq!(s.writable_length(), 0);
+}
