@@ -82,6 +82,11 @@ impl<O, D> Queue<O, D> {
         self.arriving.back_mut()
     }
 
+    /// The first fact not yet in a poll phase for which `f` says something.
+    pub(crate) fn find_arriving<T>(&self, f: impl Fn(&D) -> Option<T>) -> Option<T> {
+        self.arriving.iter().find_map(|(d, _)| f(d))
+    }
+
     /// Defers work to the closing phase (a handle's close callback).
     pub(crate) fn closing(&mut self, d: D) {
         self.closing.push_back(d);

@@ -492,7 +492,19 @@ impl Socket {
 
     /// A write failed (`EPIPE`, `ECONNRESET`): the socket is destroyed with a `write`
     /// error, at once when the synchronous attempt failed, else in the next poll phase.
+    ///
+    /// The kernel reports a connection's error once, to the first syscall that asks: when
+    /// the driver's read already took it (a reset waiting for its poll phase), the write
+    /// that Node would have made first gets it instead of the `EPIPE` that follows.
     pub fn write_failed(&mut self, code: Code) {
+        let unpolled = self.q.find_arriving(|d| match d {
+            Deferred::Io(_, Fact::ReadFailed(c)) => Some(c.clone()),
+            _ => None,
+        });
+        let code = match unpolled {
+            Some(first) if code == Code::Epipe => first,
+            _ => code,
+        };
         if self.w.dispatching {
             self.apply(Fact::WriteFailed(code));
         } else {
@@ -902,7 +914,8 @@ impl Socket {
     /// `write()`'s return value as Node computes it, once the driver carried out the
     /// writes emitted so far: whether the write buffer is below the high-water mark.
     pub fn write_return_value(&self) -> bool {
-        self.w.length < self.cfg.high_water_mark
+        // Node's writeOrBuffer: false once the stream errored or was destroyed.
+        self.w.length < self.cfg.high_water_mark && !self.destroyed
     }
 
     /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's
