@@ -24,27 +24,62 @@
 //!
 //! ```text
 //! loop {
-//!     // 1. Application calls and I/O completions go in, each with the current time:
-//!     //    socket.write(now, chunk), socket.attempt_connected(now, id, local, remote),
-//!     //    socket.received(now, bytes), server.incoming(token, local, remote), ...
-//!     // 2. Pull outputs until None, in order, and act on each:
+//!     // 1. Application calls go in, each with the current time: socket.write(now, chunk),
+//!     //    socket.end(now, None), server.listen(opts), ... Carry out what they emitted
+//!     //    at once (poll_emitted): a write is tried inline, and a write the OS took
+//!     //    whole is reported (write_done) before polling on.
+//!     // 2. OS facts go in as they happen, at any moment: socket.received(now, bytes),
+//!     //    socket.eof(now), socket.read_failed(code), socket.write_done(now, id),
+//!     //    socket.attempt_connected(now, id, local, remote), server.incoming(...), ...
+//!     // 3. Pull outputs until None, in order, and act on each:
 //!     while let Some(out) = socket.poll_output() {
 //!         match out {
 //!             Output::Event(e) => deliver_to_application(e),   // Node's events, in Node's order
 //!             Output::Io(io) => carry_out(io),                  // connect, write, shutdown, close, ...
 //!         }
 //!     }
-//!     // 3. Sleep until I/O is ready or the deadline passes, then handle timers.
+//!     // 4. Sleep until I/O is ready or the deadline passes, then handle timers.
 //!     if let Some(at) = socket.poll_timeout() { /* wake at `at` */ }
 //!     socket.handle_timeout(now);
 //! }
 //! ```
 //!
-//! `poll_output` also runs deferred work — what Node does on the next tick (the connect of
-//! an IP literal, `'error'` after `destroy(err)`, `'end'`) and on a later loop turn
-//! (`'close'`). `poll_emitted` returns only what was emitted synchronously: a caller making
-//! several calls in a row (as JavaScript does within one tick) drains with it between them,
-//! so that `connect()` followed by `destroy()` makes no attempt, exactly as in Node.
+//! ## The event loop is the core's
+//!
+//! Node's order of events comes from libuv's loop and Node's next-tick queue. The core
+//! models both, so the moment a driver learns of an OS fact never changes the trace:
+//!
+//! | phase | what runs there |
+//! | --- | --- |
+//! | synchronous | the call itself: `connect()` validation, `write()`'s attempt, `destroy()` |
+//! | next tick | after every callback: the connect of an IP literal, `'error'` after `destroy(err)`, `'end'`, write callbacks of writes the OS took at once |
+//! | pending | a shutdown asked with nothing queued (its `'finish'`): right after the poll phase that asked it, else at the start of the next iteration |
+//! | poll | OS facts: bytes read, EOF, read and write errors, asynchronous write completions |
+//! | check | the application's own `setImmediate` work (a driver's or runner's business) |
+//! | closing | a closed handle's `'close'` |
+//!
+//! Facts wait in the core, in arrival order, until their poll phase: [`Socket::poll_output`]
+//! runs the next tick's work first, then the rest of a poll phase in progress and the
+//! pending work it deferred, then the closing phase, then the next iteration's pending
+//! phase, and only then starts the next poll phase with the facts that arrived before it
+//! (libuv reads a socket until a read comes back short, so a read shorter than
+//! [`socket::READ_SIZE`] ends a poll phase, and reads reported before their poll phase are
+//! one read). [`Socket::poll_tick_output`] stops before the check phase: what runs before
+//! a `setImmediate` callback. [`Socket::poll_emitted`] runs no deferred work at all: a
+//! caller making several calls in a row (as JavaScript does within one tick) drains with
+//! it between them, so that `connect()` followed by `destroy()` makes no attempt, exactly
+//! as in Node.
+//!
+//! What a driver must report: every byte read (at most [`socket::READ_SIZE`] per call),
+//! EOF, read and write errors, write completions, connect outcomes (and the bind of a
+//! local address before its attempt), lookups, accepts and listen results. A shutdown is
+//! carried out and not reported (Node ignores its status). A fact reported early is never
+//! wrong: the core holds it until Node would have seen it; bytes still held when the
+//! socket is destroyed count as unread in the kernel, so the close becomes a reset.
+//!
+//! [`Socket::poll_output`]: socket::Socket::poll_output
+//! [`Socket::poll_tick_output`]: socket::Socket::poll_tick_output
+//! [`Socket::poll_emitted`]: socket::Socket::poll_emitted
 //!
 //! A driver that completes a write at once (the OS took every byte) calls
 //! [`socket::Socket::write_done`] before polling on: Node's `write()` return value and

@@ -436,7 +436,7 @@ impl Socket {
 
     /// Bytes read from the OS (only while reading was asked for), at most [`READ_SIZE`] per
     /// call, as libuv reads. Like every OS fact, it acts in the next poll phase, whenever
-    /// it is reported (see [`crate::queue`]); a read shorter than [`READ_SIZE`] ends that
+    /// it is reported (see the crate manual); a read shorter than [`READ_SIZE`] ends that
     /// poll phase's reading, as in libuv.
     ///
     /// Bytes reported before their poll phase began are read together, as one read of
