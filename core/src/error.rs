@@ -81,6 +81,8 @@ codes! {
     ErrStreamWriteAfterEnd = "ERR_STREAM_WRITE_AFTER_END", Error;
     /// `write()` after `destroy()`.
     ErrStreamDestroyed = "ERR_STREAM_DESTROYED", Error;
+    /// `end(cb)` after `'finish'`.
+    ErrStreamAlreadyFinished = "ERR_STREAM_ALREADY_FINISHED", Error;
     /// `write(null)`.
     ErrStreamNullValues = "ERR_STREAM_NULL_VALUES", TypeError;
     /// An encoding name Node does not know.

@@ -39,32 +39,108 @@ impl Socket {
             self.destroy_with(Some(e), false);
             return WriteResult { id, ok: false };
         }
-        if self.destroyed {
-            let e = NetError::new(
+        let ok = self.write_chunk(now, id, chunk, callback).unwrap_or(false);
+        WriteResult { id, ok }
+    }
+
+    /// Node's `_write`, which `write()` and `end(data)` share. `Err`: the write was
+    /// refused (its callback gets the error on the next tick, and the socket is destroyed
+    /// with it unless it already was: no `'error'` then). `Ok`: `write()`'s value before
+    /// any I/O.
+    ///
+    /// Node checks `ending` before `destroyed`: a socket ended and then destroyed refuses
+    /// with `ERR_STREAM_WRITE_AFTER_END`, one only destroyed with `ERR_STREAM_DESTROYED`.
+    fn write_chunk(
+        &mut self,
+        now: Instant,
+        id: WriteId,
+        chunk: Chunk,
+        callback: bool,
+    ) -> Result<bool, NetError> {
+        let refusal = if self.w.ended {
+            Some(NetError::new(
+                Code::ErrStreamWriteAfterEnd,
+                "write after end",
+            ))
+        } else if self.destroyed {
+            Some(NetError::new(
                 Code::ErrStreamDestroyed,
                 "Cannot call write after a stream was destroyed",
-            );
-            self.write_callback(callback, id, Some(e));
-            return WriteResult { id, ok: false };
-        }
-        if self.w.ended {
-            let e = NetError::new(Code::ErrStreamWriteAfterEnd, "write after end");
+            ))
+        } else {
+            None
+        };
+        if let Some(e) = refusal {
             self.write_callback(callback, id, Some(e.clone()));
-            self.destroy_with(Some(e), false);
-            return WriteResult { id, ok: false };
+            self.destroy_with(Some(e.clone()), false);
+            return Err(e);
         }
-        if !self.has_handle && !self.connecting {
+        // An errored stream holds the write back (its callback gets the error with the
+        // others'); otherwise, without a handle, Node's _writeGeneric fails it at once.
+        if self.w.errored.is_none() && !self.has_handle && !self.connecting {
             let e = NetError::new(Code::ErrSocketClosed, "Socket is closed");
-            self.write_callback(callback, id, Some(e.clone()));
-            self.destroy_with(Some(e), false);
-            return WriteResult { id, ok: false };
+            self.write_error(e, callback.then_some(id), true);
+            return Ok(false);
         }
         self.enqueue_write(now, id, chunk, callback);
         self.w.check_drain = true;
-        WriteResult {
-            id,
-            ok: self.w.length < self.cfg.high_water_mark,
+        Ok(self.w.length < self.cfg.high_water_mark && self.w.errored.is_none())
+    }
+
+    /// A write failed: the OS refused the batch in flight (`EPIPE`, `ECONNRESET`), or
+    /// there is no handle (`failed`: that write's callback). As Node's `onwrite(er)`, the
+    /// stream is errored at once: later writes are held back and `end()` no longer ends
+    /// it. Then `onwriteError` ([`Socket::after_write_error`]) runs, on the next tick when
+    /// the failure came within the call that wrote (`sync`: libuv's synchronous attempt).
+    pub(super) fn write_error(&mut self, e: NetError, failed: Option<WriteId>, sync: bool) {
+        self.w.in_flight_id = None;
+        let mut ids = Vec::new();
+        for w in std::mem::take(&mut self.w.in_flight) {
+            self.w.length -= w.length;
+            if w.callback {
+                ids.push(w.id);
+            }
         }
+        ids.extend(failed);
+        if self.w.errored.is_none() {
+            self.w.errored = Some(e.clone());
+        }
+        if sync {
+            self.q.next_tick(Deferred::WriteError(self.life, e, ids));
+        } else {
+            self.after_write_error(e, ids);
+        }
+    }
+
+    /// Node's `onwriteError`: the failed writes' callbacks get the error, then every
+    /// buffered write's and `end()`'s callback the stream's error, then the socket is
+    /// destroyed with it (`'error'` on the next tick, `'close'`): callbacks before
+    /// `'error'`.
+    pub(super) fn after_write_error(&mut self, e: NetError, failed: Vec<WriteId>) {
+        for id in failed {
+            self.event(SocketEvent::WriteCallback {
+                id,
+                error: Some(e.clone()),
+            });
+        }
+        let errored = self.w.errored.clone().unwrap_or_else(|| e.clone());
+        for w in std::mem::take(&mut self.w.queue) {
+            self.w.length -= w.length;
+            self.w.bytes_accepted -= w.bytes.len() as u64;
+            if w.callback {
+                self.event(SocketEvent::WriteCallback {
+                    id: w.id,
+                    error: Some(errored.clone()),
+                });
+            }
+        }
+        for id in std::mem::take(&mut self.w.end_callbacks) {
+            self.event(SocketEvent::EndCallback {
+                id,
+                error: Some(errored.clone()),
+            });
+        }
+        self.destroy_with(Some(e), false);
     }
 
     /// A write's callback on the next tick, if the application asked for one.
@@ -92,6 +168,7 @@ impl Socket {
         if !matches!(self.conn, Conn::Open { .. })
             || self.destroyed
             || self.w.in_flight_id.is_some()
+            || self.w.errored.is_some()
         {
             return;
         }
@@ -150,44 +227,53 @@ impl Socket {
     }
 
     /// `socket.end([data][, cb])`: half-close after the queued writes. The callback arrives
-    /// as [`SocketEvent::EndCallback`] at `'finish'` (or with an error if the socket is
-    /// destroyed first).
+    /// as [`SocketEvent::EndCallback`]: at `'finish'`, or with the error of a failed write
+    /// or destroy before it.
+    ///
+    /// Node's decision, in its order: `end(data)` whose write is refused calls back with
+    /// that refusal (`ERR_STREAM_WRITE_AFTER_END` once ended, even if destroyed since);
+    /// a stream neither ending nor errored starts ending (even when destroyed: that
+    /// callback is then never called, as in Node); after `'finish'` it calls back with
+    /// `ERR_STREAM_ALREADY_FINISHED`, when destroyed with `ERR_STREAM_DESTROYED`, when
+    /// errored with the stream's error, each on the next tick; otherwise the callback waits
+    /// for `'finish'`.
     pub fn end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
         let id = WriteId(self.id());
-        if let Some(c) = chunk {
-            // end(data, cb): the data is written without a callback; cb waits for 'finish'.
-            let r = self.write_with(now, c, false);
-            if self.destroyed {
-                let e = NetError::new(
-                    Code::ErrStreamDestroyed,
-                    "Cannot call end after a stream was destroyed",
-                );
-                let _ = r;
-                self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
-                return WriteResult { id, ok: false };
+        let refused = chunk.and_then(|c| {
+            // The data is written without a callback (Node's _write, not write()).
+            let write = WriteId(self.id());
+            self.write_chunk(now, write, c, false).err()
+        });
+        let error = match refused {
+            Some(e) => Some(e),
+            None if !self.w.ended && self.w.errored.is_none() => {
+                self.w.ended = true;
+                self.w.end_callbacks.push(id);
+                // Without a connection Node's _final waits for 'connect' (a socket never
+                // connected does not finish; its end callback fails when it is destroyed).
+                self.flush_writes(now);
+                return WriteResult { id, ok: true };
             }
-        }
-        if self.w.finished() {
-            self.tick_emit(SocketEvent::EndCallback { id, error: None });
-            return WriteResult { id, ok: true };
-        }
-        if self.destroyed {
-            let e = NetError::new(
+            None if self.w.finished() => Some(NetError::new(
+                Code::ErrStreamAlreadyFinished,
+                "Cannot call end after a stream was finished",
+            )),
+            None if self.destroyed => Some(NetError::new(
                 Code::ErrStreamDestroyed,
                 "Cannot call end after a stream was destroyed",
-            );
-            self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
-            return WriteResult { id, ok: false };
+            )),
+            None => self.w.errored.clone(),
+        };
+        match error {
+            Some(e) => {
+                self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
+                WriteResult { id, ok: false }
+            }
+            None => {
+                self.w.end_callbacks.push(id);
+                WriteResult { id, ok: true }
+            }
         }
-        self.w.end_callbacks.push(id);
-        if self.w.ended {
-            return WriteResult { id, ok: true };
-        }
-        self.w.ended = true;
-        // Without a connection Node's _final waits for 'connect' (a socket never connected
-        // does not finish; its end callback fails when it is destroyed).
-        self.flush_writes(now);
-        WriteResult { id, ok: true }
     }
 
     /// `socket.destroy([err])`. Only the first call counts.

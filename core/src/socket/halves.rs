@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use super::event::WriteId;
+use crate::error::NetError;
 
 /// A chunk handed to `write()` / `end()`: its bytes, and its length as Node counts it in
 /// `bufferSize` (UTF-16 code units for string chunks, bytes otherwise).
@@ -127,6 +128,9 @@ pub(crate) struct WriteHalf {
     pub(crate) shutdown: Shutdown,
     /// Callbacks of `end(cb)`, called at `'finish'`.
     pub(crate) end_callbacks: Vec<WriteId>,
+    /// Node's `errored`: the first error of the stream (`destroy(err)`, a failed write).
+    /// An errored stream holds further writes back, and its pending callbacks get it.
+    pub(crate) errored: Option<NetError>,
     /// After the peer's FIN with `allowHalfOpen` false, a write after `end()` is EPIPE.
     pub(crate) write_after_fin_is_epipe: bool,
     /// `destroySoon()`: destroy once finished.

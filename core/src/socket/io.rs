@@ -28,8 +28,12 @@ impl Socket {
         self.remote_cache = None;
         self.reset_on_connect = false;
         // Work of the old life is void; what it owes the application is not.
-        self.q
-            .retain_deferred(|d| matches!(d, Deferred::Emit(_) | Deferred::Close(..)));
+        self.q.retain_deferred(|d| {
+            matches!(
+                d,
+                Deferred::Emit(_) | Deferred::Close(..) | Deferred::WriteError(..)
+            )
+        });
     }
 
     /// `connect()` on a socket already connecting or connected: libuv refuses the second
@@ -490,8 +494,9 @@ impl Socket {
         }
     }
 
-    /// A write failed (`EPIPE`, `ECONNRESET`): the socket is destroyed with a `write`
-    /// error, at once when the synchronous attempt failed, else in the next poll phase.
+    /// A write failed (`EPIPE`, `ECONNRESET`): its callbacks get a `write` error, then the
+    /// socket is destroyed with it; at once when the synchronous attempt failed, else in
+    /// the next poll phase.
     ///
     /// The kernel reports a connection's error once, to the first syscall that asks: when
     /// the driver's read already took it (a reset waiting for its poll phase), the write
@@ -547,7 +552,9 @@ impl Socket {
                 }
                 let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
                 e.syscall = Some("write");
-                self.destroy(Some(e));
+                // Its callbacks first, then the destroy (see write_error); libuv's
+                // synchronous attempt (within write()) defers that to the next tick.
+                self.write_error(e, None, self.w.sync_window);
             }
         }
     }
@@ -634,13 +641,9 @@ impl Socket {
     // ----- reading to the application ------------------------------------------------------
 
     /// Schedules `'end'` once the FIN arrived and every byte was consumed.
+    /// Paused or not: Node's `read(0)` after the EOF ends a stream with nothing buffered.
     fn maybe_end(&mut self) {
-        if self.r.eof
-            && self.r.buffer.is_empty()
-            && self.r.flowing
-            && !self.r.end_scheduled
-            && !self.r.end_emitted
-        {
+        if self.r.eof && self.r.buffer.is_empty() && !self.r.end_scheduled && !self.r.end_emitted {
             self.r.end_scheduled = true;
             self.q.next_tick(Deferred::EmitEnd(self.life));
         }
@@ -719,8 +722,11 @@ impl Socket {
             self.io(SocketIo::ReleaseFromServer);
         }
         let had_error = err.is_some();
+        if self.w.errored.is_none() {
+            self.w.errored = err.clone();
+        }
         // Node's errorBuffer hands pending callbacks the stream's error, if any.
-        let stream_error = err.clone();
+        let stream_error = self.w.errored.clone();
         if let Some(e) = err {
             self.q.next_tick(Deferred::Emit(SocketEvent::Error(e)));
         }
@@ -851,6 +857,19 @@ impl Socket {
                     self.destroy(Some(e));
                 }
             }
+            Deferred::WriteError(life, e, failed) => {
+                if life == self.life {
+                    self.after_write_error(e, failed);
+                } else {
+                    // Connected again meanwhile: only the failed writes are still owed.
+                    for id in failed {
+                        self.event(SocketEvent::WriteCallback {
+                            id,
+                            error: Some(e.clone()),
+                        });
+                    }
+                }
+            }
             Deferred::FinishAfterShutdown(life) => {
                 if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
                     self.finish();
@@ -915,7 +934,7 @@ impl Socket {
     /// writes emitted so far: whether the write buffer is below the high-water mark.
     pub fn write_return_value(&self) -> bool {
         // Node's writeOrBuffer: false once the stream errored or was destroyed.
-        self.w.length < self.cfg.high_water_mark && !self.destroyed
+        self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed
     }
 
     /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's

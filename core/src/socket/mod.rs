@@ -16,6 +16,8 @@ mod phase_tests;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writable_tests;
 
 pub use app::WriteResult;
 
@@ -135,6 +137,9 @@ enum Deferred {
     FinishAfterShutdown(u64),
     /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
     Io(u64, Fact),
+    /// Node's `onwriteError` on the tick after a write failed synchronously: the failed
+    /// writes' callbacks, then the rest of [`Socket::after_write_error`].
+    WriteError(u64, NetError, Vec<WriteId>),
 }
 
 /// An OS fact waiting for the poll phase.

@@ -1,0 +1,313 @@
+//! Node's writable-stream rules as a socket follows them, each checked against what Node 20
+//! printed for the same calls: which error a refused `write()` / `end()` gets, when `end()`
+//! calls back, `'end'` on a paused socket, and the order of a failed write's callbacks.
+
+use super::*;
+use crate::options::SocketOptions;
+
+fn t(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+/// A socket connected to 127.0.0.1:80, quiet.
+fn connected(opts: &SocketOptions) -> Socket {
+    let mut s = Socket::new(opts);
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (_, io) = drain(&mut s);
+    let Some(SocketIo::Connect { attempt, .. }) = io.into_iter().next() else {
+        panic!("no connect asked")
+    };
+    let local = "127.0.0.1:5000".parse().ok();
+    let remote = "127.0.0.1:80".parse().ok();
+    s.attempt_connected(t(1), attempt, local, remote);
+    drain(&mut s);
+    s
+}
+
+fn drain(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
+    let (mut ev, mut io) = (Vec::new(), Vec::new());
+    while let Some(o) = s.poll_output() {
+        match o {
+            Output::Event(e) => ev.push(e),
+            Output::Io(i) => io.push(i),
+        }
+    }
+    (ev, io)
+}
+
+/// The events emitted so far without running deferred work (Node's ticks).
+fn emitted(s: &mut Socket) -> Vec<String> {
+    let ev = std::iter::from_fn(|| s.poll_emitted())
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            Output::Io(_) => None,
+        })
+        .collect::<Vec<_>>();
+    lines(&ev)
+}
+
+/// Trace-like lines: callbacks by id (`cb3 CODE`), other events by name.
+fn lines(ev: &[SocketEvent]) -> Vec<String> {
+    let code = |e: &Option<NetError>| e.as_ref().map_or("null".into(), |e| e.trace_code());
+    ev.iter()
+        .map(|e| match e {
+            SocketEvent::WriteCallback { id, error } => format!("cb{} {}", id.0, code(error)),
+            SocketEvent::EndCallback { id, error } => format!("endCb{} {}", id.0, code(error)),
+            SocketEvent::Error(e) => format!("error {}", e.trace_code()),
+            SocketEvent::Close(k) => format!("close {k:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+fn events(s: &mut Socket) -> Vec<String> {
+    lines(&drain(s).0)
+}
+
+/// Up to `'finish'`: the FIN asked by `end()` goes out (libuv's shutdown callback).
+fn finish(s: &mut Socket) -> Vec<String> {
+    let (ev, io) = drain(s);
+    assert!(io.contains(&SocketIo::Shutdown), "{io:?}");
+    lines(&ev)
+}
+
+#[test]
+fn write_and_end_data_after_end_then_destroy_fail_with_write_after_end() {
+    // Node 20, connected: s.end(); s.destroy(); s.write('x', cb); s.write('y');
+    // s.end('z', cb); s.end(cb) → cb ERR_STREAM_WRITE_AFTER_END,
+    // endCb(data) ERR_STREAM_WRITE_AFTER_END, endCb ERR_STREAM_DESTROYED (next tick), no
+    // 'error' (already destroyed), 'close' false.
+    let mut s = connected(&SocketOptions::new());
+    s.end(t(2), None);
+    s.destroy(None);
+    drain(&mut s);
+    let w = s.write(t(2), Chunk::text("x"));
+    assert!(!w.ok);
+    assert!(!s.write_with(t(2), Chunk::text("y"), false).ok);
+    let data = s.end(t(2), Some(Chunk::text("z")));
+    let plain = s.end(t(2), None);
+    assert!(
+        emitted(&mut s).is_empty(),
+        "callbacks wait for the next tick"
+    );
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("cb{} ERR_STREAM_WRITE_AFTER_END", w.id.0),
+            format!("endCb{} ERR_STREAM_WRITE_AFTER_END", data.id.0),
+            format!("endCb{} ERR_STREAM_DESTROYED", plain.id.0),
+        ]
+    );
+    // Destroyed without ending, a write is ERR_STREAM_DESTROYED, also without 'error'.
+    let mut s = connected(&SocketOptions::new());
+    s.destroy(None);
+    let w = s.write(t(2), Chunk::text("x"));
+    let data = s.end(t(2), Some(Chunk::text("z")));
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("cb{} ERR_STREAM_DESTROYED", w.id.0),
+            format!("endCb{} ERR_STREAM_DESTROYED", data.id.0),
+            "close HadError(false)".into(),
+        ]
+    );
+}
+
+#[test]
+fn end_on_a_destroyed_socket_follows_node() {
+    // Node 20: s.destroy(); s.end(cb) → cb never called, writableEnded true, 'close' false.
+    let mut s = connected(&SocketOptions::new());
+    s.destroy(None);
+    s.end(t(2), None);
+    assert!(s.writable_ended());
+    assert_eq!(events(&mut s), ["close HadError(false)"]);
+    // s.destroy(err); s.end(cb) → 'error', endCb ERR_STREAM_DESTROYED, 'close' true.
+    let mut s = connected(&SocketOptions::new());
+    s.destroy(Some(NetError::custom("EBOOM", "boom")));
+    let r = s.end(t(2), None);
+    assert_eq!(
+        events(&mut s),
+        [
+            "error EBOOM".into(),
+            format!("endCb{} ERR_STREAM_DESTROYED", r.id.0),
+            "close HadError(true)".into(),
+        ]
+    );
+}
+
+#[test]
+fn end_after_finish_calls_back_with_already_finished_on_the_next_tick() {
+    // Node 20, in a 'finish' listener: s.end(cb) → cb ERR_STREAM_ALREADY_FINISHED on the
+    // next tick; s.end('x', cb) → 'error' ERR_STREAM_WRITE_AFTER_END, then
+    // endCb ERR_STREAM_WRITE_AFTER_END, 'close' true; after 'close', s.end(cb) →
+    // ERR_STREAM_ALREADY_FINISHED ('finished' is checked before 'destroyed').
+    let mut s = connected(&SocketOptions::new());
+    let first = s.end(t(2), None);
+    assert_eq!(
+        finish(&mut s),
+        [format!("endCb{} null", first.id.0), "Finish".into()]
+    );
+    let again = s.end(t(4), None);
+    assert!(emitted(&mut s).is_empty(), "not synchronous");
+    assert_eq!(
+        events(&mut s),
+        [format!("endCb{} ERR_STREAM_ALREADY_FINISHED", again.id.0)]
+    );
+    assert!(!s.destroyed());
+    let data = s.end(t(4), Some(Chunk::text("x")));
+    assert_eq!(
+        events(&mut s),
+        [
+            "error ERR_STREAM_WRITE_AFTER_END".into(),
+            format!("endCb{} ERR_STREAM_WRITE_AFTER_END", data.id.0),
+            "close HadError(true)".into(),
+        ]
+    );
+    let late = s.end(t(5), None);
+    assert_eq!(
+        events(&mut s),
+        [format!("endCb{} ERR_STREAM_ALREADY_FINISHED", late.id.0)]
+    );
+}
+
+#[test]
+fn a_paused_socket_ends_when_the_fin_finds_nothing_buffered() {
+    // Node 20: a connection paused with pause(), the peer's end() → 'end', 'finish',
+    // 'close' false, still paused (readableFlowing false). With data buffered, 'end' waits
+    // for resume() (fin_without_a_consumer_waits_for_resume).
+    let mut s = connected(&SocketOptions::new());
+    s.pause();
+    s.eof(t(2));
+    let (ev, io) = drain(&mut s);
+    let ev: Vec<_> = ev
+        .into_iter()
+        .filter(|e| !matches!(e, SocketEvent::EndCallback { .. }))
+        .collect();
+    assert_eq!(lines(&ev), ["End", "Finish", "close HadError(false)"]);
+    assert!(io.contains(&SocketIo::Shutdown), "the automatic end()");
+    assert!(!s.is_flowing());
+}
+
+#[test]
+fn a_write_the_os_refuses_calls_back_before_error() {
+    // Node 20, a write failing in a later I/O callback (onwriteError): the write's
+    // callback, the buffered writes' and end()'s callbacks, then 'error' on the next tick,
+    // then 'close' true.
+    let mut s = connected(&SocketOptions::new());
+    let a = s.write(t(2), Chunk::text("a"));
+    drain(&mut s);
+    let b = s.write(t(2), Chunk::text("b"));
+    let end = s.end(t(2), None);
+    drain(&mut s);
+    s.write_failed(Code::Econnreset);
+    let ev = drain(&mut s).0;
+    assert_eq!(
+        lines(&ev),
+        [
+            format!("cb{} ECONNRESET", a.id.0),
+            format!("cb{} ECONNRESET", b.id.0),
+            format!("endCb{} ECONNRESET", end.id.0),
+            "error ECONNRESET".into(),
+            "close HadError(true)".into(),
+        ]
+    );
+    let SocketEvent::Error(e) = &ev[3] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (e.message.as_str(), e.syscall),
+        ("write ECONNRESET", Some("write"))
+    );
+}
+
+#[test]
+fn a_write_refused_at_once_errors_the_stream_and_calls_back_on_the_next_tick() {
+    // Node 20, the peer reset, write('hello', cb1) fails in libuv's synchronous attempt:
+    // write → false; write('world', cb2) → false, held back; end(cb3) does not end;
+    // next tick: cb1, cb2, cb3 ECONNRESET; then 'error' ECONNRESET, 'close' true.
+    let mut s = connected(&SocketOptions::new());
+    let a = s.write(t(2), Chunk::text("hello"));
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Io(SocketIo::Write { .. }) = o {
+            s.write_failed(Code::Econnreset);
+        }
+    }
+    assert!(!s.write_return_value());
+    assert!(!s.destroyed(), "destroyed on the next tick");
+    let b = s.write(t(2), Chunk::text("world"));
+    assert!(!b.ok);
+    let (_, io) = drain_emitted(&mut s);
+    assert!(io.is_empty(), "an errored stream holds writes back: {io:?}");
+    let end = s.end(t(2), None);
+    assert!(
+        !s.writable_ended(),
+        "an errored stream does not start ending"
+    );
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("cb{} ECONNRESET", a.id.0),
+            format!("cb{} ECONNRESET", b.id.0),
+            format!("endCb{} ECONNRESET", end.id.0),
+            "error ECONNRESET".into(),
+            "close HadError(true)".into(),
+        ]
+    );
+    assert_eq!(s.writable_length(), 0);
+}
+
+#[test]
+fn a_write_without_a_handle_fails_like_a_refused_one() {
+    // Node 20, new net.Socket(): write('a', cb1) → false, not destroyed yet;
+    // write('b', cb2) → false; end(cb3) → writableEnded false; then cb1, cb2, cb3
+    // ERR_SOCKET_CLOSED, 'error' ERR_SOCKET_CLOSED, 'close'.
+    let mut s = Socket::new(&SocketOptions::new());
+    let a = s.write(t(0), Chunk::text("a"));
+    assert!(!a.ok);
+    assert!(!s.destroyed());
+    let b = s.write(t(0), Chunk::text("b"));
+    assert!(!b.ok);
+    let end = s.end(t(0), None);
+    assert!(!s.writable_ended());
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("cb{} ERR_SOCKET_CLOSED", a.id.0),
+            format!("cb{} ERR_SOCKET_CLOSED", b.id.0),
+            format!("endCb{} ERR_SOCKET_CLOSED", end.id.0),
+            "error ERR_SOCKET_CLOSED".into(),
+            "close NoHandle".into(),
+        ]
+    );
+    assert_eq!(s.bytes_written(), 0);
+}
+
+/// What was emitted without running deferred work, events and I/O.
+fn drain_emitted(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
+    let (mut ev, mut io) = (Vec::new(), Vec::new());
+    while let Some(o) = s.poll_emitted() {
+        match o {
+            Output::Event(e) => ev.push(e),
+            Output::Io(i) => io.push(i),
+        }
+    }
+    (ev, io)
+}
+
+#[test]
+fn a_refused_write_is_called_back_even_if_the_socket_is_connected_again() {
+    // Node's onwriteError is a plain next tick: destroy() and connect() in between do not
+    // cancel the failed write's callback (no 'error' though: destroyed without one).
+    let mut s = connected(&SocketOptions::new());
+    let a = s.write(t(2), Chunk::text("hello"));
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Io(SocketIo::Write { .. }) = o {
+            s.write_failed(Code::Econnreset);
+        }
+    }
+    s.destroy(None);
+    s.connect(t(3), &ConnectOptions::tcp("127.0.0.1", 80));
+    let ev = events(&mut s);
+    assert_eq!(ev[0], format!("cb{} ECONNRESET", a.id.0), "{ev:?}");
+    assert!(!ev.iter().any(|e| e.starts_with("error")), "{ev:?}");
+}
