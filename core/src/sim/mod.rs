@@ -379,7 +379,14 @@ impl Sim {
     fn run_until_check(&mut self) -> bool {
         let Some(i) = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained())
         else {
-            return false;
+            // A server's deferred work is all next-tick work.
+            let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle())
+            else {
+                return false;
+            };
+            self.drain_server(ServerHandle(i), true);
+            self.settle();
+            return true;
         };
         let h = SocketHandle(i);
         while self.observed.is_empty() {
@@ -411,11 +418,6 @@ impl Sim {
             return true;
         }
         if self.run_until_check() {
-            return true;
-        }
-        if let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle()) {
-            self.drain_server(ServerHandle(i), true);
-            self.settle();
             return true;
         }
         self.deliver_due()
