@@ -733,7 +733,7 @@ impl Socket {
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
         // They leave bytesWritten, except the first write parked while connecting (Node's
         // _pendingData).
-        let queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        let mut queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
         let parked = usize::from(was_connecting);
         let dropped: u64 = queued
             .iter()
@@ -747,30 +747,47 @@ impl Socket {
             CloseKind::NoHandle
         };
         let mut after_close = Vec::new();
+        if was_connecting && !queued.is_empty() {
+            // The write parked while connecting fails from a 'close' listener with
+            // ERR_SOCKET_CLOSED_BEFORE_CONNECTION; as onwriteError, that errors the stream
+            // (unless destroy() gave an error) and fails the writes buffered behind it and
+            // the end() callbacks with the stream's error, all after 'close'.
+            let closed = NetError::new(
+                Code::ErrSocketClosedBeforeConnection,
+                "Socket closed before the connection was established",
+            );
+            let errored = stream_error.clone().unwrap_or_else(|| closed.clone());
+            for (i, w) in std::mem::take(&mut queued).into_iter().enumerate() {
+                if w.callback {
+                    let error = if i == 0 {
+                        closed.clone()
+                    } else {
+                        errored.clone()
+                    };
+                    after_close.push(SocketEvent::WriteCallback {
+                        id: w.id,
+                        error: Some(error),
+                    });
+                }
+            }
+            for id in std::mem::take(&mut self.w.end_callbacks) {
+                after_close.push(SocketEvent::EndCallback {
+                    id,
+                    error: Some(errored.clone()),
+                });
+            }
+        }
         for w in queued.into_iter().filter(|w| w.callback) {
-            let error = if was_connecting {
+            let error = stream_error.clone().unwrap_or_else(|| {
                 NetError::new(
-                    Code::ErrSocketClosedBeforeConnection,
-                    "Socket closed before the connection was established",
+                    Code::ErrStreamDestroyed,
+                    "Cannot call write after a stream was destroyed",
                 )
-            } else {
-                stream_error.clone().unwrap_or_else(|| {
-                    NetError::new(
-                        Code::ErrStreamDestroyed,
-                        "Cannot call write after a stream was destroyed",
-                    )
-                })
-            };
-            let e = SocketEvent::WriteCallback {
+            });
+            self.q.next_tick(Deferred::Emit(SocketEvent::WriteCallback {
                 id: w.id,
                 error: Some(error),
-            };
-            if was_connecting {
-                // Node fails them from a 'close' listener: on the tick after 'close'.
-                after_close.push(e);
-            } else {
-                self.q.next_tick(Deferred::Emit(e));
-            }
+            }));
         }
         for id in std::mem::take(&mut self.w.end_callbacks) {
             let e = stream_error.clone().unwrap_or_else(|| {

@@ -311,3 +311,33 @@ fn a_refused_write_is_called_back_even_if_the_socket_is_connected_again() {
     assert_eq!(ev[0], format!("cb{} ECONNRESET", a.id.0), "{ev:?}");
     assert!(!ev.iter().any(|e| e.starts_with("error")), "{ev:?}");
 }
+
+/// Node (checked on Node 20): `c = net.connect(port); c.write(a, cb1); c.write(b, cb2);
+/// c.end(cb3); c.destroy(err)` prints `error EBOOM`, `close true`, `cb1
+/// ERR_SOCKET_CLOSED_BEFORE_CONNECTION`, `cb2 EBOOM`, `cb3 EBOOM`: the write parked while
+/// connecting fails from a 'close' listener and, as onwriteError, fails what is buffered
+/// behind it with the stream's error; without `err` that error is its own.
+#[test]
+fn writes_parked_while_connecting_fail_after_close_with_the_streams_error() {
+    for (err, rest) in [
+        (Some("EBOOM"), "EBOOM"),
+        (None, "ERR_SOCKET_CLOSED_BEFORE_CONNECTION"),
+    ] {
+        let mut s = Socket::new(&SocketOptions::new());
+        s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+        drain(&mut s);
+        let a = s.write(t(0), Chunk::text("a")).id.0;
+        let b = s.write(t(0), Chunk::text("b")).id.0;
+        let e = s.end(t(0), None).id.0;
+        s.destroy(err.map(|c| NetError::new(Code::Custom(c.into()), c)));
+        let mut want = Vec::new();
+        if let Some(c) = err {
+            want.push(format!("error {c}"));
+        }
+        want.push(format!("close HadError({})", err.is_some()));
+        want.push(format!("cb{a} ERR_SOCKET_CLOSED_BEFORE_CONNECTION"));
+        want.push(format!("cb{b} {rest}"));
+        want.push(format!("endCb{e} {rest}"));
+        assert_eq!(events(&mut s), want);
+    }
+}
