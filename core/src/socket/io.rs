@@ -727,13 +727,19 @@ impl Socket {
         }
         // Node's errorBuffer hands pending callbacks the stream's error, if any.
         let stream_error = self.w.errored.clone();
-        if let Some(e) = err {
-            self.q.next_tick(Deferred::Emit(SocketEvent::Error(e)));
-        }
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
         // They leave bytesWritten, except the first write parked while connecting (Node's
         // _pendingData).
         let mut queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        // Writable.destroy runs errorBuffer on the tick before 'error' unless a write is in
+        // progress (errorBuffer waits for it: the callbacks then come after 'error').
+        let writing = self.w.in_flight_id.is_some() || (was_connecting && !queued.is_empty());
+        let mut error_event = err.map(|e| Deferred::Emit(SocketEvent::Error(e)));
+        if writing {
+            if let Some(e) = error_event.take() {
+                self.q.next_tick(e);
+            }
+        }
         let parked = usize::from(was_connecting);
         let dropped: u64 = queued
             .iter()
@@ -800,6 +806,9 @@ impl Socket {
                 id,
                 error: Some(e),
             }));
+        }
+        if let Some(e) = error_event {
+            self.q.next_tick(e);
         }
         // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
         // that never had a handle closes on the next tick.

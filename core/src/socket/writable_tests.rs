@@ -341,3 +341,34 @@ fn writes_parked_while_connecting_fail_after_close_with_the_streams_error() {
         assert_eq!(events(&mut s), want);
     }
 }
+
+/// Node (checked on Node 20): on a connected socket, `end(cb); destroy(err)` prints
+/// `endCb ECUSTOM`, `error ECUSTOM`, `close true` (Writable.destroy runs errorBuffer on the
+/// tick before 'error'); with a write still in progress errorBuffer waits for it, so
+/// `'error'` comes first.
+#[test]
+fn destroy_calls_back_before_error_unless_a_write_is_in_progress() {
+    let mut s = connected(&SocketOptions::new());
+    let e = s.end(t(2), None).id.0;
+    // The shutdown was asked but has not completed: nothing is being written.
+    while s.poll_emitted().is_some() {}
+    s.destroy(Some(NetError::new(Code::Custom("ECUSTOM".into()), "x")));
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("endCb{e} ECUSTOM"),
+            "error ECUSTOM".into(),
+            "close HadError(true)".into()
+        ]
+    );
+
+    let mut s = connected(&SocketOptions::new());
+    s.write(t(2), Chunk::text("x"));
+    let q = s.write(t(2), Chunk::text("y")).id.0;
+    // The first write is in flight (the OS has not taken it yet).
+    while s.poll_emitted().is_some() {}
+    s.destroy(Some(NetError::new(Code::Custom("ECUSTOM".into()), "x")));
+    let got = events(&mut s);
+    assert_eq!(got[0], "error ECUSTOM", "{got:?}");
+    assert!(got.contains(&format!("cb{q} ECUSTOM")), "{got:?}");
+}
