@@ -312,7 +312,16 @@ impl Socket {
     }
 
     /// Re-arms the idle timer (Node's `_unrefTimer`), on activity.
+    ///
+    /// A deadline already past at `now` fired first: the driver was late with
+    /// [`Socket::handle_timeout`], and Node's timer would have run before this activity.
     fn refresh_timer(&mut self, now: Instant) {
+        if let Some(d) = self.idle_deadline {
+            if d < now && !self.destroyed {
+                self.idle_deadline = None;
+                self.event(SocketEvent::Timeout);
+            }
+        }
         if !self.timeout.is_zero() && !self.destroyed {
             self.idle_deadline = Some(now + self.timeout);
         }

@@ -119,3 +119,20 @@ fn an_asynchronous_write_completion_waits_for_the_poll_phase() {
     );
     assert_eq!(s.writable_length(), 0);
 }
+
+/// Deadlines are checked on every entry point: a read reported after an idle timeout was
+/// due (the driver was late with `handle_timeout`) still finds the `'timeout'` first.
+#[test]
+fn an_overdue_idle_timeout_fires_before_the_activity_that_would_refresh_it() {
+    let mut s = connected();
+    s.set_timeout(t(1), Duration::from_millis(10));
+    s.received(t(50), b"x".to_vec());
+    s.handle_timeout(t(50));
+    assert_eq!(names(&drain(&mut s).0), ["Timeout", "data 1"]);
+
+    let mut s = connected();
+    s.set_timeout(t(1), Duration::from_millis(10));
+    s.received(t(50), b"x".to_vec());
+    assert_eq!(names(&drain(&mut s).0), ["Timeout", "data 1"]);
+    assert_eq!(s.poll_timeout(), Some(t(60)), "re-armed by the read");
+}
