@@ -59,12 +59,13 @@
 //! | closing | a closed handle's `'close'` |
 //!
 //! Facts wait in the core, in arrival order, until their poll phase: [`Socket::poll_output`]
-//! runs the next tick's work first, then the rest of a poll phase in progress and the
-//! pending work it deferred, then the closing phase, then the next iteration's pending
-//! phase, and only then starts the next poll phase with the facts that arrived before it
-//! (libuv reads a socket until a read comes back short, so a read shorter than
+//! runs the next tick's work first, then the rest of a poll phase in progress, then
+//! pending work, then the closing phase, and only then starts the next poll phase with the
+//! facts that arrived before it. Pending work asked outside a poll phase belongs to the
+//! next iteration, but for one socket nothing can come between. Libuv reads a socket
+//! until a read comes back short, so a read shorter than
 //! [`socket::READ_SIZE`] ends a poll phase, and reads reported before their poll phase are
-//! one read). [`Socket::poll_tick_output`] stops before the check phase: what runs before
+//! one read. [`Socket::poll_tick_output`] stops before the check phase: what runs before
 //! a `setImmediate` callback. [`Socket::poll_emitted`] runs no deferred work at all: a
 //! caller making several calls in a row (as JavaScript does within one tick) drains with
 //! it between them, so that `connect()` followed by `destroy()` makes no attempt, exactly

@@ -107,9 +107,6 @@ impl<O, D> Queue<O, D> {
         if let Some(d) = self.closing.pop_front() {
             return Some(d);
         }
-        if let Some(d) = self.pending.pop_front() {
-            return Some(d);
-        }
         if self.arriving.is_empty() {
             return None;
         }
@@ -124,25 +121,29 @@ impl<O, D> Queue<O, D> {
     }
 
     /// The next deferred work that runs before the loop reaches its check phase (where a
-    /// `setImmediate` callback would run): ticks, and the poll phase in progress with the
-    /// pending work it deferred.
+    /// `setImmediate` callback would run): ticks, the poll phase in progress, and pending
+    /// work.
+    ///
+    /// Pending work asked outside a poll phase belongs to the next iteration's pending
+    /// phase, and it runs here too: for one machine nothing can come between (its closing
+    /// work exists only once it is destroyed, which voids what is pending), and a driver
+    /// whose machines do not share one loop cannot tell which iteration the others are in,
+    /// whereas Node's next iteration has begun whenever the application saw something
+    /// happen since.
     pub(crate) fn pop_until_check(&mut self) -> Option<D> {
         if let Some(d) = self.ticks.pop_front() {
             return Some(d);
         }
-        if !self.polling {
-            return None;
-        }
-        if let Some(d) = self.polled.pop_front() {
-            return Some(d);
-        }
-        match self.pending.pop_front() {
-            Some(d) => Some(d),
-            None => {
-                self.polling = false;
-                None
+        if self.polling {
+            if let Some(d) = self.polled.pop_front() {
+                return Some(d);
             }
         }
+        let d = self.pending.pop_front();
+        if d.is_none() {
+            self.polling = false;
+        }
+        d
     }
 
     /// Whether a poll phase is in progress: work deferred now to the pending phase runs
@@ -196,7 +197,7 @@ mod tests {
         q.next_tick("tick");
         assert_eq!(
             drain(&mut q),
-            ["tick", "close", "finish (asked in the check phase)", "data"]
+            ["tick", "finish (asked in the check phase)", "close", "data"]
         );
         assert!(q.is_idle());
     }

@@ -327,7 +327,7 @@ impl SocketTask {
             Cmd::Write(chunk, callback, reply) => {
                 let r = self.core.write_with(now, chunk, callback);
                 self.run_emitted();
-                let ok = !self.core.destroyed() && self.core.write_return_value();
+                let ok = self.core.write_return_value();
                 if let Some(tx) = reply {
                     self.replies
                         .push(Reply::Write(tx, WriteResult { id: r.id, ok }));

@@ -127,7 +127,7 @@ impl SocketEngine {
                 let r = self.core.write_with(now, chunk, !quiet);
                 // Node's value is decided after libuv's synchronous write attempt.
                 self.run_emitted();
-                let ok = !self.core.destroyed() && self.core.write_return_value();
+                let ok = self.core.write_return_value();
                 return Answer::Write(WriteResult { id: r.id, ok });
             }
             Call::End(chunk) => return Answer::Write(self.core.end(now, chunk)),

@@ -165,14 +165,9 @@ impl Backend for SimBackend {
     }
 
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
-        let (r, accepted) = self.sock(s, |so, now| {
-            // A write on a socket that is ended, destroyed or without a handle fails.
-            let has_handle = !so.pending() || so.connecting();
-            let accepted = so.writable() && has_handle;
-            (so.write_with(now, chunk, callback), accepted)
-        });
+        let r = self.sock(s, |so, now| so.write_with(now, chunk, callback));
         // Node's value: decided after the synchronous write attempt the simulator made.
-        let ok = accepted && self.sim.socket_ref(SocketHandle(s)).write_return_value();
+        let ok = self.sim.socket_ref(SocketHandle(s)).write_return_value();
         WriteResult { ok, ..r }
     }
 

@@ -959,7 +959,8 @@ impl Socket {
     /// `write()`'s return value as Node computes it, once the driver carried out the
     /// writes emitted so far: whether the write buffer is below the high-water mark.
     pub fn write_return_value(&self) -> bool {
-        // Node's writeOrBuffer: false once the stream errored or was destroyed.
+        // Node's writeOrBuffer: false once the stream errored or was destroyed (a refused
+        // write errors or destroys it), so this is the whole answer for every driver.
         self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed
     }
 
