@@ -133,6 +133,10 @@ pub(crate) struct WriteHalf {
     pub(crate) errored: Option<NetError>,
     /// After the peer's FIN with `allowHalfOpen` false, a write after `end()` is EPIPE.
     pub(crate) write_after_fin_is_epipe: bool,
+    /// Callbacks of buffered writes and of `end()` that a destroy failed, waiting for
+    /// Node's errorBuffer, and the `writableLength` they release then.
+    pub(crate) error_buffer: Vec<super::SocketEvent>,
+    pub(crate) error_buffer_length: usize,
     /// `destroySoon()`: destroy once finished.
     pub(crate) destroy_on_finish: bool,
     /// Bytes accepted by `write()` and `end(data)` (Node's `bytesWritten`).

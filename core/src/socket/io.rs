@@ -17,6 +17,10 @@ impl Socket {
             ..ReadHalf::default()
         };
         let accepted = self.w.bytes_accepted;
+        // Callbacks the old life's errorBuffer owes are still delivered.
+        for e in std::mem::take(&mut self.w.error_buffer) {
+            self.q.next_tick(Deferred::Emit(e));
+        }
         self.w = WriteHalf {
             bytes_accepted: accepted,
             ..WriteHalf::default()
@@ -31,7 +35,11 @@ impl Socket {
         self.q.retain_deferred(|d| {
             matches!(
                 d,
-                Deferred::Emit(_) | Deferred::Close(..) | Deferred::WriteError(..)
+                Deferred::Emit(_)
+                    | Deferred::Close(..)
+                    | Deferred::AfterClose(..)
+                    | Deferred::AfterWrite(_)
+                    | Deferred::WriteError(..)
             )
         });
     }
@@ -584,13 +592,20 @@ impl Socket {
         self.w.in_flight_id = None;
         let done = std::mem::take(&mut self.w.in_flight);
         if self.destroyed {
-            // Node calls the callback of a write that completes after destroy with null.
-            for w in done.into_iter().filter(|w| w.callback) {
-                self.tick_emit(SocketEvent::WriteCallback {
+            // Node calls the callback of a write that completes after destroy with null,
+            // then errorBuffer.
+            for w in &done {
+                self.w.length = self.w.length.saturating_sub(w.length);
+            }
+            let callbacks: Vec<SocketEvent> = done
+                .into_iter()
+                .filter(|w| w.callback)
+                .map(|w| SocketEvent::WriteCallback {
                     id: w.id,
                     error: None,
-                });
-            }
+                })
+                .collect();
+            self.q.next_tick(Deferred::AfterWrite(callbacks));
             return;
         }
         self.refresh_timer(now);
@@ -607,18 +622,34 @@ impl Socket {
             self.w.need_drain = false;
             self.event(SocketEvent::Drain);
         }
-        for w in done.into_iter().filter(|w| w.callback) {
-            let e = SocketEvent::WriteCallback {
+        let callbacks: Vec<SocketEvent> = done
+            .into_iter()
+            .filter(|w| w.callback)
+            .map(|w| SocketEvent::WriteCallback {
                 id: w.id,
                 error: None,
-            };
-            if sync {
-                self.tick_emit(e);
-            } else {
+            })
+            .collect();
+        if sync {
+            if !callbacks.is_empty() {
+                self.q.next_tick(Deferred::AfterWrite(callbacks));
+            }
+        } else {
+            for e in callbacks {
                 self.event(e);
             }
         }
         self.flush_writes(now);
+    }
+
+    /// Node's errorBuffer: the callbacks a destroy failed, once (whichever of the
+    /// destroy's tick and an earlier write's callbacks runs it first).
+    fn error_buffer(&mut self) {
+        let released = std::mem::take(&mut self.w.error_buffer_length);
+        self.w.length = self.w.length.saturating_sub(released);
+        for e in std::mem::take(&mut self.w.error_buffer) {
+            self.event(e);
+        }
     }
 
     fn finish(&mut self) {
@@ -753,7 +784,15 @@ impl Socket {
             CloseKind::NoHandle
         };
         let mut after_close = Vec::new();
+        let mut parked_length = 0;
         if was_connecting && !queued.is_empty() {
+            parked_length = queued.iter().map(|w| w.length).sum();
+            if self.w.errored.is_none() {
+                self.w.errored = Some(NetError::new(
+                    Code::ErrSocketClosedBeforeConnection,
+                    "Socket closed before the connection was established",
+                ));
+            }
             // The write parked while connecting fails from a 'close' listener with
             // ERR_SOCKET_CLOSED_BEFORE_CONNECTION; as onwriteError, that errors the stream
             // (unless destroy() gave an error) and fails the writes buffered behind it and
@@ -783,29 +822,31 @@ impl Socket {
                 });
             }
         }
-        for w in queued.into_iter().filter(|w| w.callback) {
-            let error = stream_error.clone().unwrap_or_else(|| {
+        let destroyed_error = |what: &str| {
+            stream_error.clone().unwrap_or_else(|| {
                 NetError::new(
                     Code::ErrStreamDestroyed,
-                    "Cannot call write after a stream was destroyed",
+                    format!("Cannot call {what} after a stream was destroyed"),
                 )
-            });
-            self.q.next_tick(Deferred::Emit(SocketEvent::WriteCallback {
-                id: w.id,
-                error: Some(error),
-            }));
+            })
+        };
+        for w in queued {
+            self.w.error_buffer_length += w.length;
+            if w.callback {
+                let error = Some(destroyed_error("write"));
+                self.w
+                    .error_buffer
+                    .push(SocketEvent::WriteCallback { id: w.id, error });
+            }
         }
         for id in std::mem::take(&mut self.w.end_callbacks) {
-            let e = stream_error.clone().unwrap_or_else(|| {
-                NetError::new(
-                    Code::ErrStreamDestroyed,
-                    "Cannot call end after a stream was destroyed",
-                )
-            });
-            self.q.next_tick(Deferred::Emit(SocketEvent::EndCallback {
-                id,
-                error: Some(e),
-            }));
+            let error = Some(destroyed_error("end"));
+            self.w
+                .error_buffer
+                .push(SocketEvent::EndCallback { id, error });
+        }
+        if !self.w.error_buffer.is_empty() || self.w.error_buffer_length > 0 {
+            self.q.next_tick(Deferred::ErrorBuffer);
         }
         if let Some(e) = error_event {
             self.q.next_tick(e);
@@ -813,9 +854,11 @@ impl Socket {
         // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
         // that never had a handle closes on the next tick.
         if had_handle {
-            self.q.closing(Deferred::Close(close, after_close));
+            self.q
+                .closing(Deferred::Close(close, after_close, parked_length));
         } else {
-            self.q.next_tick(Deferred::Close(close, after_close));
+            self.q
+                .next_tick(Deferred::Close(close, after_close, parked_length));
         }
     }
 
@@ -840,12 +883,27 @@ impl Socket {
             // Events and callbacks already owed are delivered even if the socket was
             // connected again meanwhile: the old life still ends with its 'close'.
             Deferred::Emit(e) => self.event(e),
-            Deferred::Close(kind, after) => {
+            Deferred::Close(kind, after, released) => {
                 self.event(SocketEvent::Close(kind));
-                for e in after {
-                    self.q.next_tick(Deferred::Emit(e));
+                if !after.is_empty() {
+                    self.q.next_tick(Deferred::AfterClose(after, released));
                 }
             }
+            Deferred::AfterClose(after, released) => {
+                self.w.length = self.w.length.saturating_sub(released);
+                for e in after {
+                    self.event(e);
+                }
+            }
+            Deferred::AfterWrite(events) => {
+                for e in events {
+                    self.event(e);
+                }
+                if self.destroyed {
+                    self.error_buffer();
+                }
+            }
+            Deferred::ErrorBuffer => self.error_buffer(),
             Deferred::EmitEnd(life) => {
                 self.r.end_scheduled = false;
                 if life != self.life

@@ -123,8 +123,18 @@ enum Deferred {
     /// Emit an event (a callback, `'error'`, …).
     Emit(SocketEvent),
     /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`
-    /// listener (writes queued while connecting).
-    Close(CloseKind, Vec<SocketEvent>),
+    /// listener (writes queued while connecting), which release this much of
+    /// `writableLength`.
+    Close(CloseKind, Vec<SocketEvent>, usize),
+    /// Node's `afterWriteTick`: the callbacks of writes the OS took at once; on a stream
+    /// destroyed meanwhile, errorBuffer runs right after them.
+    AfterWrite(Vec<SocketEvent>),
+    /// The callbacks Node runs from a `'close'` listener, releasing this much of
+    /// `writableLength`.
+    AfterClose(Vec<SocketEvent>, usize),
+    /// Node's errorBuffer, scheduled by `destroy()`: fails what waits in
+    /// [`halves::WriteHalf::error_buffer`] unless an earlier `AfterWrite` did.
+    ErrorBuffer,
     /// Node's `endReadableNT`.
     EmitEnd(u64),
     /// Node's `endWritableNT`: the automatic `end()` after `'end'` without half-open.

@@ -372,3 +372,53 @@ fn destroy_calls_back_before_error_unless_a_write_is_in_progress() {
     assert_eq!(got[0], "error ECUSTOM", "{got:?}");
     assert!(got.contains(&format!("cb{q} ECUSTOM")), "{got:?}");
 }
+
+/// Node (checked on Node 20): `s.write(a, cb1); s.end(cb2); s.write(b, cb3)` on a connected
+/// socket, the first write taken at once, prints `cb1 null`, `cb2 WAE`, `cb3 WAE`, `error
+/// WAE`: the first write's afterWriteTick finds the stream destroyed and runs errorBuffer
+/// before the refused write's own callback tick.
+#[test]
+fn an_earlier_writes_callbacks_run_error_buffer_on_a_destroyed_stream() {
+    let mut s = connected(&SocketOptions::new());
+    let a = s.write(t(2), Chunk::text("a")).id.0;
+    // The OS takes the write at once, while the driver carries out the call.
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Io(SocketIo::Write { id, .. }) = o {
+            s.write_done(t(2), id);
+        }
+    }
+    let e = s.end(t(2), None).id.0;
+    let b = s.write(t(2), Chunk::text("b")).id.0;
+    assert_eq!(
+        events(&mut s),
+        [
+            format!("cb{a} null"),
+            format!("endCb{e} ERR_STREAM_WRITE_AFTER_END"),
+            format!("cb{b} ERR_STREAM_WRITE_AFTER_END"),
+            "error ERR_STREAM_WRITE_AFTER_END".into(),
+            "close HadError(true)".into()
+        ]
+    );
+}
+
+/// errorBuffer releases what the failed writes held: `writableLength` is 0 once their
+/// callbacks ran (Node decrements `state.length` there).
+#[test]
+fn failed_buffered_writes_release_writable_length() {
+    let mut s = connected(&SocketOptions::new());
+    s.write(t(2), Chunk::text("first"));
+    while s.poll_emitted().is_some() {}
+    s.write(t(2), Chunk::text("second"));
+    assert_eq!(s.writable_length(), 11);
+    s.destroy(Some(NetError::new(Code::Custom("EBOOM".into()), "x")));
+    drain(&mut s);
+    assert_eq!(s.writable_length(), 5, "the write in flight still counts");
+
+    let mut s = Socket::new(&SocketOptions::new());
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    drain(&mut s);
+    s.write(t(0), Chunk::text("parked"));
+    s.destroy(None);
+    drain(&mut s);
+    assert_eq!(s.writable_length(), 0);
+}
