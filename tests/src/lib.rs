@@ -4,6 +4,7 @@
 //! prints the canonical trace that Node prints for it.
 
 pub mod backend;
+pub mod difftest;
 pub mod options;
 pub mod pure;
 pub mod pure_address;
