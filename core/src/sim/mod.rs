@@ -597,6 +597,7 @@ impl Sim {
                         e.fin_sent = true;
                         let peer = e.peer;
                         self.send(Packet::Fin { endpoint: peer });
+                        self.kernel_closed(ep);
                     }
                 }
             }
@@ -705,6 +706,17 @@ impl Sim {
         } else if !fin_sent {
             self.net.endpoints[ep].fin_sent = true;
             self.send(Packet::Fin { endpoint: peer });
+        }
+    }
+
+    /// Tells an endpoint's owner once the kernel closed the connection (both FINs, or a
+    /// reset): `getpeername` fails from then on.
+    fn kernel_closed(&mut self, ep: usize) {
+        let e = &self.net.endpoints[ep];
+        if (e.fin_sent && e.fin_pending) || e.reset {
+            if let Some(o) = e.owner {
+                self.sockets[o.0].socket.peer_address_gone();
+            }
         }
     }
 
@@ -970,6 +982,7 @@ impl Sim {
                     return;
                 }
                 e.fin_pending = true;
+                self.kernel_closed(endpoint);
                 self.flush_endpoint(endpoint);
             }
             Packet::Rst { endpoint } => {
@@ -979,6 +992,8 @@ impl Sim {
                 }
                 e.reset = true;
                 e.unread.clear();
+                self.kernel_closed(endpoint);
+                let e = &mut self.net.endpoints[endpoint];
                 if let Some(owner) = e.owner {
                     self.sockets[owner.0].socket.read_failed(Code::Econnreset);
                     self.drain_socket(owner, false);

@@ -30,6 +30,7 @@ impl Socket {
         self.local = None;
         self.remote = None;
         self.remote_cache = None;
+        self.peer_gone = false;
         self.reset_on_connect = false;
         // Work of the old life is void; what it owes the application is not.
         self.q.retain_deferred(|d| {
@@ -932,6 +933,17 @@ impl Socket {
             }
             Deferred::Flow(life) => {
                 if life == self.life {
+                    // Node's resume_: read(0) starts the handle reading even when pause()
+                    // came in between; what arrives then waits in the buffer.
+                    if !self.r.reading
+                        && !self.r.eof
+                        && !self.destroyed
+                        && matches!(self.conn, Conn::Open { .. })
+                        && self.r.buffered < self.cfg.high_water_mark
+                    {
+                        self.r.reading = true;
+                        self.io(SocketIo::StartReading);
+                    }
                     self.flow();
                 }
             }

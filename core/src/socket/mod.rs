@@ -193,6 +193,8 @@ pub struct Socket {
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
     remote_cache: Option<SocketAddr>,
+    /// The OS no longer knows the peer (see [`Socket::peer_address_gone`]).
+    peer_gone: bool,
     timeout: Duration,
     idle_deadline: Option<Instant>,
     no_delay: bool,
@@ -254,6 +256,7 @@ impl Socket {
             local: None,
             remote: None,
             remote_cache: None,
+            peer_gone: false,
             timeout: Duration::ZERO,
             idle_deadline: None,
             no_delay: false,
@@ -588,10 +591,17 @@ impl Socket {
     /// `socket.remoteAddress` / `remotePort` / `remoteFamily`: read from the connection and
     /// cached on first read, so it survives `'close'` only if read while connected.
     pub fn remote_address(&mut self) -> Option<SocketAddr> {
-        if self.has_handle && !self.connecting && self.remote_cache.is_none() {
+        if self.has_handle && !self.connecting && self.remote_cache.is_none() && !self.peer_gone {
             self.remote_cache = self.remote;
         }
         self.remote_cache
+    }
+
+    /// The OS no longer knows this connection's peer: `getpeername` fails once the kernel
+    /// closed the connection (both FINs exchanged, or a reset), whether or not the socket
+    /// read them. `remoteAddress` then reads `undefined` unless it was read before.
+    pub fn peer_address_gone(&mut self) {
+        self.peer_gone = true;
     }
 
     /// `socket.autoSelectFamilyAttemptedAddresses` (only on the happy-eyeballs path).

@@ -136,3 +136,42 @@ fn an_overdue_idle_timeout_fires_before_the_activity_that_would_refresh_it() {
     assert_eq!(names(&drain(&mut s).0), ["Timeout", "data 1"]);
     assert_eq!(s.poll_timeout(), Some(t(60)), "re-armed by the read");
 }
+
+/// Node (checked on Node 20): on a `pauseOnConnect` socket, `resume(); pause()` in one turn
+/// still starts reading (resume_'s `read(0)`), so the peer's FIN ends it: `end`, `finish`,
+/// `close false`.
+#[test]
+fn resume_then_pause_still_starts_reading() {
+    let opts = crate::options::ServerOptions {
+        pause_on_connect: true,
+        ..crate::options::ServerOptions::default()
+    };
+    let mut s = Socket::accepted(&opts, None, None, false);
+    let (_, io) = drain(&mut s);
+    assert!(!io.contains(&SocketIo::StartReading), "{io:?}");
+    s.resume();
+    s.pause();
+    let (_, io) = drain(&mut s);
+    assert!(io.contains(&SocketIo::StartReading), "{io:?}");
+    s.eof(t(2));
+    assert_eq!(
+        names(&drain(&mut s).0),
+        ["End", "Finish", "close HadError(false)"]
+    );
+}
+
+/// Node (checked on Node 20): once the kernel closed the connection (both FINs, or a
+/// reset) `getpeername` fails, so `remoteAddress` reads `undefined` unless an earlier read
+/// cached it.
+#[test]
+fn the_peer_address_is_gone_once_the_kernel_closed_the_connection() {
+    let mut s = connected();
+    s.peer_address_gone();
+    assert_eq!(s.remote_address(), None);
+
+    let mut s = connected();
+    let before = s.remote_address();
+    assert!(before.is_some());
+    s.peer_address_gone();
+    assert_eq!(s.remote_address(), before, "cached by the earlier read");
+}
