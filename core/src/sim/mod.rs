@@ -482,6 +482,7 @@ impl Sim {
                             if let Some(ep) = endpoint {
                                 self.sockets[sh.0].endpoint = Some(ep);
                                 self.net.endpoints[ep].owner = Some(sh);
+                                self.kernel_closed(ep);
                             }
                             self.observed
                                 .push(Observed::Server(h, ServerObserved::Connection(sh)));
