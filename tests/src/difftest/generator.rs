@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value as Json};
 
-use super::model::{wait_step, Data, Model, Op, Timer, SRV, WAIT_TIMEOUT};
+use super::model::{wait_step, Model, Timer, SRV, WAIT_TIMEOUT};
+use super::ops::{Data, Op};
 use super::rng::Rng;
 
 /// `settle` of every generated scenario (ms).

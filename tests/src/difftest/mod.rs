@@ -10,6 +10,7 @@ pub mod generator;
 pub mod minimize;
 pub mod model;
 pub mod node;
+pub mod ops;
 pub mod replay;
 pub mod rng;
 

@@ -8,7 +8,8 @@
 use serde_json::{json, Value as Json};
 
 use super::minimize::HasStep;
-use super::model::{wait_step, Data, Model, Op, Timer, SRV, WAIT_TIMEOUT};
+use super::model::{wait_step, Model, Timer, SRV, WAIT_TIMEOUT};
+use super::ops::{Data, Op};
 
 /// One piece of a scenario.
 #[derive(Clone, Debug, PartialEq)]
