@@ -213,15 +213,15 @@ impl Socket {
             && !self.destroyed
         {
             self.w.shutdown = Shutdown::InFlight;
-            self.io(SocketIo::Shutdown);
-            // libuv calls back from its write callbacks when the shutdown waited for
-            // writes, and from its pending phase when it was asked with none queued.
-            // Node ignores the status, so the driver reports nothing.
-            let finish = Deferred::FinishAfterShutdown(self.life);
+            // libuv shuts down from its write callbacks when the shutdown waited for
+            // writes, and from its pending phase when it was asked with none queued (the
+            // FIN leaves then, not inside the call). Node ignores the status, so the
+            // driver reports nothing.
             if self.w.in_write_callback {
-                self.q.next_tick(finish);
+                self.io(SocketIo::Shutdown);
+                self.q.next_tick(Deferred::FinishAfterShutdown(self.life));
             } else {
-                self.q.pending(finish);
+                self.q.pending(Deferred::ShutdownThenFinish(self.life));
             }
         }
     }
