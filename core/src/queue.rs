@@ -153,10 +153,31 @@ impl<O, D> Queue<O, D> {
         self.polling
     }
 
+    /// Whether closing-phase work waits.
+    pub(crate) fn has_closing(&self) -> bool {
+        !self.closing.is_empty()
+    }
+
+    /// Begins a poll phase now with the facts that arrived, unless one is in progress,
+    /// pending work must run first, or none arrived. Returns whether one began.
+    pub(crate) fn start_poll(&mut self) -> bool {
+        if self.polling || !self.pending.is_empty() || self.arriving.is_empty() {
+            return false;
+        }
+        while let Some((d, ends_poll)) = self.arriving.pop_front() {
+            self.polled.push_back(d);
+            if ends_poll {
+                break;
+            }
+        }
+        self.polling = true;
+        true
+    }
+
     /// Whether nothing runs before the check phase: what JavaScript would see after its
     /// tick queue drained and the poll phase ended.
     pub(crate) fn ticks_drained(&self) -> bool {
-        self.out.is_empty() && self.ticks.is_empty() && !self.polling
+        self.out.is_empty() && self.ticks.is_empty() && self.pending.is_empty() && !self.polling
     }
 
     /// Whether nothing at all is pending.

@@ -280,6 +280,24 @@ impl Sim {
             || self.servers.iter().any(|s| !s.server.is_idle())
     }
 
+    /// The loop's phases after the check phase, for every machine: the closing phase
+    /// (each socket's `'close'`), then the next iteration's poll phase, which begins at
+    /// once for every socket with the facts that arrived before it. Returns whether
+    /// something ran.
+    fn later_phases(&mut self) -> bool {
+        if let Some(i) =
+            (0..self.sockets.len()).find(|&i| self.sockets[i].socket.has_closing_work())
+        {
+            self.drain_socket(SocketHandle(i), true);
+            return true;
+        }
+        let mut any = false;
+        for s in &mut self.sockets {
+            any |= s.socket.start_poll_phase();
+        }
+        any
+    }
+
     /// Runs deferred work until a machine emits an event for the application (which must
     /// react before anything else happens, as a JavaScript listener runs before the next
     /// tick) or all machines are quiet.
@@ -328,6 +346,10 @@ impl Sim {
             return true;
         }
         if self.deliver_due() {
+            return true;
+        }
+        if self.later_phases() {
+            self.settle();
             return true;
         }
         if self.has_pending_work() {

@@ -1067,6 +1067,20 @@ impl Socket {
         self.q.pop()
     }
 
+    /// For a driver whose sockets share one loop: whether this socket has closing-phase
+    /// work (a closed handle's `'close'`) waiting. [`Socket::poll_output`] runs it.
+    pub fn has_closing_work(&self) -> bool {
+        self.q.has_closing()
+    }
+
+    /// For a driver whose sockets share one loop: its poll phase begins, for every socket
+    /// at once, with the facts that arrived before it (what [`Socket::poll_output`] would
+    /// otherwise begin when this socket alone reaches it). Returns whether this socket has
+    /// one; [`Socket::poll_tick_output`] then runs it.
+    pub fn start_poll_phase(&mut self) -> bool {
+        self.q.start_poll()
+    }
+
     /// Whether nothing at all is pending (no output, no deferred work).
     pub fn is_idle(&self) -> bool {
         self.q.is_idle()
