@@ -76,6 +76,8 @@ pub struct Sock {
     pub cbs: u32,
     /// `timeout` events since the actor's last satisfied wait.
     pub timeouts: u32,
+    /// Bytes may have reached it while it was paused, unseen (set at a round's end).
+    pub blind: bool,
 }
 
 impl Sock {
@@ -94,12 +96,12 @@ impl Sock {
         self.is_actor() && !self.phantom && !self.dying()
     }
 
-    /// Its getters are predictable in this turn: not paused with bytes arriving (the
-    /// handle still reads them, changing `bytesRead`, at a time nobody knows). A flowing
-    /// socket has pending bytes only when they were written in this very turn.
+    /// Its getters are predictable in this turn: no bytes reached it unseen while it was
+    /// paused (the handle still reads them, changing `bytesRead`, at a time nobody knows;
+    /// a `resume` in this turn does not tell either). Bytes written in this very turn have
+    /// not arrived yet.
     pub fn quiet(&self) -> bool {
-        let arriving = self.reading && !self.flowing && self.in_pending > 0;
-        !arriving || self.dying()
+        !self.blind || self.dying()
     }
 }
 
@@ -363,8 +365,10 @@ impl Model {
             s.big_round = false;
         }
         for i in 0..n {
-            let gone = self.socks[i].dying();
-            if let Some(p) = self.socks[i].peer {
+            let s = &mut self.socks[i];
+            s.blind = s.reading && !s.flowing && s.in_pending > 0;
+            let gone = s.dying();
+            if let Some(p) = s.peer {
                 if gone {
                     self.socks[p].peer_gone = true;
                 }
