@@ -71,6 +71,15 @@
 //! it between them, so that `connect()` followed by `destroy()` makes no attempt, exactly
 //! as in Node.
 //!
+//! A driver whose sockets share one loop (the simulator; a single-threaded runtime) runs
+//! Node's iteration for all of them at once: every socket's ticks and pending work
+//! ([`Socket::poll_tick_output`]), then one poll phase begun together for every socket
+//! with the facts that arrived before it ([`socket::Socket::start_poll_phase`]), then the
+//! check phase (the application's continuation), then each socket's closing work
+//! ([`socket::Socket::has_closing_work`], run by [`Socket::poll_output`]). A driver with
+//! a task or thread per socket just calls [`Socket::poll_output`]: each socket's own order
+//! is the same, only the interleaving across sockets is its own.
+//!
 //! What a driver must report: every byte read (at most [`socket::READ_SIZE`] per call),
 //! EOF, read and write errors, write completions, connect outcomes (and the bind of a
 //! local address before its attempt), lookups, accepts and listen results. A shutdown is

@@ -2,14 +2,16 @@
 //! machines as the real drivers, in virtual time.
 //!
 //! One machine with the loopback addresses (127.0.0.0/8 and ::1) and any address the
-//! scenario names; listeners with backlogs; black holes; a DNS table; latency drawn from one
-//! seed; FIN, RST and half-close delivered as a kernel would (closing a socket with unread
-//! data sends RST). The clock jumps to the next event; ties are broken by sequence number.
-//! The same seed gives the same run, byte for byte.
+//! scenario names; listeners with backlogs; black holes; a DNS table. Loopback behaves as
+//! Linux's: data, FIN and RST are in the peer's kernel before the sending call returns
+//! (closing a socket with unread data sends RST), and the peers hear of them in their next
+//! poll phase. The clock jumps to the next event; ties are broken by sequence number. The
+//! seed picks the ephemeral ports; the same seed gives the same run, byte for byte.
 //!
 //! Application calls go through [`Sim::socket`] / [`Sim::server`]: they run synchronously
 //! and their deferred work waits, as JavaScript's would, until the loop runs
-//! ([`Sim::run_until`], [`Sim::advance`]).
+//! ([`Sim::turn`], [`Sim::turn_immediate`], [`Sim::advance_clock`]), one iteration of
+//! Node's loop for every socket at once (see the crate manual).
 
 mod net;
 
