@@ -417,11 +417,11 @@ impl Sim {
             match self.sockets[i].socket.poll_tick_output() {
                 None => break,
                 Some(Output::Event(e)) => {
-                    self.observed.push(Observed::Socket(h, e));
+                    self.observe(h, e);
                     // The application reacts before the next deferred work runs.
                     while let Some(o) = self.sockets[i].socket.poll_emitted() {
                         match o {
-                            Output::Event(e) => self.observed.push(Observed::Socket(h, e)),
+                            Output::Event(e) => self.observe(h, e),
                             Output::Io(io) => self.socket_io(h, io),
                         }
                     }
@@ -454,6 +454,20 @@ impl Sim {
 
     // ----- carrying out what machines ask ----------------------------------------------------
 
+    /// The application observes a socket event; `'finish'` means the FIN left (libuv's
+    /// shutdown), which may close the connection in the kernel.
+    fn observe(&mut self, h: SocketHandle, e: SocketEvent) {
+        let finished = matches!(e, SocketEvent::Finish);
+        self.observed.push(Observed::Socket(h, e));
+        if finished {
+            if let Some(ep) = self.sockets[h.0].endpoint {
+                self.kernel_closed(ep);
+                let peer = self.net.endpoints[ep].peer;
+                self.kernel_closed(peer);
+            }
+        }
+    }
+
     fn drain_socket(&mut self, h: SocketHandle, deferred: bool) {
         loop {
             let s = &mut self.sockets[h.0].socket;
@@ -465,12 +479,12 @@ impl Sim {
             match o {
                 None => return,
                 Some(Output::Event(e)) => {
-                    self.observed.push(Observed::Socket(h, e));
+                    self.observe(h, e);
                     if deferred {
                         // The application reacts before the next deferred work runs.
                         while let Some(o) = self.sockets[h.0].socket.poll_emitted() {
                             match o {
-                                Output::Event(e) => self.observed.push(Observed::Socket(h, e)),
+                                Output::Event(e) => self.observe(h, e),
                                 Output::Io(io) => self.socket_io(h, io),
                             }
                         }
@@ -622,7 +636,6 @@ impl Sim {
                         e.fin_sent = true;
                         let peer = e.peer;
                         self.send(Packet::Fin { endpoint: peer });
-                        self.kernel_closed(ep);
                     }
                 }
             }
@@ -736,12 +749,20 @@ impl Sim {
 
     /// Tells an endpoint's owner once the kernel closed the connection (both FINs, or a
     /// reset): `getpeername` fails from then on.
+    ///
+    /// Our FIN counts from `'finish'`: the core asks for it at `end()`, but libuv sends it
+    /// in the pending phase where `'finish'` comes.
     fn kernel_closed(&mut self, ep: usize) {
         let e = &self.net.endpoints[ep];
-        if (e.fin_sent && e.fin_pending) || e.reset {
-            if let Some(o) = e.owner {
-                self.sockets[o.0].socket.peer_address_gone();
-            }
+        let Some(o) = e.owner else { return };
+        // A FIN counts once its socket finished, or from the close that sent it.
+        let fin_left = |owner: Option<SocketHandle>| {
+            owner.is_none_or(|h| self.sockets[h.0].socket.writable_finished())
+        };
+        let ours = e.fin_sent && fin_left(Some(o));
+        let theirs = e.fin_pending && fin_left(self.net.endpoints[e.peer].owner);
+        if (ours && theirs) || e.reset {
+            self.sockets[o.0].socket.peer_address_gone();
         }
     }
 

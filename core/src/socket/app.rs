@@ -214,14 +214,17 @@ impl Socket {
         {
             self.w.shutdown = Shutdown::InFlight;
             // libuv shuts down from its write callbacks when the shutdown waited for
-            // writes, and from its pending phase when it was asked with none queued (the
-            // FIN leaves then, not inside the call). Node ignores the status, so the
-            // driver reports nothing.
+            // writes, and from its pending phase when it was asked with none queued.
+            // The FIN is asked at once all the same: a driver whose deferred work waits
+            // for the application must not hold a peer waiting for it (the peer reads it
+            // in its next poll phase either way). Node ignores the status, so the driver
+            // reports nothing.
+            self.io(SocketIo::Shutdown);
+            let finish = Deferred::FinishAfterShutdown(self.life);
             if self.w.in_write_callback {
-                self.io(SocketIo::Shutdown);
-                self.q.next_tick(Deferred::FinishAfterShutdown(self.life));
+                self.q.next_tick(finish);
             } else {
-                self.q.pending(Deferred::ShutdownThenFinish(self.life));
+                self.q.pending(finish);
             }
         }
     }

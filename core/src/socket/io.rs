@@ -971,12 +971,6 @@ impl Socket {
                     self.finish();
                 }
             }
-            Deferred::ShutdownThenFinish(life) => {
-                if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
-                    self.io(SocketIo::Shutdown);
-                    self.finish();
-                }
-            }
             Deferred::Io(life, fact) => {
                 if life == self.life {
                     self.apply(fact);

@@ -145,9 +145,6 @@ enum Deferred {
     Destroy(u64, NetError),
     /// 'finish' once the FIN went out (libuv's shutdown callback).
     FinishAfterShutdown(u64),
-    /// libuv's pending phase for a shutdown asked with nothing queued: the FIN, then
-    /// 'finish'.
-    ShutdownThenFinish(u64),
     /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
     Io(u64, Fact),
     /// Node's `onwriteError` on the tick after a write failed synchronously: the failed
