@@ -472,6 +472,7 @@ impl ServerTask {
                     conn,
                     self.lookup_fn.clone(),
                     release,
+                    true,
                 ))
             }
             CoreEvent::Drop(d) => ServerEvent::Drop(d),

@@ -112,15 +112,19 @@ impl Socket {
 
     /// `new net.Socket(options)` with a custom resolver.
     pub fn with_options(opts: SocketSettings) -> Socket {
-        Socket::spawn(Core::new(&opts.config), None, opts.lookup, None)
+        Socket::spawn(Core::new(&opts.config), None, opts.lookup, None, false)
     }
 
     /// Starts the task that drives `core` (and `conn`, for an accepted socket).
+    ///
+    /// `accepted`: a server accepted it in a poll phase, so it is first polled in the next
+    /// iteration: only next-tick work runs until the application first asks for its events.
     pub(crate) fn spawn(
         core: Core,
         conn: Option<Conn>,
         lookup: Option<LookupFn>,
         release: Option<Sender<()>>,
+        accepted: bool,
     ) -> Socket {
         let (cmd_tx, cmd_rx) = async_channel::unbounded();
         let (ev_tx, ev_rx) = async_channel::unbounded();
@@ -128,7 +132,8 @@ impl Socket {
             info: Mutex::new(core.info()),
             unconsumed: AtomicUsize::new(0),
         });
-        let task = SocketTask::new(core, conn, cmd_rx, ev_tx, shared.clone(), lookup, release);
+        let task = SocketTask::new(core, conn, cmd_rx, ev_tx, shared.clone(), lookup, release)
+            .ticks_only(accepted);
         smol::spawn(task.run()).detach();
         Socket {
             cmd: cmd_tx,
@@ -136,7 +141,7 @@ impl Socket {
             taken: AtomicU64::new(0),
             acked: AtomicU64::new(0),
             holding: std::sync::atomic::AtomicBool::new(false),
-            ticks_only: std::sync::atomic::AtomicBool::new(false),
+            ticks_only: std::sync::atomic::AtomicBool::new(accepted),
             stash: Mutex::new(VecDeque::new()),
             shared,
             read: ReadSide::default(),

@@ -173,6 +173,13 @@ impl SocketTask {
         }
     }
 
+    /// Starts in the mode where only next-tick work runs (see [`crate::Socket`]'s
+    /// `next_tick_event`) until the handle reports otherwise.
+    pub(crate) fn ticks_only(mut self, on: bool) -> Self {
+        self.ticks_only = on;
+        self
+    }
+
     /// The loop: execute outputs → wait for something → feed it in. Ends once every
     /// handle is gone and the socket is destroyed with nothing left to emit.
     pub(crate) async fn run(mut self) {

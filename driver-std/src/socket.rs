@@ -126,6 +126,9 @@ impl Socket {
         server: Option<Arc<Mailbox<ServerEngine>>>,
     ) -> io::Result<Socket> {
         let s = Socket::build(core, conn, lookup, bell, server)?;
+        // Accepted in a poll phase, the socket is first polled in the next iteration: only
+        // next-tick work runs until the application first asks for its events.
+        s.shared.ticks_only.store(true, Ordering::Release);
         s.mb.start();
         Ok(s)
     }
