@@ -285,7 +285,10 @@ impl SocketTask {
         match wake {
             Wake::Cmd(c) => self.command(c),
             Wake::CmdClosed => {
-                // Every handle is gone: flush what was written, then close (destroySoon).
+                // Every handle is gone: flush what was written, then close (destroySoon);
+                // nobody will ask for events any more, so the loop runs on its own.
+                self.ticks_only = false;
+                self.held = false;
                 self.core.destroy_soon(now);
             }
             Wake::Lookup(id, r) => self.core.lookup_done(now, id, r),

@@ -494,6 +494,8 @@ enum Block {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        // Nobody will ask for events any more: the loop runs on its own.
+        self.shared.ticks_only.store(false, Ordering::Release);
         self.mb.close(Cmd::Gone);
     }
 }
