@@ -1097,6 +1097,7 @@ impl Socket {
 
     /// Runs the timers due at `now`. Harmless when early.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock = self.clock.max(now);
         if let Some(d) = self.he.as_ref().and_then(Schedule::deadline) {
             if d <= now {
                 self.attempt_timed_out(now);

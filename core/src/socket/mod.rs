@@ -197,6 +197,9 @@ pub struct Socket {
     peer_gone: bool,
     timeout: Duration,
     idle_deadline: Option<Instant>,
+    /// The latest time an input carried: a fact applied after its report acts now, not at
+    /// the time it was reported.
+    clock: Instant,
     no_delay: bool,
     keep_alive: Option<u32>,
     he_timeout: Duration,
@@ -259,6 +262,7 @@ impl Socket {
             peer_gone: false,
             timeout: Duration::ZERO,
             idle_deadline: None,
+            clock: Instant::ZERO,
             no_delay: false,
             keep_alive: None,
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
@@ -329,6 +333,8 @@ impl Socket {
     /// A deadline already past at `now` fired first: the driver was late with
     /// [`Socket::handle_timeout`], and Node's timer would have run before this activity.
     fn refresh_timer(&mut self, now: Instant) {
+        let now = now.max(self.clock);
+        self.clock = now;
         if let Some(d) = self.idle_deadline {
             if d < now && !self.destroyed {
                 self.idle_deadline = None;

@@ -175,3 +175,15 @@ fn the_peer_address_is_gone_once_the_kernel_closed_the_connection() {
     s.peer_address_gone();
     assert_eq!(s.remote_address(), before, "cached by the earlier read");
 }
+
+/// A fact applied after its report acts at the latest time the socket has seen: the idle
+/// timer it re-arms is never already past (found by the `socket` fuzz target).
+#[test]
+fn a_fact_applied_late_re_arms_the_idle_timer_from_now() {
+    let mut s = connected();
+    s.set_timeout(t(1), Duration::from_millis(10));
+    s.received(t(5), b"x".to_vec());
+    s.handle_timeout(t(100));
+    assert_eq!(names(&drain(&mut s).0), ["Timeout", "data 1"]);
+    assert_eq!(s.poll_timeout(), Some(t(110)));
+}
