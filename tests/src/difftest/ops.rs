@@ -336,8 +336,10 @@ impl Model {
             return Ok(step);
         }
         check(!s.fresh && !s.soon && !s.doomed && !s.async_writes)?;
-        // A FIN already out would reach the peer before the reset.
-        check(!s.ended || s.ended_round)?;
+        // A FIN already out would reach the peer before the reset; and Node 20, after
+        // end() in the same turn, fails the reset with EINVAL and never closes the socket
+        // (seed 40172), which is no trace to compare with.
+        check(!s.ended)?;
         if let Some(p) = s.peer {
             let p = &self.socks[p];
             let finishing = p.ended && !p.finished;
