@@ -97,9 +97,9 @@ impl<O, D> Queue<O, D> {
         self.out.pop_front()
     }
 
-    /// The next deferred work of the loop, in phase order: ticks; the poll phase in
-    /// progress and the pending work it deferred; the closing phase; the next iteration's
-    /// pending phase; then the next poll phase, if facts arrived.
+    /// The next deferred work of the loop, in phase order: what runs before the check
+    /// phase ([`Queue::pop_until_check`]), the closing phase, then the next poll phase if
+    /// facts arrived.
     pub(crate) fn pop_deferred(&mut self) -> Option<D> {
         if let Some(d) = self.pop_until_check() {
             return Some(d);
@@ -107,17 +107,10 @@ impl<O, D> Queue<O, D> {
         if let Some(d) = self.closing.pop_front() {
             return Some(d);
         }
-        if self.arriving.is_empty() {
-            return None;
+        if self.start_poll() {
+            return self.pop_until_check();
         }
-        while let Some((d, ends_poll)) = self.arriving.pop_front() {
-            self.polled.push_back(d);
-            if ends_poll {
-                break;
-            }
-        }
-        self.polling = true;
-        self.pop_until_check()
+        None
     }
 
     /// The next deferred work that runs before the loop reaches its check phase (where a
@@ -144,6 +137,11 @@ impl<O, D> Queue<O, D> {
             self.polling = false;
         }
         d
+    }
+
+    /// Whether a fact reported and not yet applied satisfies `f`.
+    pub(crate) fn any_unapplied(&self, f: impl Fn(&D) -> bool) -> bool {
+        self.arriving.iter().any(|(d, _)| f(d)) || self.polled.iter().any(&f)
     }
 
     /// Whether a poll phase is in progress: work deferred now to the pending phase runs

@@ -80,9 +80,6 @@ pub(crate) struct ReadHalf {
     pub(crate) end_scheduled: bool,
     /// `'end'` was emitted.
     pub(crate) end_emitted: bool,
-    /// Bytes the driver reported that no poll phase has read yet (still in the kernel's
-    /// buffer, as Node sees it).
-    pub(crate) unpolled: usize,
 }
 
 /// Where the local FIN stands.

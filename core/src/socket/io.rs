@@ -455,7 +455,6 @@ impl Socket {
     /// Bytes reported before their poll phase began are read together, as one read of
     /// the kernel's buffer would take them: a driver may report them in any pieces.
     pub fn received(&mut self, now: Instant, mut data: Vec<u8>) {
-        self.r.unpolled += data.len();
         let life = self.life;
         if let Some((Deferred::Io(l, Fact::Received(at, last)), ends_poll)) = self.q.last_fact_mut()
         {
@@ -503,6 +502,12 @@ impl Socket {
         }
     }
 
+    /// Whether bytes the driver reported wait for a poll phase.
+    fn has_unpolled_bytes(&self) -> bool {
+        self.q
+            .any_unapplied(|d| matches!(d, Deferred::Io(_, Fact::Received(..))))
+    }
+
     /// A write failed (`EPIPE`, `ECONNRESET`): its callbacks get a `write` error, then the
     /// socket is destroyed with it; at once when the synchronous attempt failed, else in
     /// the next poll phase.
@@ -530,10 +535,7 @@ impl Socket {
     /// An OS fact in its poll phase.
     fn apply(&mut self, fact: Fact) {
         match fact {
-            Fact::Received(now, data) => {
-                self.r.unpolled -= data.len();
-                self.apply_received(now, data);
-            }
+            Fact::Received(now, data) => self.apply_received(now, data),
             Fact::Eof(now) => {
                 if !self.is_open() || self.r.eof {
                     return;
@@ -739,7 +741,7 @@ impl Socket {
             }
             // Bytes the OS delivered that no poll phase read yet are still unread in the
             // kernel, in Node's terms: closing then sends RST, not FIN.
-            Conn::Open { .. } => self.io(if reset || self.r.unpolled > 0 {
+            Conn::Open { .. } => self.io(if reset || self.has_unpolled_bytes() {
                 SocketIo::Reset
             } else {
                 SocketIo::Close

@@ -2,12 +2,9 @@
 //! printed for the same calls: which error a refused `write()` / `end()` gets, when `end()`
 //! calls back, `'end'` on a paused socket, and the order of a failed write's callbacks.
 
+use super::tests::{drain, t};
 use super::*;
 use crate::options::SocketOptions;
-
-fn t(ms: u64) -> Instant {
-    Instant::from_millis(ms)
-}
 
 /// A socket connected to 127.0.0.1:80, quiet.
 fn connected(opts: &SocketOptions) -> Socket {
@@ -22,17 +19,6 @@ fn connected(opts: &SocketOptions) -> Socket {
     s.attempt_connected(t(1), attempt, local, remote);
     drain(&mut s);
     s
-}
-
-fn drain(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
-    let (mut ev, mut io) = (Vec::new(), Vec::new());
-    while let Some(o) = s.poll_output() {
-        match o {
-            Output::Event(e) => ev.push(e),
-            Output::Io(i) => io.push(i),
-        }
-    }
-    (ev, io)
 }
 
 /// The events emitted so far without running deferred work (Node's ticks).

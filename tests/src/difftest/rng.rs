@@ -1,22 +1,20 @@
-//! SplitMix64: a small, fast, seedable PRNG, so a seed names one scenario forever.
+//! The generator's random draws, from the simulator's seedable SplitMix64, so a seed names
+//! one scenario forever.
 
-/// A SplitMix64 generator.
+/// The simulator's SplitMix64 generator ([`sansnet::sim::Rng`]) with the draws the
+/// generator needs.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(sansnet::sim::Rng);
 
 impl Rng {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(sansnet::sim::Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number in `lo..=hi`.
