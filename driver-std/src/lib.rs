@@ -1,7 +1,7 @@
 //! # sansnet-std
 //!
 //! Node.js `net` sockets and servers on blocking `std::net` / `std::os::unix::net`
-//! sockets and threads, driven by the pure [`sansnet`] core — for programs without an
+//! sockets, driven by the pure [`sansnet`] core — for programs without an
 //! async runtime.
 //!
 //! The core decides everything (events in Node's order, when to read, write, shut down,
@@ -11,25 +11,25 @@
 //!
 //! ## Shape
 //!
-//! Each [`Socket`] and [`Server`] has an *engine*: the core state machine plus the OS
-//! sockets (non-blocking), driven by one thread that sleeps in `poll(2)` on them, on a
-//! wake-up pipe and until the core's next deadline ([`sansnet::socket::Socket::poll_timeout`]).
-//! The handle you hold sends each call to the engine over an `mpsc` channel and waits for
-//! its reply; events come back over another channel.
+//! Every socket and server lives in a [`Runtime`]: one structure behind one lock holding
+//! their core state machines and OS sockets (all non-blocking, in one edge-triggered
+//! `epoll`). There is no thread, pipe or channel per connection.
 //!
 //! ```text
-//! handle ──call──▶ engine thread: core call → carry out the I/O it emitted → reply
-//!        ◀─event──  poll(wake, socket, attempts, deadline) → feed the core → carry out
+//! application thread ──call──▶ lock → core call → carry out its I/O (a write is tried
+//!                                      inline) → return Node's answer
+//!                    ◀─event── lock → take the handle's next event, or run the loop
+//!                                      (next ticks, poll, closing) while it has work
+//! reactor thread:      epoll_wait(next deadline) → lock → read, accept, connect, time
+//!                      out → run the loop's phases → wake the handles that have events
 //! ```
 //!
-//! An engine with nothing in flight (no OS socket, attempt, lookup, timer or deferred
-//! work) *rests*: its thread ends and the engine waits in the handle's mailbox; a later
-//! call runs on the caller's thread, and starts a new engine thread only if there is work
-//! again. So a closed socket or server holds no thread, even while its handle lives. Name
-//! lookups run on short helper threads that the engine joins before it rests.
-//! [`Server::close`] returns once the server's thread has been joined; a dropped
-//! [`Socket`] finishes on its own (`destroySoon()`: what was written is sent) and its
-//! thread then ends.
+//! The loop runs Node's phases for every socket at once (see the `event_loop` module):
+//! next ticks, one poll of the OS per iteration whose facts every socket's poll phase
+//! takes together, the closing phase. [`Runtime::global`] is run by one reactor thread
+//! for the process (and by application threads while they wait); a
+//! [`Runtime::manual`] is run only by its caller, one [`Runtime::turn`] at a time, as a
+//! single JavaScript thread would.
 //!
 //! ## Sockets
 //!
@@ -60,49 +60,23 @@
 //! fully closed) or [`Server::start_close`]; [`Server::address`],
 //! [`Server::get_connections`], [`Server::set_max_connections`].
 //!
-//! ## Node's ticks across a channel
+//! ## JavaScript's turns
 //!
 //! In Node a listener runs to completion before the next tick: a `'data'` listener's
 //! `write()` reaches the socket before the `'end'` that follows and before the automatic
-//! `end()` of a socket without `allowHalfOpen`, and `connect()` followed by `write()` and a
-//! look at `readyState` sees `'opening'`. Here the application's code runs on another
-//! thread, so a socket's engine runs the core's deferred work (Node's ticks and later
-//! turns) only while the application *waits on the socket* having handled every event
-//! delivered so far: it asked for the next event (any `next_event` form, or a read of the
-//! byte stream), blocked in a flush, a shutdown or a write waiting for `'drain'`, called
-//! [`Socket::refresh_info`], or dropped the handle. Between two calls nothing deferred
-//! runs, as between two statements of JavaScript (unless another thread is waiting on
-//! the socket meanwhile: its turn is over, so calls made then are not held). I/O results are not held back; only
-//! deferred work waits. A socket that is never waited on therefore stalls at its first
+//! `end()` of a socket without `allowHalfOpen`. Here a socket's deferred work (Node's
+//! ticks and later phases) runs only while the application is not reacting to it: its
+//! handle has no event waiting to be taken, and made no call and took no event since it
+//! last *waited on the socket* (asked for the next event, read the byte stream, or
+//! blocked in a flush, a shutdown, a connect or a write waiting for `'drain'`). Between
+//! two calls nothing deferred runs, as between two statements of JavaScript. I/O is never
+//! held back, only deferred work; a socket that is never waited on stalls at its first
 //! deferred step (the connect of an IP literal is one) until its handle is dropped.
 //!
-//! ## Interface for a conformance backend
-//!
-//! Everything a scenario runner needs, per operation:
-//!
-//! | scenario | call |
-//! | --- | --- |
-//! | `createServer(options)` | [`Server::with_settings`] with [`ServerSettings`] (`options`, optional `lookup`, a shared [`Bell`]) |
-//! | `listen(options)` | [`Server::start_listen`]: `Err` is what Node throws; `'listening'` / `'error'` follow as events |
-//! | `set maxConnections` / `getConnections` | [`Server::set_max_connections`] / [`Server::get_connections`] |
-//! | `close` | [`Server::start_close`]; the callback arrives as [`ServerEvent::CloseCallback`] |
-//! | `connect(options)` | [`Socket::with_settings`] (`options.socket`, a `lookup` closure for a custom lookup, the bell), then [`Socket::connect`] |
-//! | `socket(options)` | [`Socket::with_settings`] |
-//! | `write`/`end` | [`Socket::write`] / [`Socket::end`] with a [`Chunk`]: the returned [`WriteResult`] gives `write()`'s value and the id its [`SocketEvent::WriteCallback`] / [`SocketEvent::EndCallback`] will carry |
-//! | other socket methods | the method of that name |
-//! | events | give every handle one [`Bell`]; loop: note [`Bell::count`], take [`Socket::try_next_event`] / [`Server::try_next_event`] on each actor and react, and when nothing came, [`Bell::wait_past`] the noted count |
-//! | `'connection'` | [`ServerEvent::Connection`] carries the accepted [`Socket`]: a new actor (it rings the server's bell) |
-//! | `snapshot` | [`Socket::info`]: the getters as of the newest event taken or call returned ([`SocketInfo`]: readyState, pending, connecting, destroyed, bytesRead/Written, bufferSize, local address, autoSelectFamilyAttemptedAddresses, timeout); [`Socket::remote_address`] (a call, read now); [`Server::info`] |
-//! | `sleep` | real time passes: timers are real |
-//!
-//! React to an event completely (make every call it causes) before asking that socket
-//! for its next event: that is what lets the socket's next tick run, and a sequence of
-//! steps without a wait between them is one JavaScript turn. [`Socket::refresh_info`] is
-//! a synchronisation point: when it returns, the engine has carried out every earlier
-//! call and run the deferred work that the events taken so far allow, and the events this
-//! produced are ready to take. A server's accepted sockets count as its connections until
-//! they close, so [`Server::start_close`]'s `'close'` waits for the sockets the runner
-//! took to close.
+//! A conformance runner uses a [`Runtime::manual`]: it makes its calls, then turns the
+//! loop ([`Runtime::turn`]: up to the first event any handle receives;
+//! [`Runtime::turn_immediate`]: what runs before a `setImmediate` callback) and takes
+//! every handle's events with `try_next_event`.
 //!
 //! ## Errors and signals
 //!
@@ -112,14 +86,14 @@
 #![warn(missing_docs)]
 
 mod conn;
-mod info;
+mod event_loop;
 mod lookup;
-mod mailbox;
+mod reactor;
+mod runtime;
 mod server;
-mod server_engine;
+mod server_io;
 mod socket;
-mod socket_engine;
-mod socket_link;
+mod socket_io;
 
 use std::io;
 use std::sync::OnceLock;
@@ -134,11 +108,10 @@ pub use sansnet::socket::{
 };
 pub use sansnet::{Code, NetError};
 
-pub use info::Bell;
 pub use lookup::{LookupFn, LookupRequest};
+pub use runtime::Runtime;
 pub use sansnet::socket::SocketInfo;
-pub use server::{Server, ServerSettings};
-pub use server_engine::{ServerEvent, ServerInfo};
+pub use server::{Server, ServerEvent, ServerInfo, ServerSettings};
 pub use socket::{connect, connect_with, Socket, SocketSettings};
 
 fn origin() -> std::time::Instant {
@@ -150,20 +123,6 @@ fn origin() -> std::time::Instant {
 pub fn now() -> sansnet::Instant {
     let nanos = origin().elapsed().as_nanos();
     sansnet::Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-}
-
-/// Waits in `poll(2)` until a descriptor is ready or `deadline` (core time) passes.
-fn poll_until(fds: &mut [rustix::event::PollFd<'_>], deadline: Option<sansnet::Instant>) {
-    let timeout = deadline.map(|d| {
-        let at = origin() + std::time::Duration::from_nanos(d.as_nanos());
-        let left = at.saturating_duration_since(std::time::Instant::now());
-        rustix::event::Timespec::try_from(left).unwrap_or(rustix::event::Timespec {
-            tv_sec: i64::from(i32::MAX),
-            tv_nsec: 0,
-        })
-    });
-    // EINTR and friends: the caller's loop looks again.
-    let _ = rustix::event::poll(fds, timeout.as_ref());
 }
 
 /// Node's error code for an OS error ([`Code::from_io_error`]).

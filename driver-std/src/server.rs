@@ -1,35 +1,31 @@
 //! The application's handle on a server: Node's `net.Server` calls and events, and a
 //! blocking `accept()` in the manner of `std::net::TcpListener`.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use sansnet::options::{ListenOptions, ServerOptions};
-use sansnet::server::{BoundAddress, Server as Core};
-use sansnet::{Code, Duration, NetError};
+use sansnet::server::{BoundAddress, DropInfo, Server as Core};
+use sansnet::{Duration, NetError};
 
-use crate::info::Bell;
+use crate::event_loop::Loop;
 use crate::lookup::LookupFn;
-use crate::mailbox::{lock, Mailbox};
-use crate::server_engine::{Delivered, ServerCmd, ServerEngine, ServerEvent, ServerInfo};
+use crate::runtime::{Runtime, Shared};
+use crate::server_io::SrvEvent;
 use crate::socket::Socket;
-use crate::to_io_error;
+use crate::{now, to_io_error};
 
 /// `net.createServer(options)` with what the driver adds: a resolver for the listen host
-/// (also given to accepted sockets) and a bell (also rung by accepted sockets).
+/// (also given to accepted sockets) and the runtime.
 #[derive(Clone, Default)]
 pub struct ServerSettings {
     /// How accepted sockets start, and the `blockList`.
     pub options: ServerOptions,
     /// Node's `lookup` for the listen host: replaces the system resolver.
     pub lookup: Option<LookupFn>,
-    /// Rung whenever the server or one of its sockets delivers an event (see [`Bell`]).
-    pub bell: Option<Arc<Bell>>,
+    /// The runtime the server lives in (`None`: [`Runtime::global`]).
+    pub runtime: Option<Runtime>,
 }
 
 impl fmt::Debug for ServerSettings {
@@ -37,25 +33,52 @@ impl fmt::Debug for ServerSettings {
         f.debug_struct("ServerSettings")
             .field("options", &self.options)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
-            .field("bell", &self.bell.is_some())
+            .field("runtime", &self.runtime)
             .finish()
     }
 }
 
-/// A `net.Server`, driven by its own thread while it listens (or has other work).
+/// A `net.Server` event.
+#[derive(Debug)]
+pub enum ServerEvent {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'(socket)`: the admitted socket, already reading (unless
+    /// `pauseOnConnect`).
+    Connection(Socket),
+    /// `'drop'(data)`: refused because of `maxConnections` (no data for unix sockets).
+    Drop(Option<DropInfo>),
+    /// `'error'(err)`.
+    Error(NetError),
+    /// `'close'`.
+    Close,
+    /// The callback of `close(cb)`: `null` or `ERR_SERVER_NOT_RUNNING`.
+    CloseCallback(Option<NetError>),
+    /// The callback of `getConnections(cb)`: the count.
+    Connections(u32),
+}
+
+/// The server's getters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `server.listening`.
+    pub listening: bool,
+    /// `server.address()`.
+    pub address: Option<BoundAddress>,
+    /// `server.getConnections()`: admitted sockets not yet destroyed.
+    pub connections: u32,
+    /// `server.maxConnections`.
+    pub max_connections: Option<u32>,
+}
+
+/// A `net.Server` in a [`Runtime`].
 ///
-/// Calls return once the server's engine carried them out. Events come out of
-/// [`Server::next_event`] in Node's order; [`Server::accept`] takes the next
-/// `'connection'` from the same stream. Dropping the handle closes the server (the sockets
-/// it accepted live on).
+/// Calls return once carried out. Events come out of [`Server::next_event`] in Node's
+/// order; [`Server::accept`] takes the next `'connection'` from the same stream. Dropping
+/// the handle closes the server (the sockets it accepted live on).
 pub struct Server {
-    mb: Arc<Mailbox<ServerEngine>>,
-    events: Mutex<Receiver<Delivered>>,
-    resting_sent: Arc<AtomicBool>,
-    /// Events [`Server::accept`] passed over, for [`Server::next_event`].
-    stash: Mutex<VecDeque<ServerEvent>>,
-    /// [`Server::hold`] was called and not yet released by asking for an event.
-    holding: AtomicBool,
+    sh: Arc<Shared>,
+    i: usize,
 }
 
 impl fmt::Debug for Server {
@@ -66,13 +89,8 @@ impl fmt::Debug for Server {
     }
 }
 
-fn not_running() -> NetError {
-    NetError::new(Code::ErrServerNotRunning, "Server is not running.")
-}
-
 impl Server {
-    /// `net.createServer(options)`: no thread until it listens. Fails only when the
-    /// process is out of descriptors.
+    /// `net.createServer(options)`: not listening yet.
     pub fn new(options: ServerOptions) -> io::Result<Server> {
         Server::with_settings(ServerSettings {
             options,
@@ -80,57 +98,71 @@ impl Server {
         })
     }
 
-    /// `net.createServer(options)` with a resolver or a bell.
+    /// `net.createServer(options)` with a resolver for the listen host, or a runtime.
     pub fn with_settings(s: ServerSettings) -> io::Result<Server> {
-        let (tx, rx) = mpsc::channel();
-        let resting_sent = Arc::new(AtomicBool::new(false));
-        let flag = resting_sent.clone();
-        let core = Core::new(s.options);
-        let mb = Mailbox::new(|me| ServerEngine::new(core, me, tx, flag, s.bell, s.lookup))?;
-        Ok(Server {
-            mb,
-            events: Mutex::new(rx),
-            resting_sent,
-            stash: Mutex::new(VecDeque::new()),
-            holding: AtomicBool::new(false),
-        })
+        let rt = s.runtime.unwrap_or_else(Runtime::global);
+        let i = rt.shared.lock().add_server(Core::new(s.options), s.lookup);
+        Ok(Server { sh: rt.shared, i })
+    }
+
+    fn call<R>(&self, f: impl FnOnce(&mut Loop, usize) -> R) -> R {
+        let mut st = self.sh.lock();
+        st.servers[self.i].held = true;
+        let r = f(&mut st, self.i);
+        st.drain_server(self.i, false);
+        self.sh.after_call(&st);
+        r
     }
 
     /// `server.listen(options)` as Node has it: `Err` only for what Node throws
-    /// (`ERR_SERVER_ALREADY_LISTEN`); `'listening'` or `'error'` follows as an event.
+    /// (`ERR_SERVER_ALREADY_LISTEN`, …); `'listening'` or `'error'` follows as an event.
     pub fn start_listen(&self, listen: ListenOptions) -> Result<(), NetError> {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Listen(listen, tx, None));
-        rx.recv().unwrap_or_else(|_| Err(not_running()))
+        self.call(|st, i| st.servers[i].core.listen(listen))
     }
 
     /// `server.listen(options)`, blocking until `'listening'` (the bound address) or the
-    /// error (`EADDRINUSE`, …, also emitted as `'error'`).
+    /// error (`EADDRINUSE`, …). Takes that event.
     pub fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
-        let (tx, rx) = mpsc::channel();
-        let (done_tx, done_rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Listen(listen, tx, Some(done_tx)));
-        rx.recv().unwrap_or_else(|_| Err(not_running()))?;
-        done_rx.recv().unwrap_or_else(|_| Err(not_running()))
+        self.start_listen(listen)?;
+        let i = self.i;
+        self.wait(None, |st| {
+            let s = &mut st.servers[i];
+            let k = s
+                .events
+                .iter()
+                .position(|e| matches!(e, SrvEvent::Listening | SrvEvent::Error(_)))?;
+            match s.events.remove(k) {
+                Some(SrvEvent::Error(e)) => Some(Err(e)),
+                _ => Some(s.address().ok_or_else(Loop::not_running)),
+            }
+        })
+        .unwrap_or_else(|| Err(Loop::not_running()))
     }
 
-    /// The next admitted connection. Other events are set aside for
-    /// [`Server::next_event`]; `'error'` fails, and so do `'close'` and a server that
-    /// does not listen.
+    /// The next admitted connection. Other events stay for [`Server::next_event`];
+    /// `'error'` fails, and so do `'close'` and a server that does not listen.
     pub fn accept(&self) -> io::Result<Socket> {
-        loop {
-            match self.take(None) {
-                Some(ServerEvent::Connection(s)) => return Ok(s),
-                Some(ServerEvent::Error(e)) => return Err(to_io_error(e)),
-                Some(ServerEvent::Close) | None => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::NotConnected,
-                        "the server is not listening",
-                    ))
-                }
-                Some(e) => lock(&self.stash).push_back(e),
-            }
-        }
+        let i = self.i;
+        let sh = self.sh.clone();
+        self.wait(None, move |st| {
+            let s = &mut st.servers[i];
+            let k = s.events.iter().position(|e| {
+                matches!(
+                    e,
+                    SrvEvent::Connection(_) | SrvEvent::Error(_) | SrvEvent::Close
+                )
+            });
+            let Some(k) = k else {
+                return (!s.core.listening() && s.core.is_idle())
+                    .then(|| Err(not_listening()));
+            };
+            Some(match s.events.remove(k) {
+                Some(SrvEvent::Connection(j)) => Ok(Socket::from_entry(sh.clone(), j)),
+                Some(SrvEvent::Error(e)) => Err(to_io_error(e)),
+                _ => Err(not_listening()),
+            })
+        })
+        .unwrap_or_else(|| Err(not_listening()))
     }
 
     /// The admitted connections, until the server closes or fails.
@@ -139,112 +171,127 @@ impl Server {
     }
 
     /// The next event, in Node's order, blocking until there is one. `None` once the
-    /// server rests (closed, or never listening) and every event was taken.
+    /// server is closed (or never listened) and every event was taken.
     pub fn next_event(&self) -> Option<ServerEvent> {
-        if let Some(e) = lock(&self.stash).pop_front() {
-            return Some(e);
-        }
-        self.take(None)
+        self.take(Some(None))
     }
 
     /// The next event if one is there now.
     pub fn try_next_event(&self) -> Option<ServerEvent> {
-        if let Some(e) = lock(&self.stash).pop_front() {
-            return Some(e);
-        }
-        self.take(Some(Instant::now()))
+        self.take(None)
     }
 
     /// The next event, waiting at most `timeout`.
     pub fn next_event_timeout(&self, timeout: Duration) -> Option<ServerEvent> {
-        if let Some(e) = lock(&self.stash).pop_front() {
-            return Some(e);
-        }
-        self.take(Some(Instant::now() + timeout))
+        self.take(Some(Some(std::time::Instant::now() + timeout)))
     }
 
-    /// Enters a synchronous section, as JavaScript code between two waits: the server's
-    /// deferred work (Node's next tick: `'listening'`, `'close'` and the `close()`
-    /// callbacks) waits until the application next asks for an event, so that calls made
-    /// meanwhile (`close()` twice, say) see what JavaScript would see.
-    pub fn hold(&self) {
-        self.holding.store(true, Ordering::Release);
-        self.mb.send(ServerCmd::Hold);
-    }
-
-    fn take(&self, until: Option<Instant>) -> Option<ServerEvent> {
-        if self.holding.swap(false, Ordering::AcqRel) {
-            self.mb.send(ServerCmd::Release);
-        }
-        let rx = lock(&self.events);
-        loop {
-            let d = match rx.try_recv() {
-                Ok(d) => d,
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) if self.mb.is_resting() => rx.try_recv().ok()?,
-                Err(TryRecvError::Empty) => match until {
-                    None => rx.recv().ok()?,
-                    Some(t) => rx
-                        .recv_timeout(t.saturating_duration_since(Instant::now()))
-                        .ok()?,
-                },
-            };
-            match d {
-                Delivered::Resting => self.resting_sent.store(false, Ordering::Release),
-                Delivered::Event(e) => return Some(*e),
+    fn take(&self, block: Option<Option<std::time::Instant>>) -> Option<ServerEvent> {
+        let i = self.i;
+        let sh = self.sh.clone();
+        let pop = move |st: &mut Loop| {
+            let s = &mut st.servers[i];
+            let e = s.events.pop_front()?;
+            s.held = true;
+            Some(public(&sh, e))
+        };
+        let Some(deadline) = block else {
+            let mut st = self.sh.lock();
+            st.servers[i].held = false;
+            if !self.sh.manual {
+                while st.step(now()) {}
             }
-        }
+            return pop(&mut st);
+        };
+        self.wait(deadline, move |st| match pop(st) {
+            Some(e) => Some(Some(e)),
+            None => {
+                let s = &st.servers[i];
+                (!s.core.listening() && s.core.is_idle()).then_some(None)
+            }
+        })
+        .flatten()
+    }
+
+    /// Waits for a condition, the server released (the application waits on it).
+    fn wait<T>(
+        &self,
+        deadline: Option<std::time::Instant>,
+        cond: impl FnMut(&mut Loop) -> Option<T>,
+    ) -> Option<T> {
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.servers[i].held = false;
+        st.servers[i].blocked += 1;
+        let cv = st.servers[i].cv.clone();
+        let (mut st, r) = self.sh.wait_until(st, &cv, deadline, cond, |st, d| {
+            let s = &mut st.servers[i];
+            s.waiting = s.waiting.saturating_add_signed(d);
+        });
+        st.servers[i].blocked -= 1;
+        r
     }
 
     /// `server.close(cb)` as Node has it: stop accepting now; returns at once.
     /// `'close'` (once every admitted socket is gone) and the callback's value
     /// ([`ServerEvent::CloseCallback`]) follow as events.
     pub fn start_close(&self) {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Close(tx, None));
-        let _ = rx.recv();
+        self.call(|st, i| st.servers[i].core.close());
     }
 
-    /// `server.close(cb)`, blocking until the server is fully closed: `'close'` was
-    /// emitted (every admitted socket is gone) and the server's thread has ended.
-    /// `ERR_SERVER_NOT_RUNNING` when it was not listening.
-    ///
-    /// Admitted sockets that nobody took (a `'connection'` still in the event stream when
-    /// no other thread is reading it) are dropped here, which ends them gracefully
-    /// (`destroySoon()`): a socket nobody reads would otherwise hold the server open. The
-    /// other events stay readable.
+    /// `server.close(cb)`, blocking until the server is fully closed (`'close'`: every
+    /// admitted socket is gone): `ERR_SERVER_NOT_RUNNING` when it was not listening.
+    /// Takes the `'close'` and the callback; admitted sockets nobody took are dropped
+    /// (they end gracefully, `destroySoon()`); other events stay readable.
     pub fn close(&self) -> Result<(), NetError> {
-        let (tx, rx) = mpsc::channel();
-        let (done_tx, done_rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Close(tx, Some(done_tx)));
-        let _ = rx.recv();
-        if let Ok(events) = self.events.try_lock() {
-            let mut stash = lock(&self.stash);
-            while let Ok(d) = events.try_recv() {
-                match d {
-                    Delivered::Event(e) if matches!(*e, ServerEvent::Connection(_)) => drop(e),
-                    Delivered::Event(e) => stash.push_back(*e),
-                    Delivered::Resting => self.resting_sent.store(false, Ordering::Release),
+        self.start_close();
+        let i = self.i;
+        self.wait(None, |st| {
+            let untaken: Vec<usize> = st.servers[i]
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    SrvEvent::Connection(j) => Some(*j),
+                    _ => None,
+                })
+                .collect();
+            if !untaken.is_empty() {
+                st.servers[i]
+                    .events
+                    .retain(|e| !matches!(e, SrvEvent::Connection(_)));
+                for j in untaken {
+                    st.abandon(j);
                 }
             }
-        }
-        let r = done_rx.recv().unwrap_or(Ok(()));
-        self.mb.wait_rested();
-        r
+            let s = &mut st.servers[i];
+            let k = s
+                .events
+                .iter()
+                .position(|e| matches!(e, SrvEvent::CloseCallback(_)))?;
+            let Some(SrvEvent::CloseCallback(r)) = s.events.remove(k) else {
+                return None;
+            };
+            s.events.retain(|e| !matches!(e, SrvEvent::Close));
+            Some(r.map_or(Ok(()), Err))
+        })
+        .unwrap_or(Ok(()))
     }
 
     /// The server's `AbortSignal` aborted: `close()` without a callback.
     pub fn abort(&self) {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Abort(tx));
-        let _ = rx.recv();
+        self.call(|st, i| st.servers[i].core.abort());
     }
 
-    /// The getters, now.
+    /// The getters now.
     pub fn info(&self) -> ServerInfo {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::Info(tx));
-        rx.recv().unwrap_or_default()
+        let st = self.sh.lock();
+        let core = &st.servers[self.i].core;
+        ServerInfo {
+            listening: core.listening(),
+            address: core.address(),
+            connections: core.connections(),
+            max_connections: core.max_connections,
+        }
     }
 
     /// `server.address()`.
@@ -257,41 +304,87 @@ impl Server {
         self.info().listening
     }
 
-    /// `server.getConnections()`: admitted sockets not yet destroyed (every release the
-    /// server's sockets reported before this call is counted).
+    /// `server.getConnections()`: the admitted sockets not yet destroyed, now.
     pub fn get_connections(&self) -> u32 {
         self.info().connections
     }
 
-    /// `server.getConnections(cb)` as Node has it: returns at once; the count, read now,
-    /// follows as [`ServerEvent::Connections`] on the server's next tick (after the
-    /// `'close'` or `'listening'` already due).
+    /// `server.getConnections(cb)` as Node has it: the count follows as
+    /// [`ServerEvent::Connections`] on the next tick.
     pub fn start_get_connections(&self) {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::GetConnections(tx));
-        let _ = rx.recv();
+        self.call(|st, i| st.servers[i].core.get_connections());
     }
 
-    /// `server.maxConnections = max` (`None`: unlimited).
+    /// `server.maxConnections = max`.
     pub fn set_max_connections(&self, max: Option<u32>) {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(ServerCmd::SetMaxConnections(max, tx));
-        let _ = rx.recv();
+        self.call(|st, i| st.servers[i].core.max_connections = max);
     }
 
     /// `server.maxConnections`.
     pub fn max_connections(&self) -> Option<u32> {
         self.info().max_connections
     }
+}
 
-    /// Whether the server rests: no thread, nothing in flight, every event delivered.
-    pub fn is_resting(&self) -> bool {
-        self.mb.is_resting()
+/// The public form of a server event.
+fn public(sh: &Arc<Shared>, e: SrvEvent) -> ServerEvent {
+    match e {
+        SrvEvent::Listening => ServerEvent::Listening,
+        SrvEvent::Connection(j) => ServerEvent::Connection(Socket::from_entry(sh.clone(), j)),
+        SrvEvent::Drop(d) => ServerEvent::Drop(d),
+        SrvEvent::Error(e) => ServerEvent::Error(e),
+        SrvEvent::Close => ServerEvent::Close,
+        SrvEvent::CloseCallback(r) => ServerEvent::CloseCallback(r),
+        SrvEvent::Connections(n) => ServerEvent::Connections(n),
+    }
+}
+
+fn not_listening() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the server is not listening")
+}
+
+impl Loop {
+    /// Admitted socket `j` that no handle will ever take: it ends gracefully.
+    pub(crate) fn abandon(&mut self, j: usize) {
+        let now = now();
+        let e = &mut self.sockets[j];
+        e.handle = false;
+        e.events.clear();
+        e.queued_bytes = 0;
+        if !e.core.destroyed() {
+            e.core.destroy_soon(now);
+        }
+        self.drain_socket(j, crate::event_loop::Mode::Emitted, now);
+        self.active.insert(j);
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.mb.close(ServerCmd::Gone);
+        let mut st = self.sh.lock();
+        let i = self.i;
+        let untaken: Vec<usize> = st.servers[i]
+            .events
+            .drain(..)
+            .filter_map(|e| match e {
+                SrvEvent::Connection(j) => Some(j),
+                _ => None,
+            })
+            .collect();
+        for j in untaken {
+            st.abandon(j);
+        }
+        let s = &mut st.servers[i];
+        s.handle = false;
+        s.held = false;
+        if s.core.listening() {
+            s.core.close();
+        } else {
+            s.core.abort();
+        }
+        st.drain_server(i, false);
+        if st.sleeping.is_some() {
+            self.sh.reactor.notify();
+        }
     }
 }

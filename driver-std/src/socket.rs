@@ -1,38 +1,29 @@
 //! The application's handle on a socket: Node's `net.Socket` calls, its events, and a
 //! byte-stream face (`std::io::Read` + `Write`).
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, MutexGuard};
 
 use sansnet::options::{ConnectOptions, SocketOptions};
-use sansnet::socket::{Chunk, Socket as Core, SocketEvent, WriteId, WriteResult};
-use sansnet::{Duration, NetError};
+use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, WriteResult};
+use sansnet::{Duration, Instant, NetError};
 
-use crate::conn::Conn;
-use crate::info::{Bell, Snapshot};
+use crate::event_loop::{Loop, Mode};
 use crate::lookup::LookupFn;
-use crate::mailbox::{lock, Mailbox};
-use crate::server_engine::ServerEngine;
-use crate::socket_engine::{Parts, SocketEngine, READ_PACE};
-use crate::socket_link::{Answer, Blocked, Call, Cmd, Delivered, Shared, Until};
-use crate::to_io_error;
-use sansnet::socket::SocketInfo;
+use crate::runtime::{Runtime, Shared};
+use crate::{now, to_io_error};
 
-/// `new net.Socket(options)` with what the driver adds: a custom resolver and a bell.
+/// `new net.Socket(options)` with what the driver adds: a custom resolver and the runtime.
 #[derive(Clone, Default)]
 pub struct SocketSettings {
     /// `allowHalfOpen`, `highWaterMark`, … (what the core takes).
     pub options: SocketOptions,
     /// Node's `lookup` option: replaces the system resolver.
     pub lookup: Option<LookupFn>,
-    /// Rung whenever this socket delivers an event (see [`Bell`]).
-    pub bell: Option<Arc<Bell>>,
+    /// The runtime the socket lives in (`None`: [`Runtime::global`]).
+    pub runtime: Option<Runtime>,
 }
 
 impl fmt::Debug for SocketSettings {
@@ -40,38 +31,22 @@ impl fmt::Debug for SocketSettings {
         f.debug_struct("SocketSettings")
             .field("options", &self.options)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
-            .field("bell", &self.bell.is_some())
+            .field("runtime", &self.runtime)
             .finish()
     }
 }
 
-/// A `net.Socket`, driven by its own thread while it has work.
+/// A `net.Socket` in a [`Runtime`].
 ///
-/// Every method is Node's method of the same name and returns once the socket's engine
-/// carried it out (with what Node does synchronously: a `write()` has made its first
-/// attempt at the OS). Events, `'data'` included, come out of [`Socket::next_event`] in
-/// Node's order; the byte-stream face ([`Read`], [`Write`], also on `&Socket`) consumes
-/// the same events. Dropping the handle calls `destroySoon()`: what was written is sent,
-/// then the socket closes and its thread ends.
+/// Every method is Node's method of the same name and returns once it was carried out
+/// with what Node does synchronously (a `write()` has made its first attempt at the OS).
+/// Events, `'data'` included, come out of [`Socket::next_event`] in Node's order; the
+/// byte-stream face ([`Read`], [`Write`], also on `&Socket`) consumes the same events.
+/// Dropping the handle calls `destroySoon()`: what was written is sent, then the socket
+/// closes.
 pub struct Socket {
-    mb: Arc<Mailbox<SocketEngine>>,
-    events: Mutex<Receiver<Delivered>>,
-    shared: Arc<Shared>,
-    /// Events taken from the channel.
-    taken: AtomicU64,
-    /// Events a helper ([`Socket::wait_connected`], [`Socket::connect`]) read on the
-    /// application's behalf.
-    stash: Mutex<VecDeque<SocketEvent>>,
-    info: Mutex<Arc<Snapshot>>,
-    read: Mutex<ReadSide>,
-}
-
-#[derive(Default)]
-struct ReadSide {
-    buf: Vec<u8>,
-    pos: usize,
-    /// The stream ended: `None` cleanly, or with the error.
-    done: Option<Option<NetError>>,
+    sh: Arc<Shared>,
+    i: usize,
 }
 
 impl fmt::Debug for Socket {
@@ -84,7 +59,7 @@ impl fmt::Debug for Socket {
 
 /// `net.connect(options)`, blocking until `'connect'`: the connected socket, or the error
 /// the socket was destroyed with. The events before `'connect'` (`'lookup'`,
-/// `'connectionAttempt'`, …) are still there to read.
+/// `'connectionAttempt'`, …) and `'connect'` itself are still there to read.
 pub fn connect(opts: ConnectOptions) -> io::Result<Socket> {
     let settings = SocketSettings {
         options: opts.socket.clone(),
@@ -93,7 +68,7 @@ pub fn connect(opts: ConnectOptions) -> io::Result<Socket> {
     connect_with(opts, settings)
 }
 
-/// [`connect`] with a custom resolver or a bell.
+/// [`connect`] with a custom resolver or runtime.
 pub fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io::Result<Socket> {
     let socket = Socket::with_settings(settings)?;
     socket.connect(opts);
@@ -102,8 +77,7 @@ pub fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io::Resul
 }
 
 impl Socket {
-    /// `new net.Socket(options)`: not connected, and no thread until it has work. Fails
-    /// only when the process is out of descriptors.
+    /// `new net.Socket(options)`: not connected.
     pub fn new(options: SocketOptions) -> io::Result<Socket> {
         Socket::with_settings(SocketSettings {
             options,
@@ -111,297 +85,189 @@ impl Socket {
         })
     }
 
-    /// `new net.Socket(options)` with a custom resolver or a bell.
+    /// `new net.Socket(options)` with a custom resolver or runtime.
     pub fn with_settings(s: SocketSettings) -> io::Result<Socket> {
+        let rt = s.runtime.unwrap_or_else(Runtime::global);
         let core = Core::new(&s.options);
-        Socket::build(core, None, s.lookup, s.bell, None)
+        let i = rt.shared.lock().add_socket(core, None, s.lookup);
+        Ok(Socket { sh: rt.shared, i })
     }
 
-    /// A socket the server admitted; its engine starts at once.
-    pub(crate) fn accepted(
-        core: Core,
-        conn: Option<Conn>,
-        lookup: Option<LookupFn>,
-        bell: Option<Arc<Bell>>,
-        server: Option<Arc<Mailbox<ServerEngine>>>,
-    ) -> io::Result<Socket> {
-        let s = Socket::build(core, conn, lookup, bell, server)?;
-        // Accepted in a poll phase, the socket is first polled in the next iteration: only
-        // next-tick work runs until the application first asks for its events.
-        s.shared.ticks_only.store(true, Ordering::Release);
-        s.mb.start();
-        Ok(s)
+    /// The handle of socket `i` of a runtime (an admitted connection).
+    pub(crate) fn from_entry(sh: Arc<Shared>, i: usize) -> Socket {
+        Socket { sh, i }
     }
 
-    fn build(
-        core: Core,
-        conn: Option<Conn>,
-        lookup: Option<LookupFn>,
-        bell: Option<Arc<Bell>>,
-        server: Option<Arc<Mailbox<ServerEngine>>>,
-    ) -> io::Result<Socket> {
-        let (tx, rx) = mpsc::channel();
-        let shared = Arc::new(Shared::default());
-        let first = Arc::new(Snapshot {
-            version: 0,
-            info: core.info(),
-        });
-        let parts = Parts {
-            core,
-            conn,
-            events: tx,
-            shared: shared.clone(),
-            bell,
-            lookup,
-            server,
-        };
-        let mb = Mailbox::new(|me| SocketEngine::new(parts, me))?;
-        Ok(Socket {
-            mb,
-            events: Mutex::new(rx),
-            shared,
-            taken: AtomicU64::new(0),
-            stash: Mutex::new(VecDeque::new()),
-            info: Mutex::new(first),
-            read: Mutex::new(ReadSide::default()),
-        })
-    }
-
-    fn call(&self, call: Call) -> Answer {
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(Cmd::Call(call, tx));
-        match rx.recv() {
-            Ok(r) => {
-                self.see(r.snapshot);
-                r.answer
-            }
-            Err(_) => Answer::Done,
-        }
-    }
-
-    fn see(&self, s: Arc<Snapshot>) {
-        let mut cur = lock(&self.info);
-        if s.version > cur.version {
-            *cur = s;
-        }
-    }
-
-    /// Waits until the engine says `until` holds, or fails with the socket's error.
-    fn wait(&self, until: Until) -> io::Result<()> {
-        let _blocked = Blocked::new(&self.shared);
-        self.ack();
-        let (tx, rx) = mpsc::channel();
-        self.mb.send(Cmd::Wait(until, tx));
-        let r = rx
-            .recv()
-            .unwrap_or_else(|_| Err(io::ErrorKind::BrokenPipe.into()));
-        // The getters reflect the condition reached (its events may not be taken yet).
-        self.refresh_info();
+    /// Runs an application call: the socket's turn is the application's until it waits
+    /// again; what the call emitted is carried out at once.
+    fn call<R>(&self, f: impl FnOnce(&mut Loop, usize, Instant) -> R) -> R {
+        let mut st = self.sh.lock();
+        let now = now();
+        st.sockets[self.i].held = true;
+        let r = f(&mut st, self.i, now);
+        st.drain_socket(self.i, Mode::Emitted, now);
+        self.sh.after_call(&st);
         r
     }
 
     /// `socket.connect(options)`: returns at once; progress and failure arrive as events.
-    /// A destroyed socket may connect again (Node reuses it); its byte stream starts
-    /// afresh.
+    /// A destroyed socket may connect again (Node reuses it).
     pub fn connect(&self, opts: ConnectOptions) {
-        *lock(&self.read) = ReadSide::default();
-        self.call(Call::Connect(Box::new(opts)));
+        self.call(|st, i, now| {
+            let e = &mut st.sockets[i];
+            e.last_error = None;
+            e.core.connect(now, &opts);
+        });
     }
 
-    /// Waits for `'connect'`; fails with the error the socket was destroyed with. The
-    /// events read meanwhile stay readable through [`Socket::next_event`].
+    /// Waits until the socket is no longer connecting: `Ok` once connected, else the
+    /// error it was destroyed with. The events stay readable through
+    /// [`Socket::next_event`].
     pub fn wait_connected(&self) -> io::Result<()> {
-        let info = self.info();
-        if !info.pending && !info.destroyed {
-            return Ok(());
-        }
-        let mut error = None;
-        let mut seen = Vec::new();
-        let result = loop {
-            let Some(e) = self.take(Block::Forever) else {
-                break Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "the socket is not connecting",
-                ));
-            };
-            let done = match &e {
-                SocketEvent::Connect => Some(Ok(())),
-                SocketEvent::Error(err) => {
-                    error = Some(err.clone());
-                    None
-                }
-                SocketEvent::Close(_) => Some(Err(match error.take() {
-                    Some(err) => to_io_error(err),
-                    None => io::Error::new(io::ErrorKind::NotConnected, "the socket closed"),
-                })),
-                _ => None,
-            };
-            seen.push(e);
-            if let Some(r) = done {
-                break r;
+        let i = self.i;
+        self.wait(move |st| {
+            let core = &st.sockets[i].core;
+            if core.destroyed() {
+                return Some(Err(st.closed_error(i)));
             }
-        };
-        lock(&self.stash).extend(seen);
-        result
+            (!core.connecting() && !core.pending()).then_some(Ok(()))
+        })
+    }
+
+    /// Waits on a condition of the socket (the application is blocked, so its deferred
+    /// work may run).
+    fn wait<T>(&self, mut cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.release(i);
+        st.sockets[i].blocked += 1;
+        let cv = st.sockets[i].cv.clone();
+        let (mut st, r) = self.sh.wait_until(st, &cv, None, &mut cond, |st, d| {
+            let e = &mut st.sockets[i];
+            e.waiting = e.waiting.saturating_add_signed(d);
+        });
+        st.sockets[i].blocked -= 1;
+        match r {
+            Some(r) => r,
+            None => unreachable!("no deadline"),
+        }
     }
 
     /// `socket.write(chunk, cb)`: the id its callback event ([`SocketEvent::WriteCallback`])
     /// will carry, and Node's return value (false: wait for `'drain'`).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_call(chunk.into(), false)
+        self.write_with(chunk.into(), true)
     }
 
-    /// `socket.write(chunk)` without a callback: no [`SocketEvent::WriteCallback`] follows
-    /// (one event fewer per write), only Node's return value.
+    /// `socket.write(chunk)` without a callback: no [`SocketEvent::WriteCallback`] follows,
+    /// only Node's return value.
     pub fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_call(chunk.into(), true)
+        self.write_with(chunk.into(), false)
     }
 
-    fn write_call(&self, chunk: Chunk, quiet: bool) -> WriteResult {
-        match self.call(Call::Write(chunk, quiet)) {
-            Answer::Write(r) => r,
-            _ => WriteResult {
-                id: WriteId(0),
-                ok: false,
-            },
-        }
+    fn write_with(&self, chunk: Chunk, callback: bool) -> WriteResult {
+        self.call(|st, i, now| {
+            let r = st.sockets[i].core.write_with(now, chunk, callback);
+            // Node's value is decided after libuv's synchronous write attempt.
+            st.drain_socket(i, Mode::Emitted, now);
+            WriteResult {
+                id: r.id,
+                ok: st.sockets[i].core.write_return_value(),
+            }
+        })
     }
 
     /// `socket.end([chunk])`: half-close after what was written; its callback is
     /// [`SocketEvent::EndCallback`] with the returned id.
     pub fn end(&self, chunk: Option<Chunk>) -> WriteResult {
-        match self.call(Call::End(chunk)) {
-            Answer::Write(r) => r,
-            _ => WriteResult {
-                id: WriteId(0),
-                ok: false,
-            },
-        }
+        self.call(|st, i, now| st.sockets[i].core.end(now, chunk))
     }
 
     /// `socket.destroy([err])`.
     pub fn destroy(&self, err: Option<NetError>) {
-        self.call(Call::Destroy(err));
+        self.call(|st, i, _| st.sockets[i].core.destroy(err));
     }
 
     /// `socket.destroySoon()`.
     pub fn destroy_soon(&self) {
-        self.call(Call::DestroySoon);
+        self.call(|st, i, now| st.sockets[i].core.destroy_soon(now));
     }
 
     /// `socket.resetAndDestroy()`: close with RST (`ERR_INVALID_HANDLE_TYPE` for a
     /// unix-domain socket).
     pub fn reset_and_destroy(&self) -> Result<(), NetError> {
-        match self.call(Call::ResetAndDestroy) {
-            Answer::Reset(r) => r,
-            _ => Ok(()),
-        }
+        self.call(|st, i, _| st.sockets[i].core.reset_and_destroy())
     }
 
     /// `socket.pause()`.
     pub fn pause(&self) {
-        self.call(Call::Pause);
+        self.call(|st, i, _| st.sockets[i].core.pause());
     }
 
     /// `socket.resume()`.
     pub fn resume(&self) {
-        self.call(Call::Resume);
+        self.call(|st, i, _| st.sockets[i].core.resume());
     }
 
     /// `socket.setTimeout(ms)`: `'timeout'` after that much inactivity (the socket stays
     /// open); zero disables.
     pub fn set_timeout(&self, timeout: Duration) {
-        self.call(Call::SetTimeout(timeout));
+        self.call(|st, i, now| st.sockets[i].core.set_timeout(now, timeout));
     }
 
     /// `socket.setNoDelay(noDelay)`.
     pub fn set_no_delay(&self, no_delay: bool) {
-        self.call(Call::SetNoDelay(no_delay));
+        self.call(|st, i, _| st.sockets[i].core.set_no_delay(no_delay));
     }
 
     /// `socket.setKeepAlive(enable, initialDelay)`; the delay counts in whole seconds.
     pub fn set_keep_alive(&self, enable: bool, initial_delay: Duration) {
         let secs = u32::try_from(initial_delay.as_secs()).unwrap_or(u32::MAX);
-        self.call(Call::SetKeepAlive(enable, secs));
+        self.call(|st, i, _| st.sockets[i].core.set_keep_alive(enable, secs));
     }
 
     /// The options' `AbortSignal` aborted: destroy with `AbortError`, never connect again.
     pub fn abort(&self) {
-        self.call(Call::Abort);
+        self.call(|st, i, _| st.sockets[i].core.abort());
     }
 
     /// `socket.remoteAddress` / `remotePort` / `remoteFamily`, read now (reading it while
     /// connected caches it, as in Node).
     pub fn remote_address(&self) -> Option<SocketAddr> {
-        match self.call(Call::RemoteAddress) {
-            Answer::Remote(a) => a,
-            _ => None,
-        }
+        self.sh.lock().sockets[self.i].core.remote_address()
     }
 
-    /// The getters as of the newest event taken or call returned.
+    /// The getters now.
     pub fn info(&self) -> SocketInfo {
-        lock(&self.info).info.clone()
-    }
-
-    /// The getters now, as the engine sees them (events not taken yet included).
-    ///
-    /// Also a synchronisation point: it first reports every event taken so far as
-    /// handled, and when it returns the engine has carried out every earlier call and run
-    /// the deferred work this allows; the events produced are ready to take.
-    pub fn refresh_info(&self) -> SocketInfo {
-        self.ack();
-        self.call(Call::Info);
-        self.info()
+        self.sh.lock().sockets[self.i].core.info()
     }
 
     /// The next event, in Node's order, blocking until there is one. `None` once the
-    /// socket rests (closed, or never connected) and every event was taken: nothing more
-    /// happens until the application calls.
+    /// socket is closed (or was never connected) and every event was taken.
     ///
-    /// Asking for the next event ends the application's turn and tells the driver the
-    /// previous events were handled: Node's deferred work (the next tick: `'end'` after
-    /// data, the automatic `end()` without `allowHalfOpen`, `'error'`, `'close'`, …) runs
-    /// only then, as JavaScript listeners and statements finish before the next tick (see
-    /// the crate docs). A socket never waited on stalls at its first deferred step
-    /// (dropping the handle lets it finish).
+    /// Asking for the next event ends the application's turn: Node's deferred work for
+    /// this socket (the next tick: `'end'` after data, the automatic `end()` without
+    /// `allowHalfOpen`, `'error'`, `'close'`, …) runs only while the application waits
+    /// on it, as JavaScript listeners and statements finish before the next tick. A
+    /// socket never waited on stalls at its first deferred step (dropping the handle lets
+    /// it finish).
     pub fn next_event(&self) -> Option<SocketEvent> {
-        self.take(Block::Forever)
+        self.take(Some(None))
     }
 
     /// The next event if one is there now (see [`Socket::next_event`]).
     pub fn try_next_event(&self) -> Option<SocketEvent> {
-        self.take(Block::No)
-    }
-
-    /// Like [`Socket::try_next_event`], but lets only Node's next-tick work run, not a
-    /// later loop turn's (a handle's `'close'`): what JavaScript sees before a
-    /// `setImmediate` callback runs. The next ordinary take lets the rest run.
-    pub fn try_next_tick_event(&self) -> Option<SocketEvent> {
-        self.take_mode(Block::No, true)
-    }
-
-    /// The getters now, as the engine sees them (events not taken yet included), without
-    /// ending the application's turn: unlike [`Socket::refresh_info`], no deferred work is
-    /// let run.
-    pub fn current_info(&self) -> SocketInfo {
-        self.call(Call::Info);
-        self.info()
+        self.take(None)
     }
 
     /// The next event, waiting at most `timeout` (see [`Socket::next_event`]).
     pub fn next_event_timeout(&self, timeout: Duration) -> Option<SocketEvent> {
-        self.take(Block::Until(Instant::now() + timeout))
+        self.take(Some(Some(std::time::Instant::now() + timeout)))
     }
 
-    /// The events, in order, until the socket rests.
+    /// The events, in order, until the socket is closed.
     pub fn events(&self) -> impl Iterator<Item = SocketEvent> + '_ {
-        std::iter::from_fn(move || self.next_event())
-    }
-
-    /// Whether the socket rests: no thread, nothing in flight, every event delivered.
-    pub fn is_resting(&self) -> bool {
-        self.mb.is_resting()
+        std::iter::from_fn(|| self.next_event())
     }
 
     /// `TcpStream::shutdown`: `Write` ends the writable side (FIN after what was
@@ -412,91 +278,83 @@ impl Socket {
             return Err(io::ErrorKind::Unsupported.into());
         }
         self.end(None);
-        let r = self.wait(Until::Finished);
+        let i = self.i;
+        let r = self.wait(move |st| {
+            let core = &st.sockets[i].core;
+            if core.writable_finished() {
+                return Some(Ok(()));
+            }
+            core.destroyed().then(|| Err(st.closed_error(i)))
+        });
         if how == Shutdown::Both {
             self.destroy(None);
         }
         r
     }
 
-    fn take(&self, block: Block) -> Option<SocketEvent> {
-        self.take_mode(block, false)
-    }
-
-    /// Takes the next event; `ticks_only`: only next-tick work may run meanwhile.
-    fn take_mode(&self, block: Block, ticks_only: bool) -> Option<SocketEvent> {
-        if let Some(e) = lock(&self.stash).pop_front() {
-            return Some(e);
-        }
-        if self.shared.ticks_only.swap(ticks_only, Ordering::AcqRel) != ticks_only {
-            // The engine may run more (or less) deferred work now.
-            self.mb.nudge();
-        }
-        let _blocked = match block {
-            Block::No => None,
-            Block::Forever | Block::Until(_) => Some(Blocked::new(&self.shared)),
+    /// Takes the next event: `None` does not wait, `Some(None)` waits without limit.
+    fn take(&self, block: Option<Option<std::time::Instant>>) -> Option<SocketEvent> {
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.release(i);
+        let Some(deadline) = block else {
+            if !self.sh.manual {
+                while st.step(now()) {}
+            }
+            return pop(&mut st, i);
         };
-        self.ack();
-        let rx = lock(&self.events);
-        loop {
-            let d = match rx.try_recv() {
-                Ok(d) => d,
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) if self.mb.is_resting() => rx.try_recv().ok()?,
-                Err(TryRecvError::Empty) => match block {
-                    Block::No => return None,
-                    Block::Forever => rx.recv().ok()?,
-                    Block::Until(t) => {
-                        let left = t.saturating_duration_since(Instant::now());
-                        rx.recv_timeout(left).ok()?
-                    }
-                },
-            };
-            match d {
-                Delivered::Resting => self.shared.resting_sent.store(false, Ordering::Release),
-                Delivered::Event(e, snapshot) => {
-                    self.took(&e, snapshot);
-                    return Some(e);
-                }
-            }
-        }
+        let cv = st.sockets[i].cv.clone();
+        let (_st, r) = self.sh.wait_until(
+            st,
+            &cv,
+            deadline,
+            |st| match pop(st, i) {
+                Some(e) => Some(Some(e)),
+                None => st.sockets[i].silent().then_some(None),
+            },
+            |st, d| {
+                let e = &mut st.sockets[i];
+                e.waiting = e.waiting.saturating_add_signed(d);
+            },
+        );
+        r.flatten()
     }
 
-    /// The application waits on the socket: its turn is over, and the events taken so
-    /// far are handled, so deferred work may run.
-    fn ack(&self) {
-        let taken = self.taken.load(Ordering::Acquire);
-        self.shared.waits.fetch_add(1, Ordering::AcqRel);
-        let more = self.shared.acked.swap(taken, Ordering::AcqRel) < taken;
-        if more || self.shared.held.load(Ordering::Acquire) {
-            self.mb.nudge();
-        }
-    }
-
-    fn took(&self, e: &SocketEvent, snapshot: Arc<Snapshot>) {
-        self.taken.fetch_add(1, Ordering::AcqRel);
-        self.see(snapshot);
-        if let SocketEvent::Data(d) = e {
-            let prev = self.shared.unconsumed.fetch_sub(d.len(), Ordering::AcqRel);
-            if prev >= READ_PACE && prev - d.len() < READ_PACE {
-                self.mb.nudge();
-            }
-        }
+    fn lock(&self) -> MutexGuard<'_, Loop> {
+        self.sh.lock()
     }
 }
 
-#[derive(Clone, Copy)]
-enum Block {
-    No,
-    Forever,
-    Until(Instant),
+/// Takes socket `i`'s next event: the application now reacts to it.
+fn pop(st: &mut Loop, i: usize) -> Option<SocketEvent> {
+    let e = &mut st.sockets[i];
+    let ev = e.events.pop_front()?;
+    if let SocketEvent::Data(d) = &ev {
+        e.queued_bytes -= d.len();
+    }
+    e.held = true;
+    Some(ev)
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // Nobody will ask for events any more: the loop runs on its own.
-        self.shared.ticks_only.store(false, Ordering::Release);
-        self.mb.close(Cmd::Gone);
+        let mut st = self.lock();
+        let now = now();
+        let e = &mut st.sockets[self.i];
+        e.handle = false;
+        e.held = false;
+        e.events.clear();
+        e.queued_bytes = 0;
+        e.leftover = None;
+        if !e.core.destroyed() {
+            e.core.destroy_soon(now);
+        }
+        st.drain_socket(self.i, Mode::Emitted, now);
+        st.active.insert(self.i);
+        st.may_read_again(self.i);
+        if st.sleeping.is_some() {
+            self.sh.reactor.notify();
+        }
     }
 }
 
@@ -504,27 +362,31 @@ impl Read for &Socket {
     /// The bytes of the `'data'` events; `Ok(0)` at `'end'` (or `'close'`); the error of
     /// an `'error'` event. Other events are consumed and skipped.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut r = lock(&self.read);
         loop {
-            if r.pos < r.buf.len() {
-                let n = buf.len().min(r.buf.len() - r.pos);
-                buf[..n].copy_from_slice(&r.buf[r.pos..r.pos + n]);
-                r.pos += n;
-                return Ok(n);
-            }
-            if let Some(done) = &r.done {
-                return match done {
-                    None => Ok(0),
-                    Some(e) => Err(to_io_error(e.clone())),
-                };
+            {
+                let mut st = self.lock();
+                let e = &mut st.sockets[self.i];
+                if let Some((data, pos)) = &mut e.leftover {
+                    let n = buf.len().min(data.len() - *pos);
+                    buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+                    *pos += n;
+                    if *pos == data.len() {
+                        e.leftover = None;
+                    }
+                    return Ok(n);
+                }
             }
             match self.next_event() {
-                None | Some(SocketEvent::End | SocketEvent::Close(_)) => r.done = Some(None),
+                None | Some(SocketEvent::End | SocketEvent::Close(_)) => return Ok(0),
                 Some(SocketEvent::Data(d)) => {
-                    r.buf = d;
-                    r.pos = 0;
+                    let n = buf.len().min(d.len());
+                    buf[..n].copy_from_slice(&d[..n]);
+                    if n < d.len() {
+                        self.lock().sockets[self.i].leftover = Some((d, n));
+                    }
+                    return Ok(n);
                 }
-                Some(SocketEvent::Error(e)) => r.done = Some(Some(e)),
+                Some(SocketEvent::Error(e)) => return Err(to_io_error(e)),
                 Some(_) => {}
             }
         }
@@ -545,16 +407,36 @@ impl Write for &Socket {
         if buf.is_empty() {
             return Ok(0);
         }
-        let r = self.write_call(Chunk::bytes(buf), true);
+        let i = self.i;
+        {
+            let st = self.lock();
+            if st.sockets[i].core.destroyed() {
+                return Err(st.closed_error(i));
+            }
+        }
+        let r = self.write_with(Chunk::bytes(buf), false);
         if !r.ok {
-            self.wait(Until::Drained)?;
+            self.wait(move |st| {
+                let core = &st.sockets[i].core;
+                if core.destroyed() {
+                    return Some(Err(st.closed_error(i)));
+                }
+                (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
+            })?;
         }
         Ok(buf.len())
     }
 
     /// Waits until the OS took every byte written (`writableLength` is 0).
     fn flush(&mut self) -> io::Result<()> {
-        self.wait(Until::Flushed)
+        let i = self.i;
+        self.wait(move |st| {
+            let core = &st.sockets[i].core;
+            if core.writable_length() == 0 {
+                return Some(Ok(()));
+            }
+            core.destroyed().then(|| Err(st.closed_error(i)))
+        })
     }
 }
 

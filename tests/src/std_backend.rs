@@ -1,6 +1,6 @@
 //! `--driver std`: the conformance runner on real loopback and unix sockets through
-//! `sansnet-std` (blocking sockets and threads). Time is real; every handle rings one
-//! shared bell, and a turn takes what every actor has, or waits for the bell.
+//! `sansnet-std`, every handle in one manual runtime that the runner turns as Node's
+//! single JavaScript thread would. Time is real.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -9,17 +9,14 @@ use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptio
 use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
 use sansnet::{Duration, Instant, NetError};
 use sansnet_std::{
-    Bell, LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
+    LookupRequest, Runtime, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
 };
 
 use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SrvId, TempDir};
 
-/// How long a turn that only takes what is due now waits for stragglers.
-const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
-
 /// The runner's view of `sansnet-std`.
 pub struct StdBackend {
-    bell: Arc<Bell>,
+    rt: Runtime,
     origin: std::time::Instant,
     sockets: Vec<Socket>,
     servers: Vec<Server>,
@@ -55,7 +52,7 @@ impl StdBackend {
     /// A backend with nothing open yet.
     pub fn new() -> StdBackend {
         StdBackend {
-            bell: Bell::new(),
+            rt: Runtime::manual().expect("an epoll instance"),
             origin: std::time::Instant::now(),
             sockets: Vec::new(),
             servers: Vec::new(),
@@ -65,20 +62,11 @@ impl StdBackend {
         }
     }
 
-    /// Takes the next event of every actor that has one; whether any had. One event per
-    /// socket: taking the next one tells the socket the previous was handled, which only
-    /// the runner's reaction (between scans) may do. `ticks_only`: the sockets may run only
-    /// next-tick work meanwhile (before a `setImmediate` callback).
-    fn scan(&mut self, ticks_only: bool) -> bool {
+    /// Takes every event every actor has.
+    fn scan(&mut self) -> bool {
         let mut any = false;
         for i in 0..self.sockets.len() {
-            let s = &self.sockets[i];
-            let e = if ticks_only {
-                s.try_next_tick_event()
-            } else {
-                s.try_next_event()
-            };
-            if let Some(e) = e {
+            while let Some(e) = self.sockets[i].try_next_event() {
                 self.seen.push(Seen::Socket(i, e));
                 any = true;
             }
@@ -103,27 +91,6 @@ impl StdBackend {
         }
         any
     }
-
-    /// Takes what is there, or waits for the bell until `deadline`. Afterwards the runner
-    /// reacts: a synchronous section for every server (a socket enters one by itself at
-    /// the runner's first call on it).
-    fn take_next(&mut self, deadline: std::time::Instant, ticks_only: bool) -> bool {
-        let any = loop {
-            let rung = self.bell.count();
-            if self.scan(ticks_only) {
-                break true;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                break false;
-            }
-            self.bell.wait_past(rung, left);
-        };
-        for s in &self.servers {
-            s.hold();
-        }
-        any
-    }
 }
 
 impl Backend for StdBackend {
@@ -143,9 +110,9 @@ impl Backend for StdBackend {
         let s = Socket::with_settings(SocketSettings {
             options: opts,
             lookup,
-            bell: Some(self.bell.clone()),
+            runtime: Some(self.rt.clone()),
         })
-        .expect("a socket (the OS gave no descriptor or thread)");
+        .expect("a socket");
         self.sockets.push(s);
         self.sockets.len() - 1
     }
@@ -154,10 +121,9 @@ impl Backend for StdBackend {
         let s = Server::with_settings(ServerSettings {
             options: opts,
             lookup: None,
-            bell: Some(self.bell.clone()),
+            runtime: Some(self.rt.clone()),
         })
-        .expect("a server (the OS gave no descriptor or thread)");
-        s.hold();
+        .expect("a server");
         self.servers.push(s);
         self.servers.len() - 1
     }
@@ -220,7 +186,7 @@ impl Backend for StdBackend {
     }
 
     fn socket_view(&mut self, s: SockId) -> SocketInfo {
-        self.sockets[s].current_info()
+        self.sockets[s].info()
     }
 
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {
@@ -259,11 +225,13 @@ impl Backend for StdBackend {
 
     fn turn(&mut self, limit: Instant) -> bool {
         let wait = limit.saturating_duration_since(self.now());
-        self.take_next(std::time::Instant::now() + wait, false)
+        let ran = self.rt.turn(std::time::Instant::now() + wait);
+        self.scan() || ran
     }
 
     fn turn_immediate(&mut self) -> bool {
-        self.take_next(std::time::Instant::now() + IMMEDIATE_GRACE, true)
+        let ran = self.rt.turn_immediate();
+        self.scan() || ran
     }
 
     fn advance_clock(&mut self, _at: Instant) {}

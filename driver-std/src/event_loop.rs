@@ -1,0 +1,422 @@
+//! Node's event loop over real sockets: every socket and server of a runtime in one
+//! structure, run one step at a time in the order of libuv's phases.
+//!
+//! A step does the first of these that has work, as Node's loop would:
+//!
+//! 1. next ticks and the rest of a poll phase ([`sansnet::socket::Socket::poll_tick_output`])
+//!    of the first socket that may run, then servers' deferred work;
+//! 2. one source the OS reported ready (a connection attempt's outcome, a listener's
+//!    connections);
+//! 3. the closing phase (a socket's `'close'`); else the next iteration's poll: read what
+//!    the kernel has into the cores (facts), and begin the poll phase for every socket at
+//!    once ([`sansnet::socket::Socket::start_poll_phase`]);
+//! 4. other deferred work;
+//! 5. timers due.
+//!
+//! A socket *may run* its deferred work when the application is not in the middle of
+//! reacting to it: its handle has no event waiting to be taken and made no call since it
+//! last waited on the socket (or a thread is blocked on it, or the handle is gone). I/O is
+//! never held back, only deferred work: that is JavaScript's run-to-completion.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+
+use sansnet::socket::{LookupId, Output, SocketEvent};
+use sansnet::{Instant, NetError};
+use slab::Slab;
+
+use crate::lookup::LookupResult;
+use crate::reactor::{Reactor, Ready, Source};
+use crate::server_io::SrvEntry;
+use crate::socket_io::SockEntry;
+
+/// How a socket's outputs are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Only what was emitted synchronously.
+    Emitted,
+    /// Up to the check phase: ticks, the poll phase in progress, pending work.
+    Ticks,
+    /// Any deferred work.
+    All,
+}
+
+/// Whose lookup finished.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Asker {
+    Socket(usize, u64),
+    Server(usize, u64),
+}
+
+/// A lookup's answer, sent from its helper thread.
+pub(crate) struct LookupDone {
+    pub(crate) asker: Asker,
+    pub(crate) id: LookupId,
+    pub(crate) result: LookupResult,
+}
+
+/// Every socket and server of a runtime.
+pub(crate) struct Loop {
+    pub(crate) sockets: Slab<SockEntry>,
+    pub(crate) servers: Slab<SrvEntry>,
+    pub(crate) reactor: Arc<Reactor>,
+    /// Sockets that may have deferred work or facts.
+    pub(crate) active: BTreeSet<usize>,
+    /// Servers that may have deferred work.
+    pub(crate) srv_active: BTreeSet<usize>,
+    /// Deadlines, by socket.
+    pub(crate) timers: BTreeSet<(Instant, usize)>,
+    /// Sockets with bytes (or EOF) to read at the next poll.
+    pub(crate) readable: BTreeSet<usize>,
+    /// Attempts and listeners reported ready, handled one per step.
+    pub(crate) ready: VecDeque<Source>,
+    /// Whether this iteration's poll of the OS was made.
+    polled: bool,
+    pub(crate) lookups_tx: Sender<LookupDone>,
+    lookups_rx: Receiver<LookupDone>,
+    /// Events delivered to handles so far.
+    pub(crate) observed: u64,
+    pub(crate) next_gen: u64,
+    /// Entries that may be gone for good.
+    pub(crate) gc: Vec<usize>,
+    /// The reactor thread sleeps in `epoll_wait` until this (`Some(None)`: no limit).
+    pub(crate) sleeping: Option<Option<Instant>>,
+    /// A buffer reads borrow.
+    pub(crate) read_buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for Loop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loop")
+            .field("sockets", &self.sockets.len())
+            .field("servers", &self.servers.len())
+            .finish()
+    }
+}
+
+impl Loop {
+    pub(crate) fn new(reactor: Arc<Reactor>) -> Loop {
+        let (lookups_tx, lookups_rx) = std::sync::mpsc::channel();
+        Loop {
+            sockets: Slab::new(),
+            servers: Slab::new(),
+            reactor,
+            active: BTreeSet::new(),
+            srv_active: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            readable: BTreeSet::new(),
+            ready: VecDeque::new(),
+            polled: false,
+            lookups_tx,
+            lookups_rx,
+            observed: 0,
+            next_gen: 1,
+            gc: Vec::new(),
+            sleeping: None,
+            read_buf: vec![0; sansnet::socket::READ_SIZE],
+        }
+    }
+
+    pub(crate) fn gen(&mut self) -> u64 {
+        self.next_gen += 1;
+        self.next_gen
+    }
+
+    /// Whether socket `i` may run deferred work now.
+    pub(crate) fn may_run(&self, i: usize) -> bool {
+        let e = &self.sockets[i];
+        !e.handle || e.blocked > 0 || (!e.held && e.events.is_empty())
+    }
+
+    fn server_may_run(&self, i: usize) -> bool {
+        let s = &self.servers[i];
+        !s.handle || s.blocked > 0 || (!s.held && s.events.is_empty())
+    }
+
+    /// Carries out socket `i`'s outputs in `mode`; after an event the application reacts
+    /// before more deferred work runs. Returns whether an event was delivered.
+    pub(crate) fn drain_socket(&mut self, i: usize, mode: Mode, now: Instant) -> bool {
+        loop {
+            let core = &mut self.sockets[i].core;
+            let o = match mode {
+                Mode::Emitted => core.poll_emitted(),
+                Mode::Ticks => core.poll_tick_output(),
+                Mode::All => core.poll_output(),
+            };
+            match o {
+                None => {
+                    self.touch(i);
+                    return false;
+                }
+                Some(Output::Io(io)) => self.socket_io(i, io, now),
+                Some(Output::Event(e)) => {
+                    self.deliver(i, e);
+                    if mode != Mode::Emitted {
+                        self.drain_socket(i, Mode::Emitted, now);
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands an event to socket `i`'s handle (or drops it when nobody holds one).
+    pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
+        let entry = &mut self.sockets[i];
+        if let SocketEvent::Error(err) = &e {
+            entry.last_error = Some(err.clone());
+        }
+        if !entry.handle {
+            return;
+        }
+        if let SocketEvent::Data(d) = &e {
+            entry.queued_bytes += d.len();
+        }
+        entry.events.push_back(e);
+        self.observed += 1;
+        entry.wake();
+    }
+
+    /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
+    /// work, whoever waits on it.
+    pub(crate) fn touch(&mut self, i: usize) {
+        let Some(e) = self.sockets.get_mut(i) else {
+            return;
+        };
+        let want = e.core.poll_timeout();
+        if want != e.armed {
+            if let Some(at) = e.armed {
+                self.timers.remove(&(at, i));
+            }
+            if let Some(at) = want {
+                self.timers.insert((at, i));
+            }
+            e.armed = want;
+        }
+        if !e.core.is_idle() {
+            self.active.insert(i);
+        }
+        e.wake();
+        if !e.handle {
+            self.gc.push(i);
+        }
+    }
+
+    pub(crate) fn touch_server(&mut self, i: usize) {
+        let Some(s) = self.servers.get_mut(i) else {
+            return;
+        };
+        if !s.core.is_idle() {
+            self.srv_active.insert(i);
+        }
+        s.wake();
+        if !s.handle {
+            self.gc.push(usize::MAX - i);
+        }
+    }
+
+    /// One step of the loop (see the module doc); false when nothing could run without
+    /// waiting for the OS or the clock.
+    pub(crate) fn step(&mut self, now: Instant) -> bool {
+        let ran = self.step_inner(now, true);
+        self.collect();
+        ran
+    }
+
+    /// A step limited to what runs before a `setImmediate` callback: ticks and sources
+    /// already ready.
+    pub(crate) fn step_immediate(&mut self, now: Instant) -> bool {
+        let ran = self.step_inner(now, false);
+        self.collect();
+        ran
+    }
+
+    fn step_inner(&mut self, now: Instant, later: bool) -> bool {
+        // 1. Ticks (and the poll phase in progress, and pending work).
+        let ticks = self
+            .active
+            .iter()
+            .copied()
+            .find(|&i| self.may_run(i) && !self.sockets[i].core.ticks_drained());
+        if let Some(i) = ticks {
+            self.drain_socket(i, Mode::Ticks, now);
+            return true;
+        }
+        let server = self
+            .srv_active
+            .iter()
+            .copied()
+            .find(|&i| self.server_may_run(i) && !self.servers[i].core.is_idle());
+        if let Some(i) = server {
+            self.drain_server(i, true);
+            return true;
+        }
+        // 2. One source the OS reported.
+        if let Some(src) = self.ready.pop_front() {
+            match src {
+                Source::Attempt(i) => self.attempts_ready(i, now),
+                Source::Listener(i) => self.accept_some(i, now),
+                Source::Conn(_) => {}
+            }
+            return true;
+        }
+        if !later {
+            return self.drain_lookups(now);
+        }
+        // 3. The closing phase, then the next iteration's poll phase.
+        let closing = self
+            .active
+            .iter()
+            .copied()
+            .find(|&i| self.may_run(i) && self.sockets[i].core.has_closing_work());
+        if let Some(i) = closing {
+            self.drain_socket(i, Mode::All, now);
+            return true;
+        }
+        if !self.polled {
+            self.polled = true;
+            let mut ready = Vec::new();
+            self.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
+            self.absorb(ready, now);
+            if !self.ready.is_empty() {
+                return true;
+            }
+        }
+        self.polled = false;
+        let mut began = false;
+        let active: Vec<usize> = self.active.iter().copied().collect();
+        for i in active {
+            if self.may_run(i) && self.sockets[i].core.start_poll_phase() {
+                began = true;
+            }
+        }
+        if began {
+            return true;
+        }
+        // 4. Other deferred work.
+        let deferred = self
+            .active
+            .iter()
+            .copied()
+            .find(|&i| self.may_run(i) && !self.sockets[i].core.is_idle());
+        if let Some(i) = deferred {
+            self.drain_socket(i, Mode::All, now);
+            return true;
+        }
+        // Sockets with nothing left leave the active set.
+        let idle: Vec<usize> = self
+            .active
+            .iter()
+            .copied()
+            .filter(|&i| self.sockets.get(i).is_none_or(|e| e.core.is_idle()))
+            .collect();
+        for i in idle {
+            self.active.remove(&i);
+        }
+        let idle: Vec<usize> = self
+            .srv_active
+            .iter()
+            .copied()
+            .filter(|&i| self.servers.get(i).is_none_or(|s| s.core.is_idle()))
+            .collect();
+        for i in idle {
+            self.srv_active.remove(&i);
+        }
+        // 5. Timers.
+        if let Some(&(at, i)) = self.timers.first() {
+            if at <= now {
+                self.timers.remove(&(at, i));
+                self.sockets[i].armed = None;
+                self.sockets[i].core.handle_timeout(now);
+                self.touch(i);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes in what the OS reported: readiness flags, sources to handle, lookups.
+    pub(crate) fn absorb(&mut self, ready: Vec<Ready>, now: Instant) {
+        for r in ready {
+            match r.source {
+                Source::Conn(i) => self.conn_ready(i, r, now),
+                src => {
+                    if !self.ready.contains(&src) {
+                        self.ready.push_back(src);
+                    }
+                }
+            }
+        }
+        self.drain_lookups(now);
+        let readable: Vec<usize> = std::mem::take(&mut self.readable).into_iter().collect();
+        for i in readable {
+            self.read_some(i, now);
+        }
+    }
+
+    fn drain_lookups(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        while let Ok(done) = self.lookups_rx.try_recv() {
+            any = true;
+            match done.asker {
+                Asker::Socket(i, gen) => {
+                    if let Some(e) = self.sockets.get_mut(i).filter(|e| e.gen == gen) {
+                        e.core.lookup_done(now, done.id, done.result);
+                        self.drain_socket(i, Mode::Emitted, now);
+                    }
+                }
+                Asker::Server(i, gen) => {
+                    if let Some(s) = self.servers.get_mut(i).filter(|s| s.gen == gen) {
+                        s.core.lookup_done(done.id, done.result);
+                        self.drain_server(i, false);
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// The next deadline of any socket.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.timers.first().map(|(at, _)| *at)
+    }
+
+    /// Whether a step could run now without the OS or the clock.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Removes entries nobody will use again.
+    fn collect(&mut self) {
+        for g in std::mem::take(&mut self.gc) {
+            if g > usize::MAX / 2 {
+                let i = usize::MAX - g;
+                if self.servers.get(i).is_some_and(SrvEntry::finished) {
+                    self.servers.remove(i);
+                    self.srv_active.remove(&i);
+                }
+            } else if self.sockets.get(g).is_some_and(SockEntry::finished) {
+                let e = self.sockets.remove(g);
+                if let Some(at) = e.armed {
+                    self.timers.remove(&(at, g));
+                }
+                self.active.remove(&g);
+                self.readable.remove(&g);
+            }
+        }
+    }
+
+    /// The error a waiter gets when the socket can no longer do what it waits for.
+    pub(crate) fn closed_error(&self, i: usize) -> std::io::Error {
+        match &self.sockets[i].last_error {
+            Some(e) => crate::to_io_error(e.clone()),
+            None => std::io::Error::new(std::io::ErrorKind::NotConnected, "the socket is closed"),
+        }
+    }
+
+    /// A server-not-running error, as Node words it.
+    pub(crate) fn not_running() -> NetError {
+        NetError::new(sansnet::Code::ErrServerNotRunning, "Server is not running.")
+    }
+}

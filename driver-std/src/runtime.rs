@@ -1,0 +1,233 @@
+//! The runtime: one loop (every socket and server, behind one lock), one `epoll`, and who
+//! runs it: a reactor thread for the process ([`Runtime::global`]), or the caller, turn by
+//! turn ([`Runtime::manual`]).
+
+use std::io;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+
+use crate::event_loop::Loop;
+use crate::reactor::{Reactor, Ready};
+use crate::now;
+
+/// State shared by every handle of a runtime and whoever runs its loop.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<Loop>,
+    pub(crate) reactor: Arc<Reactor>,
+    /// Run by the caller ([`Runtime::turn`]), not by a reactor thread.
+    pub(crate) manual: bool,
+}
+
+/// Where sockets and servers live: Node's event loop for a set of handles.
+///
+/// [`Runtime::global`] (what [`crate::Socket::new`] and [`crate::Server::new`] use) is
+/// run by one reactor thread for the whole process, and by application threads while they
+/// wait on a handle. [`Runtime::manual`] is run only by its caller, one
+/// [`Runtime::turn`] at a time, as a single JavaScript thread would: a conformance runner
+/// or a test that wants to see every event in the loop's order.
+#[derive(Clone, Debug)]
+pub struct Runtime {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// The process's runtime, run by one reactor thread (started on first use).
+    ///
+    /// # Panics
+    ///
+    /// When the OS refuses an `epoll` instance or a thread at first use.
+    pub fn global() -> Runtime {
+        static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let rt = Runtime::build(false).expect("sansnet-std: an epoll instance");
+                let shared = rt.shared.clone();
+                std::thread::Builder::new()
+                    .name("sansnet-reactor".into())
+                    .spawn(move || reactor_thread(&shared))
+                    .expect("sansnet-std: the reactor thread");
+                rt
+            })
+            .clone()
+    }
+
+    /// A runtime that runs only when its caller turns it ([`Runtime::turn`]); blocking
+    /// calls on its handles turn it themselves.
+    pub fn manual() -> io::Result<Runtime> {
+        Runtime::build(true)
+    }
+
+    fn build(manual: bool) -> io::Result<Runtime> {
+        let reactor = Arc::new(Reactor::new()?);
+        Ok(Runtime {
+            shared: Arc::new(Shared {
+                state: Mutex::new(Loop::new(reactor.clone())),
+                reactor,
+                manual,
+            }),
+        })
+    }
+
+    /// One turn of the loop: runs until an event reaches a handle or something else
+    /// happened (a timer, an attempt's outcome), waiting for the OS no later than `limit`.
+    /// False when nothing happened before `limit`.
+    pub fn turn(&self, limit: std::time::Instant) -> bool {
+        let sh = &self.shared;
+        let mut st = sh.lock();
+        st.release_all();
+        loop {
+            if st.step(now()) {
+                return true;
+            }
+            let left = limit.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = sh.block(st, Some(left));
+        }
+    }
+
+    /// A turn limited to what runs before a `setImmediate` callback (next ticks, sources
+    /// the OS already reported): false when nothing is due.
+    pub fn turn_immediate(&self) -> bool {
+        let sh = &self.shared;
+        let mut st = sh.lock();
+        st.release_all();
+        if st.step_immediate(now()) {
+            return true;
+        }
+        let mut ready = Vec::new();
+        sh.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
+        st.absorb(ready, now());
+        st.step_immediate(now())
+    }
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Loop> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Waits for the OS without the lock (at most `limit`, and not past the next timer),
+    /// then takes in what it reported.
+    fn block<'a>(
+        &'a self,
+        st: MutexGuard<'a, Loop>,
+        limit: Option<std::time::Duration>,
+    ) -> MutexGuard<'a, Loop> {
+        let timer = st
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(now()));
+        let timeout = match (timer, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        drop(st);
+        let mut ready: Vec<Ready> = Vec::new();
+        self.reactor.wait(timeout, &mut ready);
+        let mut st = self.lock();
+        st.absorb(ready, now());
+        st
+    }
+
+    /// After an application call: wakes the reactor thread if the loop has something for
+    /// it sooner than it planned to wake.
+    pub(crate) fn after_call(&self, st: &Loop) {
+        if let Some(until) = st.sleeping {
+            let sooner = st
+                .next_deadline()
+                .is_some_and(|d| until.is_none_or(|u| d < u));
+            if st.has_ready() || sooner {
+                self.reactor.notify();
+            }
+        }
+    }
+
+    /// Waits until `check` gives an answer, running the loop meanwhile: on this thread
+    /// while it has work, and else blocked on `cv` (the reactor thread runs it) or, in a
+    /// manual runtime, in the OS wait itself. `None` when `deadline` passed first.
+    pub(crate) fn wait_until<'a, T>(
+        &'a self,
+        mut st: MutexGuard<'a, Loop>,
+        cv: &Condvar,
+        deadline: Option<std::time::Instant>,
+        mut check: impl FnMut(&mut Loop) -> Option<T>,
+        mut waiting: impl FnMut(&mut Loop, i32),
+    ) -> (MutexGuard<'a, Loop>, Option<T>) {
+        loop {
+            if let Some(t) = check(&mut st) {
+                return (st, Some(t));
+            }
+            if st.step(now()) {
+                continue;
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return (st, None);
+            }
+            if self.manual {
+                st = self.block(st, left);
+                continue;
+            }
+            waiting(&mut st, 1);
+            st = match left {
+                Some(l) => match cv.wait_timeout(st, l) {
+                    Ok((g, _)) => g,
+                    Err(p) => p.into_inner().0,
+                },
+                None => match cv.wait(st) {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                },
+            };
+            waiting(&mut st, -1);
+        }
+    }
+}
+
+impl Loop {
+    /// The application waits on every handle (a manual runtime's turn).
+    fn release_all(&mut self) {
+        let held: Vec<usize> = self
+            .sockets
+            .iter()
+            .filter(|(_, e)| e.held)
+            .map(|(i, _)| i)
+            .collect();
+        for i in held {
+            self.release(i);
+        }
+        for (_, s) in self.servers.iter_mut() {
+            s.held = false;
+        }
+    }
+
+    /// The application waits on socket `i`: its deferred work may run, and reading
+    /// resumes if it had stopped for the application.
+    pub(crate) fn release(&mut self, i: usize) {
+        self.sockets[i].held = false;
+        self.may_read_again(i);
+        self.active.insert(i);
+    }
+}
+
+/// The reactor thread of [`Runtime::global`]: runs the loop while it has work, then waits
+/// for the OS until the next deadline.
+fn reactor_thread(sh: &Shared) {
+    let mut ready: Vec<Ready> = Vec::new();
+    loop {
+        let timeout = {
+            let mut st = sh.lock();
+            st.sleeping = None;
+            st.absorb(std::mem::take(&mut ready), now());
+            while st.step(now()) {}
+            let next = st.next_deadline();
+            st.sleeping = Some(next);
+            next.map(|d| d.saturating_duration_since(now()))
+        };
+        sh.reactor.wait(timeout, &mut ready);
+    }
+}

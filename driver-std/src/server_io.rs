@@ -1,0 +1,226 @@
+//! A server in the loop: its core, its listener, the connections accepted and not yet
+//! admitted, and the I/O the core asks for.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Condvar};
+
+use sansnet::server::{
+    BoundAddress, DropInfo, Server as Core, ServerEvent as CoreEvent, ServerIo, ServerOutput,
+};
+use sansnet::{Instant, NetError};
+
+use crate::code_of;
+use crate::conn::{Conn, Listener};
+use crate::event_loop::{Asker, Loop, LookupDone};
+use crate::lookup::{self, LookupFn};
+use crate::reactor::Source;
+
+/// How many connections one step accepts (each `'connection'` is a callback of its own).
+const ACCEPT_BATCH: usize = 1;
+
+/// A server event as the loop keeps it: a connection is the index of its socket.
+#[derive(Debug)]
+pub(crate) enum SrvEvent {
+    Listening,
+    Connection(usize),
+    Drop(Option<DropInfo>),
+    Error(NetError),
+    Close,
+    CloseCallback(Option<NetError>),
+    Connections(u32),
+}
+
+/// One server of the loop.
+pub(crate) struct SrvEntry {
+    pub(crate) core: Core,
+    pub(crate) gen: u64,
+    listener: Option<Listener>,
+    /// Accepted OS sockets the core has not admitted or refused yet, by token.
+    pending: BTreeMap<u64, Conn>,
+    next_token: u64,
+    lookup_fn: Option<LookupFn>,
+    pub(crate) events: VecDeque<SrvEvent>,
+    pub(crate) handle: bool,
+    pub(crate) held: bool,
+    pub(crate) blocked: u32,
+    pub(crate) waiting: u32,
+    pub(crate) cv: Arc<Condvar>,
+}
+
+impl std::fmt::Debug for SrvEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrvEntry").field("core", &self.core).finish_non_exhaustive()
+    }
+}
+
+impl SrvEntry {
+    pub(crate) fn new(core: Core, gen: u64, lookup: Option<LookupFn>) -> SrvEntry {
+        SrvEntry {
+            core,
+            gen,
+            listener: None,
+            pending: BTreeMap::new(),
+            next_token: 1,
+            lookup_fn: lookup,
+            events: VecDeque::new(),
+            handle: true,
+            held: false,
+            blocked: 0,
+            waiting: 0,
+            cv: Arc::new(Condvar::new()),
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        if self.waiting > 0 {
+            self.cv.notify_all();
+        }
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        !self.handle && self.listener.is_none() && self.pending.is_empty() && self.core.is_idle()
+    }
+
+    /// `server.address()`, once bound.
+    pub(crate) fn address(&self) -> Option<BoundAddress> {
+        self.core.address()
+    }
+}
+
+impl Loop {
+    pub(crate) fn add_server(&mut self, core: Core, lookup: Option<LookupFn>) -> usize {
+        let gen = self.gen();
+        self.servers.insert(SrvEntry::new(core, gen, lookup))
+    }
+
+    /// Carries out server `i`'s outputs; `deferred` also runs its deferred work, up to the
+    /// first event (the application reacts before the next).
+    pub(crate) fn drain_server(&mut self, i: usize, deferred: bool) {
+        let mut deferred = deferred;
+        loop {
+            let core = &mut self.servers[i].core;
+            let o = if deferred {
+                core.poll_output()
+            } else {
+                core.poll_emitted()
+            };
+            match o {
+                None => break,
+                Some(ServerOutput::Io(io)) => self.server_io(i, io),
+                Some(ServerOutput::Event(e)) => {
+                    self.server_event(i, e);
+                    deferred = false;
+                }
+            }
+        }
+        self.touch_server(i);
+    }
+
+    fn server_event(&mut self, i: usize, e: CoreEvent) {
+        let out = match e {
+            CoreEvent::Listening => SrvEvent::Listening,
+            CoreEvent::Connection { token, socket } => {
+                let conn = self.servers[i].pending.remove(&token);
+                let lookup = self.servers[i].lookup_fn.clone();
+                let gen = self.servers[i].gen;
+                let s = self.add_socket(*socket, conn, lookup);
+                self.sockets[s].server = Some((i, gen));
+                if !self.servers[i].handle {
+                    // Nobody will take it: it finishes on its own.
+                    self.sockets[s].handle = false;
+                    self.sockets[s].core.destroy_soon(crate::now());
+                }
+                let now = crate::now();
+                self.drain_socket(s, crate::event_loop::Mode::Emitted, now);
+                SrvEvent::Connection(s)
+            }
+            CoreEvent::Drop(d) => SrvEvent::Drop(d),
+            CoreEvent::Error(e) => SrvEvent::Error(e),
+            CoreEvent::Close => SrvEvent::Close,
+            CoreEvent::CloseCallback(r) => SrvEvent::CloseCallback(r),
+            CoreEvent::Connections(n) => SrvEvent::Connections(n),
+        };
+        let s = &mut self.servers[i];
+        if s.handle {
+            s.events.push_back(out);
+            self.observed += 1;
+        }
+    }
+
+    fn server_io(&mut self, i: usize, io: ServerIo) {
+        match io {
+            ServerIo::Lookup { id, host } => {
+                let s = &self.servers[i];
+                let tx = self.lookups_tx.clone();
+                let reactor = self.reactor.clone();
+                let asker = Asker::Server(i, s.gen);
+                let done = move |result| {
+                    let _ = tx.send(LookupDone { asker, id, result });
+                    reactor.notify();
+                };
+                let req = lookup::listen_request(host.clone());
+                if let Err(err) = lookup::spawn(s.lookup_fn.clone(), req, done) {
+                    let err = NetError::syscall(code_of(&err), "getaddrinfo", Some(&host), None);
+                    self.servers[i].core.lookup_done(id, Err(err));
+                }
+            }
+            ServerIo::Listen {
+                id,
+                address,
+                options,
+            } => {
+                let r = match Listener::bind(&address, &options) {
+                    Ok((l, bound)) => {
+                        let _ = self.reactor.add(l.fd(), Source::Listener(i));
+                        self.servers[i].listener = Some(l);
+                        Ok(bound)
+                    }
+                    Err(e) => Err(code_of(&e)),
+                };
+                self.servers[i].core.listen_done(id, r);
+            }
+            ServerIo::CloseListener => {
+                if let Some(l) = self.servers[i].listener.take() {
+                    self.reactor.delete(l.fd());
+                }
+            }
+            ServerIo::Unlink { path } => {
+                let _ = std::fs::remove_file(path);
+            }
+            ServerIo::CloseAccepted { token } => {
+                self.servers[i].pending.remove(&token);
+            }
+        }
+    }
+
+    /// Accepts what the kernel has queued for server `i`, handing each to the core.
+    pub(crate) fn accept_some(&mut self, i: usize, _now: Instant) {
+        for _ in 0..ACCEPT_BATCH {
+            let Some(s) = self.servers.get_mut(i) else {
+                return;
+            };
+            let Some(l) = &s.listener else { return };
+            match l.accept() {
+                Ok((conn, local, remote)) => {
+                    let token = s.next_token;
+                    s.next_token += 1;
+                    s.pending.insert(token, conn);
+                    s.core.incoming(token, local, remote);
+                    self.drain_server(i, false);
+                }
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => return,
+                    io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted => {}
+                    // EMFILE and friends: the connection stays queued; the next edge
+                    // (another connection) tries again.
+                    _ => return,
+                },
+            }
+        }
+        // More may be queued: look again at the next step.
+        if !self.ready.contains(&Source::Listener(i)) {
+            self.ready.push_back(Source::Listener(i));
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! A socket in the loop: its core, its OS socket, and the I/O the core asks for.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Condvar};
+
+use sansnet::socket::{AttemptId, Socket as Core, SocketEvent, SocketIo, WriteId};
+use sansnet::{Instant, NetError};
+
+use crate::code_of;
+use crate::conn::{Conn, Connecting};
+use crate::event_loop::{Asker, Loop, LookupDone, Mode};
+use crate::lookup::{self, LookupFn, LookupRequest};
+use crate::reactor::{Ready, Source};
+
+/// How many bytes of `'data'` may wait for the application before the loop stops reading
+/// the socket (the application is slower than the network).
+pub(crate) const READ_PACE: usize = 1 << 20;
+
+/// How many reads one poll phase makes at most on one socket (libuv's limit is 32).
+const READS_PER_POLL: usize = 16;
+
+/// A write handed to the OS, with how much of it was taken.
+#[derive(Debug)]
+pub(crate) struct PendingWrite {
+    id: WriteId,
+    data: Vec<u8>,
+    off: usize,
+}
+
+/// One socket of the loop.
+pub(crate) struct SockEntry {
+    pub(crate) core: Core,
+    pub(crate) gen: u64,
+    conn: Option<Conn>,
+    attempts: Vec<(AttemptId, Connecting)>,
+    writes: VecDeque<PendingWrite>,
+    reading: bool,
+    read_eof: bool,
+    /// The kernel may have bytes (or EOF, or an error) to read.
+    can_read: bool,
+    /// The kernel has EOF or an error to report after the bytes.
+    hup: bool,
+    lookup_fn: Option<LookupFn>,
+    /// The server that admitted it, with that server's generation.
+    pub(crate) server: Option<(usize, u64)>,
+    /// The deadline registered in the loop's timers.
+    pub(crate) armed: Option<Instant>,
+    pub(crate) last_error: Option<NetError>,
+    /// Events for the handle, in Node's order.
+    pub(crate) events: VecDeque<SocketEvent>,
+    /// Bytes of `'data'` in `events`.
+    pub(crate) queued_bytes: usize,
+    /// The rest of a `'data'` chunk the byte-stream face read in part.
+    pub(crate) leftover: Option<(Vec<u8>, usize)>,
+    /// A handle exists.
+    pub(crate) handle: bool,
+    /// The application made a call or took an event and has not waited since: it may
+    /// still be reacting (Node's current tick), so deferred work waits.
+    pub(crate) held: bool,
+    /// Threads blocked on a condition of this socket.
+    pub(crate) blocked: u32,
+    /// Threads waiting on `cv`.
+    pub(crate) waiting: u32,
+    pub(crate) cv: Arc<Condvar>,
+}
+
+impl std::fmt::Debug for SockEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SockEntry").field("core", &self.core).finish_non_exhaustive()
+    }
+}
+
+impl SockEntry {
+    pub(crate) fn new(core: Core, gen: u64, conn: Option<Conn>, lookup: Option<LookupFn>) -> Self {
+        let can_read = conn.is_some();
+        SockEntry {
+            core,
+            gen,
+            conn,
+            attempts: Vec::new(),
+            writes: VecDeque::new(),
+            reading: false,
+            read_eof: false,
+            can_read,
+            hup: false,
+            lookup_fn: lookup,
+            server: None,
+            armed: None,
+            last_error: None,
+            events: VecDeque::new(),
+            queued_bytes: 0,
+            leftover: None,
+            handle: true,
+            held: false,
+            blocked: 0,
+            waiting: 0,
+            cv: Arc::new(Condvar::new()),
+        }
+    }
+
+    /// Wakes the threads waiting on this socket.
+    pub(crate) fn wake(&self) {
+        if self.waiting > 0 {
+            self.cv.notify_all();
+        }
+    }
+
+    /// Whether nothing can happen to this socket any more (it can be forgotten once its
+    /// handle is gone).
+    pub(crate) fn finished(&self) -> bool {
+        !self.handle
+            && self.core.destroyed()
+            && self.core.is_idle()
+            && self.conn.is_none()
+            && self.attempts.is_empty()
+    }
+
+    /// Whether no event will ever come again.
+    pub(crate) fn silent(&self) -> bool {
+        self.events.is_empty() && self.core.destroyed() && self.core.is_idle()
+    }
+
+    /// The connected OS socket (for the byte-stream face).
+    #[allow(dead_code)]
+    pub(crate) fn conn(&self) -> Option<&Conn> {
+        self.conn.as_ref()
+    }
+}
+
+impl Loop {
+    /// Adds a socket (with its OS socket, for an accepted one); its index.
+    pub(crate) fn add_socket(
+        &mut self,
+        core: Core,
+        conn: Option<Conn>,
+        lookup: Option<LookupFn>,
+    ) -> usize {
+        let gen = self.gen();
+        let i = self.sockets.insert(SockEntry::new(core, gen, None, lookup));
+        if let Some(c) = conn {
+            self.install_conn(i, c);
+        }
+        i
+    }
+
+    fn install_conn(&mut self, i: usize, c: Conn) {
+        if self.reactor.add(c.fd(), Source::Conn(i)).is_err() {
+            // Out of memory for the interest list: the socket still works through reads
+            // retried at each poll.
+        }
+        let e = &mut self.sockets[i];
+        e.conn = Some(c);
+        e.read_eof = false;
+        e.can_read = true;
+        e.hup = false;
+    }
+
+    /// Carries out one of socket `i`'s I/O requests.
+    pub(crate) fn socket_io(&mut self, i: usize, io: SocketIo, now: Instant) {
+        match io {
+            SocketIo::Lookup {
+                id,
+                host,
+                family,
+                hints,
+                all,
+            } => {
+                let e = &self.sockets[i];
+                let req = LookupRequest {
+                    host: host.clone(),
+                    family,
+                    hints,
+                    all,
+                };
+                let tx = self.lookups_tx.clone();
+                let reactor = self.reactor.clone();
+                let asker = Asker::Socket(i, e.gen);
+                let done = move |result| {
+                    let _ = tx.send(LookupDone { asker, id, result });
+                    reactor.notify();
+                };
+                if let Err(err) = lookup::spawn(e.lookup_fn.clone(), req, done) {
+                    let err = NetError::syscall(code_of(&err), "getaddrinfo", Some(&host), None);
+                    self.sockets[i].core.lookup_done(now, id, Err(err));
+                }
+            }
+            SocketIo::Connect {
+                attempt,
+                remote,
+                local,
+            } => {
+                let c = Connecting::start(&remote, local);
+                let bound = local.is_some() && c.bound();
+                if let Some(fd) = c.fd() {
+                    let _ = self.reactor.add(fd, Source::Attempt(i));
+                }
+                if c.early.is_some() && !self.ready.contains(&Source::Attempt(i)) {
+                    // Known at once: reported in the next poll phase, as libuv does.
+                    self.ready.push_back(Source::Attempt(i));
+                }
+                self.sockets[i].attempts.push((attempt, c));
+                if bound {
+                    // The local address is bound: Node announces the attempt now.
+                    self.sockets[i].core.attempt_bound(now, attempt);
+                }
+            }
+            SocketIo::AbortAttempt { attempt } => {
+                let e = &mut self.sockets[i];
+                if let Some(k) = e.attempts.iter().position(|(id, _)| *id == attempt) {
+                    let (_, c) = e.attempts.remove(k);
+                    if let Some(fd) = c.fd() {
+                        self.reactor.delete(fd);
+                    }
+                }
+            }
+            SocketIo::Write { id, data } => {
+                let e = &mut self.sockets[i];
+                e.writes.push_back(PendingWrite { id, data, off: 0 });
+                self.write_now(i, now);
+            }
+            SocketIo::Shutdown => {
+                // Node's afterShutdown ignores the status: a FIN the OS refuses still ends
+                // in 'finish'.
+                if let Some(c) = &self.sockets[i].conn {
+                    let _ = c.shutdown_write();
+                }
+            }
+            SocketIo::StartReading => {
+                let e = &mut self.sockets[i];
+                e.reading = true;
+                if e.can_read && !e.read_eof {
+                    self.readable.insert(i);
+                }
+            }
+            SocketIo::StopReading => self.sockets[i].reading = false,
+            SocketIo::SetNoDelay(on) => {
+                if let Some(c) = &self.sockets[i].conn {
+                    let _ = c.set_no_delay(on);
+                }
+            }
+            SocketIo::SetKeepAlive {
+                enable,
+                initial_delay_secs,
+            } => {
+                if let Some(c) = &self.sockets[i].conn {
+                    let _ = c.set_keep_alive(enable, initial_delay_secs);
+                }
+            }
+            SocketIo::Close => self.close_conn(i, false),
+            SocketIo::Reset => self.close_conn(i, true),
+            SocketIo::ReleaseFromServer => {
+                if let Some((s, gen)) = self.sockets[i].server.take() {
+                    if let Some(srv) = self.servers.get_mut(s).filter(|srv| srv.gen == gen) {
+                        srv.core.connection_closed();
+                        self.drain_server(s, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes socket `i`'s OS socket; `reset` with `SO_LINGER` 0 (RST).
+    fn close_conn(&mut self, i: usize, reset: bool) {
+        let e = &mut self.sockets[i];
+        if let Some(c) = e.conn.take() {
+            if reset {
+                let _ = c.set_linger_zero();
+            }
+            self.reactor.delete(c.fd());
+        }
+        for (_, a) in e.attempts.drain(..) {
+            if let Some(fd) = a.fd() {
+                self.reactor.delete(fd);
+            }
+        }
+        e.reading = false;
+        e.read_eof = false;
+        e.can_read = false;
+        e.writes.clear();
+        self.readable.remove(&i);
+    }
+
+    /// libuv's write attempt: as much as the kernel takes now; a write taken whole
+    /// completes, the rest waits for writability.
+    pub(crate) fn write_now(&mut self, i: usize, now: Instant) {
+        loop {
+            let e = &mut self.sockets[i];
+            let Some(w) = e.writes.front_mut() else {
+                return;
+            };
+            if w.off == w.data.len() {
+                let id = w.id;
+                e.writes.pop_front();
+                e.core.write_done(now, id);
+                continue;
+            }
+            let Some(conn) = &e.conn else {
+                w.off = w.data.len();
+                continue;
+            };
+            match conn.write(&w.data[w.off..]) {
+                Ok(0) => return self.write_error(i, sansnet::Code::Epipe),
+                Ok(n) => w.off += n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return self.write_error(i, code_of(&err)),
+            }
+        }
+    }
+
+    fn write_error(&mut self, i: usize, code: sansnet::Code) {
+        let e = &mut self.sockets[i];
+        e.writes.clear();
+        e.core.write_failed(code);
+    }
+
+    /// The OS reported socket `i`'s connection ready.
+    pub(crate) fn conn_ready(&mut self, i: usize, r: Ready, now: Instant) {
+        let Some(e) = self.sockets.get_mut(i) else {
+            return;
+        };
+        if e.conn.is_none() {
+            return;
+        }
+        if r.readable {
+            e.can_read = true;
+            e.hup |= r.hup;
+            if e.reading && !e.read_eof {
+                self.readable.insert(i);
+            }
+        }
+        if r.writable && !e.writes.is_empty() {
+            self.write_now(i, now);
+            self.touch(i);
+        }
+    }
+
+    /// Reads what the kernel has for socket `i` into its core (facts for its next poll
+    /// phase), unless the application is behind.
+    pub(crate) fn read_some(&mut self, i: usize, now: Instant) {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        for _ in 0..READS_PER_POLL {
+            if !self.sockets.contains(i) || !self.may_run(i) {
+                break;
+            }
+            let e = &mut self.sockets[i];
+            if !e.reading || e.read_eof || !e.can_read || e.queued_bytes >= READ_PACE {
+                break;
+            }
+            let Some(conn) = &e.conn else { break };
+            match conn.read(&mut buf) {
+                Ok(0) => {
+                    e.read_eof = true;
+                    e.core.eof(now);
+                }
+                Ok(n) => {
+                    if n < buf.len() && !e.hup {
+                        // Drained: the next edge says when there is more.
+                        e.can_read = false;
+                    }
+                    e.core.received(now, buf[..n].to_vec());
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => e.can_read = false,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    e.read_eof = true;
+                    e.core.read_failed(code_of(&err));
+                }
+            }
+        }
+        self.read_buf = buf;
+        self.touch(i);
+    }
+
+    /// Socket `i` may read again (its handle caught up): read at the next poll.
+    pub(crate) fn may_read_again(&mut self, i: usize) {
+        let e = &self.sockets[i];
+        if e.reading && e.can_read && !e.read_eof && e.conn.is_some() {
+            self.readable.insert(i);
+        }
+    }
+
+    /// Socket `i`'s attempts whose outcome is known.
+    pub(crate) fn attempts_ready(&mut self, i: usize, now: Instant) {
+        let Some(e) = self.sockets.get_mut(i) else {
+            return;
+        };
+        let mut k = 0;
+        while k < e.attempts.len() {
+            let done = {
+                let a = &e.attempts[k].1;
+                a.early.is_some() || a.fd().is_some_and(writable_now)
+            };
+            if !done {
+                k += 1;
+                continue;
+            }
+            let (id, a) = e.attempts.remove(k);
+            if let Some(fd) = a.fd() {
+                self.reactor.delete(fd);
+            }
+            match a.finish() {
+                Ok(conn) => {
+                    let (local, remote) = conn.addresses();
+                    self.install_conn(i, conn);
+                    self.sockets[i].core.attempt_connected(now, id, local, remote);
+                }
+                Err(err) => {
+                    let core = &mut self.sockets[i].core;
+                    match crate::conn::bind_failure(&err) {
+                        Some(b) => core.attempt_bind_failed(now, id, code_of(b)),
+                        None => core.attempt_failed(now, id, code_of(&err)),
+                    }
+                }
+            }
+            self.drain_socket(i, Mode::Emitted, now);
+            return;
+        }
+    }
+}
+
+/// Whether a connecting socket is writable (its connect finished) right now.
+fn writable_now(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
+    let zero = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+}
