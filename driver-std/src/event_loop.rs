@@ -126,7 +126,17 @@ impl Loop {
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
         let e = &self.sockets[i];
-        !e.handle || e.blocked > 0 || (!e.held && e.events.is_empty())
+        let connect_wait = e.connect_waiters > 0
+            && !e.events.iter().any(|ev| {
+                matches!(
+                    ev,
+                    SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
+                )
+            });
+        !e.handle
+            || e.blocked > 0
+            || connect_wait
+            || (e.events.is_empty() && (!e.held || e.takers > 0))
     }
 
     fn server_may_run(&self, i: usize) -> bool {
@@ -274,10 +284,11 @@ impl Loop {
             self.drain_socket(i, Mode::All, now);
             return true;
         }
-        if !self.polled {
+        if !self.polled || !self.readable.is_empty() {
             self.polled = true;
             let mut ready = Vec::new();
-            self.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
+            self.reactor
+                .wait(Some(std::time::Duration::ZERO), &mut ready);
             self.absorb(ready, now);
             if !self.ready.is_empty() {
                 return true;
@@ -405,6 +416,13 @@ impl Loop {
                 self.readable.remove(&g);
             }
         }
+    }
+
+    /// For a waiter on destroyed socket `i`: its error once known (the `'error'` event is
+    /// emitted on a later tick than the destroy), `None` while it may still come.
+    pub(crate) fn destroyed_error(&self, i: usize) -> Option<std::io::Error> {
+        let e = &self.sockets[i];
+        (e.last_error.is_some() || e.core.is_idle()).then(|| self.closed_error(i))
     }
 
     /// The error a waiter gets when the socket can no longer do what it waits for.

@@ -6,8 +6,8 @@ use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::event_loop::Loop;
-use crate::reactor::{Reactor, Ready};
 use crate::now;
+use crate::reactor::{Reactor, Ready};
 
 /// State shared by every handle of a runtime and whoever runs its loop.
 #[derive(Debug)]

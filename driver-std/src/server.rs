@@ -121,20 +121,17 @@ impl Server {
     }
 
     /// `server.listen(options)`, blocking until `'listening'` (the bound address) or the
-    /// error (`EADDRINUSE`, …). Takes that event.
+    /// error (`EADDRINUSE`, …); the event stays readable.
     pub fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
         self.start_listen(listen)?;
         let i = self.i;
         self.wait(None, |st| {
-            let s = &mut st.servers[i];
-            let k = s
-                .events
-                .iter()
-                .position(|e| matches!(e, SrvEvent::Listening | SrvEvent::Error(_)))?;
-            match s.events.remove(k) {
-                Some(SrvEvent::Error(e)) => Some(Err(e)),
-                _ => Some(s.address().ok_or_else(Loop::not_running)),
-            }
+            let s = &st.servers[i];
+            s.events.iter().find_map(|e| match e {
+                SrvEvent::Error(e) => Some(Err(e.clone())),
+                SrvEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
+                _ => None,
+            })
         })
         .unwrap_or_else(|| Err(Loop::not_running()))
     }
@@ -153,8 +150,7 @@ impl Server {
                 )
             });
             let Some(k) = k else {
-                return (!s.core.listening() && s.core.is_idle())
-                    .then(|| Err(not_listening()));
+                return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
             };
             Some(match s.events.remove(k) {
                 Some(SrvEvent::Connection(j)) => Ok(Socket::from_entry(sh.clone(), j)),
@@ -241,8 +237,8 @@ impl Server {
 
     /// `server.close(cb)`, blocking until the server is fully closed (`'close'`: every
     /// admitted socket is gone): `ERR_SERVER_NOT_RUNNING` when it was not listening.
-    /// Takes the `'close'` and the callback; admitted sockets nobody took are dropped
-    /// (they end gracefully, `destroySoon()`); other events stay readable.
+    /// Admitted sockets nobody took are dropped (they end gracefully, `destroySoon()`);
+    /// the other events stay readable.
     pub fn close(&self) -> Result<(), NetError> {
         self.start_close();
         let i = self.i;
@@ -263,16 +259,10 @@ impl Server {
                     st.abandon(j);
                 }
             }
-            let s = &mut st.servers[i];
-            let k = s
-                .events
-                .iter()
-                .position(|e| matches!(e, SrvEvent::CloseCallback(_)))?;
-            let Some(SrvEvent::CloseCallback(r)) = s.events.remove(k) else {
-                return None;
-            };
-            s.events.retain(|e| !matches!(e, SrvEvent::Close));
-            Some(r.map_or(Ok(()), Err))
+            st.servers[i].events.iter().find_map(|e| match e {
+                SrvEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
+                _ => None,
+            })
         })
         .unwrap_or(Ok(()))
     }

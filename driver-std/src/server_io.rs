@@ -12,7 +12,7 @@ use sansnet::{Instant, NetError};
 
 use crate::code_of;
 use crate::conn::{Conn, Listener};
-use crate::event_loop::{Asker, Loop, LookupDone};
+use crate::event_loop::{Asker, LookupDone, Loop};
 use crate::lookup::{self, LookupFn};
 use crate::reactor::Source;
 
@@ -50,7 +50,9 @@ pub(crate) struct SrvEntry {
 
 impl std::fmt::Debug for SrvEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SrvEntry").field("core", &self.core).finish_non_exhaustive()
+        f.debug_struct("SrvEntry")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
     }
 }
 

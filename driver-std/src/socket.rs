@@ -125,28 +125,43 @@ impl Socket {
     /// [`Socket::next_event`].
     pub fn wait_connected(&self) -> io::Result<()> {
         let i = self.i;
-        self.wait(move |st| {
-            let core = &st.sockets[i].core;
-            if core.destroyed() {
-                return Some(Err(st.closed_error(i)));
+        self.wait_as(Waiter::Connect, move |st| {
+            let e = &st.sockets[i];
+            if e.events.iter().any(|e| matches!(e, SocketEvent::Connect)) {
+                return Some(Ok(()));
             }
-            (!core.connecting() && !core.pending()).then_some(Ok(()))
+            if e.core.destroyed() {
+                return st.destroyed_error(i).map(Err);
+            }
+            (!e.core.connecting() && !e.core.pending()).then_some(Ok(()))
         })
     }
 
     /// Waits on a condition of the socket (the application is blocked, so its deferred
-    /// work may run).
-    fn wait<T>(&self, mut cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
+    /// work may run, even with events not taken).
+    fn wait<T>(&self, cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
+        self.wait_as(Waiter::Blocked, cond)
+    }
+
+    /// [`Socket::wait`] as `who`.
+    fn wait_as<T>(&self, who: Waiter, mut cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
         let i = self.i;
         let mut st = self.sh.lock();
         st.release(i);
-        st.sockets[i].blocked += 1;
+        let count = |e: &mut crate::socket_io::SockEntry, d: i32| {
+            let n = match who {
+                Waiter::Blocked => &mut e.blocked,
+                Waiter::Connect => &mut e.connect_waiters,
+            };
+            *n = n.saturating_add_signed(d);
+        };
+        count(&mut st.sockets[i], 1);
         let cv = st.sockets[i].cv.clone();
         let (mut st, r) = self.sh.wait_until(st, &cv, None, &mut cond, |st, d| {
             let e = &mut st.sockets[i];
             e.waiting = e.waiting.saturating_add_signed(d);
         });
-        st.sockets[i].blocked -= 1;
+        count(&mut st.sockets[i], -1);
         match r {
             Some(r) => r,
             None => unreachable!("no deadline"),
@@ -284,7 +299,10 @@ impl Socket {
             if core.writable_finished() {
                 return Some(Ok(()));
             }
-            core.destroyed().then(|| Err(st.closed_error(i)))
+            if core.destroyed() {
+                return st.destroyed_error(i).map(Err);
+            }
+            None
         });
         if how == Shutdown::Both {
             self.destroy(None);
@@ -303,8 +321,10 @@ impl Socket {
             }
             return pop(&mut st, i);
         };
+        // A thread waiting on the socket: calls other threads make meanwhile are not held.
+        st.sockets[i].takers += 1;
         let cv = st.sockets[i].cv.clone();
-        let (_st, r) = self.sh.wait_until(
+        let (mut st, r) = self.sh.wait_until(
             st,
             &cv,
             deadline,
@@ -317,12 +337,22 @@ impl Socket {
                 e.waiting = e.waiting.saturating_add_signed(d);
             },
         );
+        st.sockets[i].takers -= 1;
         r.flatten()
     }
 
     fn lock(&self) -> MutexGuard<'_, Loop> {
         self.sh.lock()
     }
+}
+
+/// Who waits on a socket's condition.
+#[derive(Clone, Copy)]
+enum Waiter {
+    /// A flush, a drain, a shutdown: deferred work runs, events not taken or not.
+    Blocked,
+    /// A connect: deferred work runs until its outcome waits to be taken.
+    Connect,
 }
 
 /// Takes socket `i`'s next event: the application now reacts to it.
@@ -419,7 +449,7 @@ impl Write for &Socket {
             self.wait(move |st| {
                 let core = &st.sockets[i].core;
                 if core.destroyed() {
-                    return Some(Err(st.closed_error(i)));
+                    return st.destroyed_error(i).map(Err);
                 }
                 (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
             })?;
@@ -435,7 +465,10 @@ impl Write for &Socket {
             if core.writable_length() == 0 {
                 return Some(Ok(()));
             }
-            core.destroyed().then(|| Err(st.closed_error(i)))
+            if core.destroyed() {
+                return st.destroyed_error(i).map(Err);
+            }
+            None
         })
     }
 }

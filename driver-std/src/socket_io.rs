@@ -9,7 +9,7 @@ use sansnet::{Instant, NetError};
 
 use crate::code_of;
 use crate::conn::{Conn, Connecting};
-use crate::event_loop::{Asker, Loop, LookupDone, Mode};
+use crate::event_loop::{Asker, LookupDone, Loop, Mode};
 use crate::lookup::{self, LookupFn, LookupRequest};
 use crate::reactor::{Ready, Source};
 
@@ -58,8 +58,15 @@ pub(crate) struct SockEntry {
     /// The application made a call or took an event and has not waited since: it may
     /// still be reacting (Node's current tick), so deferred work waits.
     pub(crate) held: bool,
-    /// Threads blocked on a condition of this socket.
+    /// Threads blocked on a condition of this socket (a flush, a drain, a connect): the
+    /// application cannot be reacting to anything, so deferred work runs.
     pub(crate) blocked: u32,
+    /// Threads waiting for this socket's next event: calls other threads make meanwhile
+    /// do not hold its deferred work (the waiter's turn is over), events not taken do.
+    pub(crate) takers: u32,
+    /// Threads waiting for the connect's outcome: deferred work runs until an outcome
+    /// (`'connect'`, `'error'`, `'close'`) waits to be taken.
+    pub(crate) connect_waiters: u32,
     /// Threads waiting on `cv`.
     pub(crate) waiting: u32,
     pub(crate) cv: Arc<Condvar>,
@@ -67,7 +74,9 @@ pub(crate) struct SockEntry {
 
 impl std::fmt::Debug for SockEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SockEntry").field("core", &self.core).finish_non_exhaustive()
+        f.debug_struct("SockEntry")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,6 +103,8 @@ impl SockEntry {
             handle: true,
             held: false,
             blocked: 0,
+            takers: 0,
+            connect_waiters: 0,
             waiting: 0,
             cv: Arc::new(Condvar::new()),
         }
@@ -404,7 +415,9 @@ impl Loop {
                 Ok(conn) => {
                     let (local, remote) = conn.addresses();
                     self.install_conn(i, conn);
-                    self.sockets[i].core.attempt_connected(now, id, local, remote);
+                    self.sockets[i]
+                        .core
+                        .attempt_connected(now, id, local, remote);
                 }
                 Err(err) => {
                     let core = &mut self.sockets[i].core;

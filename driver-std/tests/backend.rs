@@ -1,5 +1,6 @@
-//! The interface a conformance backend uses: many handles, one bell, one thread that
-//! takes every actor's events in order and reacts to them as Node listeners would.
+//! The interface a conformance backend uses: many handles in one manual runtime, one
+//! thread that turns it, takes every actor's events in order and reacts to them as Node
+//! listeners would.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::port;
 use sansnet_std::{
-    Bell, Chunk, ConnectOptions, ListenOptions, ReadyState, Server, ServerEvent, ServerSettings,
+    Chunk, ConnectOptions, ListenOptions, ReadyState, Runtime, Server, ServerEvent, ServerSettings,
     Socket, SocketEvent, SocketSettings,
 };
 
@@ -27,10 +28,10 @@ fn line(e: &SocketEvent) -> Option<String> {
 }
 
 #[test]
-fn one_thread_runs_every_actor_with_a_bell() {
-    let bell = Bell::new();
+fn one_thread_turns_a_manual_runtime_for_every_actor() {
+    let rt = Runtime::manual().unwrap();
     let server = Server::with_settings(ServerSettings {
-        bell: Some(bell.clone()),
+        runtime: Some(rt.clone()),
         ..ServerSettings::default()
     })
     .unwrap();
@@ -38,7 +39,7 @@ fn one_thread_runs_every_actor_with_a_bell() {
         .start_listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
         .unwrap();
     let client = Socket::with_settings(SocketSettings {
-        bell: Some(bell.clone()),
+        runtime: Some(rt.clone()),
         ..SocketSettings::default()
     })
     .unwrap();
@@ -48,7 +49,6 @@ fn one_thread_runs_every_actor_with_a_bell() {
     let mut client_closed = false;
     while !client_closed {
         assert!(Instant::now() < deadline, "timed out: {client_trace:?}");
-        let seen = bell.count();
         let mut any = false;
         while let Some(e) = server.try_next_event() {
             any = true;
@@ -92,7 +92,7 @@ fn one_thread_runs_every_actor_with_a_bell() {
             }
         }
         if !any {
-            bell.wait_past(seen, Duration::from_millis(500));
+            rt.turn(Instant::now() + Duration::from_millis(500));
         }
     }
     assert_eq!(server_trace, ["listening", "connection"]);
@@ -133,9 +133,8 @@ fn one_thread_runs_every_actor_with_a_bell() {
     assert_eq!(snapshot.bytes_written, 11);
     // The peer closes once its echo finished; then the server can close.
     while !accepted[0].info().destroyed {
-        let seen = bell.count();
         if accepted[0].try_next_event().is_none() {
-            bell.wait_past(seen, Duration::from_millis(500));
+            rt.turn(Instant::now() + Duration::from_millis(500));
         }
         assert!(Instant::now() < deadline);
     }

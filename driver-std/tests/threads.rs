@@ -1,14 +1,13 @@
-//! No thread outlives the socket or server it served. This file is its own test process
-//! with a single test, so that the process's thread count is this test's alone.
+//! The driver's threads: one reactor for the process, whatever the number of sockets, and
+//! a short helper per name lookup. This file is its own test process with a single test,
+//! so that the process's thread count is this test's alone.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{bounded, events_until_close, next, port, TempDir};
-use sansnet_std::{
-    ConnectOptions, ListenOptions, Server, ServerOptions, Socket, SocketEvent, SocketOptions,
-};
+use common::{bounded, events_until_close, port};
+use sansnet_std::{ConnectOptions, ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 /// The process's threads (entries of `/proc/self/task`).
 fn threads() -> usize {
@@ -29,82 +28,68 @@ fn settle_to(target: usize) -> usize {
     }
 }
 
-/// Reads `socket`'s events until `'end'`.
-fn until_end(socket: &Socket) {
-    while next(socket) != SocketEvent::End {}
-}
-
 #[test]
-fn no_thread_outlives_its_socket_or_server() {
-    bounded(30, || {
+fn one_reactor_thread_serves_every_connection() {
+    bounded(60, || {
         let before = threads();
-
-        // A socket that never connects has no thread.
-        let idle = Socket::new(SocketOptions::default()).unwrap();
-        idle.set_no_delay(true);
-        assert_eq!(threads(), before);
-
-        // TCP: a server, a client and the accepted socket each have a thread while open.
         let server = Server::new(ServerOptions::default()).unwrap();
         let p = port(
             &server
                 .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
                 .unwrap(),
         );
-        let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", p)).unwrap();
-        let peer = server.accept().unwrap();
-        assert_eq!(threads(), before + 3);
-        client.end(Some("bye".into()));
-        until_end(&peer);
-        peer.end(None);
-        events_until_close(&client);
-        events_until_close(&peer);
-        // Closed sockets hold no thread, though their handles live on.
-        assert_eq!(
-            settle_to(before + 1),
-            before + 1,
-            "only the server's thread"
-        );
-        assert!(client.is_resting() && peer.is_resting());
-
-        // A lookup on a helper thread (the system resolver), then a destroy.
+        // The reactor thread starts with the first handle.
+        let base = before + 1;
+        assert_eq!(threads(), base);
+        const N: usize = 200;
+        let mut pairs: Vec<(Socket, Socket)> = Vec::new();
+        for _ in 0..N {
+            let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", p)).unwrap();
+            let peer = server.accept().unwrap();
+            pairs.push((client, peer));
+        }
+        assert_eq!(threads(), base, "{N} connections, no thread of their own");
+        // Every connection works: each client says its number, each peer hears it.
+        for (k, (client, _)) in pairs.iter().enumerate() {
+            client.end(Some(sansnet_std::Chunk::text(&format!("{k}"))));
+        }
+        for (k, (_, peer)) in pairs.iter().enumerate() {
+            let mut got = Vec::new();
+            loop {
+                match peer.next_event().expect("an event") {
+                    SocketEvent::Data(d) => got.extend(d),
+                    SocketEvent::End => break,
+                    _ => {}
+                }
+            }
+            assert_eq!(got, format!("{k}").into_bytes());
+            peer.end(None);
+        }
+        for (client, peer) in &pairs {
+            assert_eq!(
+                events_until_close(client).last().map(|e| e.had_close()),
+                Some(true)
+            );
+            events_until_close(peer);
+        }
+        // A lookup runs on a helper thread that ends with it.
         let named = sansnet_std::connect(ConnectOptions::tcp("localhost", p)).unwrap();
-        let peer2 = server.accept().unwrap();
         named.destroy(None);
         events_until_close(&named);
-        until_end(&peer2);
-        events_until_close(&peer2);
-        // A refused connection.
-        let refused = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        assert!(sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", refused)).is_err());
-        // Dropped handles: a connected socket dropped finishes on its own.
-        let dropped = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", p)).unwrap();
-        let peer3 = server.accept().unwrap();
-        drop(dropped);
-        until_end(&peer3);
-        events_until_close(&peer3);
-
-        // close() returns once the server's thread is joined.
+        assert_eq!(settle_to(base), base, "the lookup's helper is gone");
+        drop(pairs);
         server.close().unwrap();
-        assert_eq!(settle_to(before), before, "TCP threads gone");
-
-        // Unix-domain sockets, and handles dropped without reading their events.
-        let dir = TempDir::new("threads");
-        let path = dir.path("t.sock");
-        let unix = Server::new(ServerOptions::default()).unwrap();
-        unix.listen(ListenOptions::ipc(&path)).unwrap();
-        let c = sansnet_std::connect(ConnectOptions::ipc(&path)).unwrap();
-        let s = unix.accept().unwrap();
-        c.write("unread");
-        drop(c);
-        drop(s);
-        unix.close().unwrap();
-        drop(unix);
-        assert_eq!(settle_to(before), before, "unix threads gone");
-        drop((idle, client, peer, named, peer2, peer3));
-        assert_eq!(threads(), before);
+        assert_eq!(threads(), base);
     });
+}
+
+/// Whether an event is `'close'`.
+trait HadClose {
+    fn had_close(&self) -> bool;
+}
+
+impl HadClose for SocketEvent {
+    fn had_close(&self) -> bool {
+        matches!(self, SocketEvent::Close(_))
+    }
 }
