@@ -37,6 +37,15 @@ impl Conn {
         }
     }
 
+    /// Whether `getpeername` still answers (it fails once the kernel closed the
+    /// connection: both FINs exchanged, or a reset). Unix sockets have no peer address.
+    pub(crate) fn knows_peer(&self) -> bool {
+        match self {
+            Conn::Tcp(s) => s.peer_addr().is_ok(),
+            Conn::Unix(_) => true,
+        }
+    }
+
     /// The descriptor to poll.
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         match self {

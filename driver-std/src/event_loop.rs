@@ -29,7 +29,7 @@ use slab::Slab;
 use crate::lookup::LookupResult;
 use crate::reactor::{Reactor, Ready, Source};
 use crate::server_io::SrvEntry;
-use crate::socket_io::SockEntry;
+use crate::socket_io::{SockEntry, Waiter};
 
 /// How a socket's outputs are taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +126,7 @@ impl Loop {
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
         let e = &self.sockets[i];
-        let connect_wait = e.connect_waiters > 0
+        let connect_wait = e.has_waiter(Waiter::Connect)
             && !e.events.iter().any(|ev| {
                 matches!(
                     ev,
@@ -134,14 +134,14 @@ impl Loop {
                 )
             });
         !e.handle
-            || e.blocked > 0
+            || e.has_waiter(Waiter::Blocked)
             || connect_wait
-            || (e.events.is_empty() && (!e.held || e.takers > 0))
+            || (e.events.is_empty() && (!e.held || e.has_waiter(Waiter::Take)))
     }
 
     fn server_may_run(&self, i: usize) -> bool {
         let s = &self.servers[i];
-        !s.handle || s.blocked > 0 || (!s.held && s.events.is_empty())
+        !s.handle || s.blocked > 0 || !s.tasks.is_empty() || (!s.held && s.events.is_empty())
     }
 
     /// Carries out socket `i`'s outputs in `mode`; after an event the application reacts

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use sansnet::options::{ListenOptions, ServerOptions};
 use sansnet::server::{BoundAddress, DropInfo, Server as Core};
@@ -124,41 +125,17 @@ impl Server {
     /// error (`EADDRINUSE`, …); the event stays readable.
     pub fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
         self.start_listen(listen)?;
-        let i = self.i;
-        self.wait(None, |st| {
-            let s = &st.servers[i];
-            s.events.iter().find_map(|e| match e {
-                SrvEvent::Error(e) => Some(Err(e.clone())),
-                SrvEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
-                _ => None,
-            })
-        })
-        .unwrap_or_else(|| Err(Loop::not_running()))
+        self.block(None, listened)
+            .unwrap_or_else(|| Err(Loop::not_running()))
     }
 
     /// The next admitted connection. Other events stay for [`Server::next_event`];
     /// `'error'` fails, and so do `'close'` and a server that does not listen.
     pub fn accept(&self) -> io::Result<Socket> {
-        let i = self.i;
-        let sh = self.sh.clone();
-        self.wait(None, move |st| {
-            let s = &mut st.servers[i];
-            let k = s.events.iter().position(|e| {
-                matches!(
-                    e,
-                    SrvEvent::Connection(_) | SrvEvent::Error(_) | SrvEvent::Close
-                )
-            });
-            let Some(k) = k else {
-                return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
-            };
-            Some(match s.events.remove(k) {
-                Some(SrvEvent::Connection(j)) => Ok(Socket::from_entry(sh.clone(), j)),
-                Some(SrvEvent::Error(e)) => Err(to_io_error(e)),
-                _ => Err(not_listening()),
-            })
-        })
-        .unwrap_or_else(|| Err(not_listening()))
+        let r = self
+            .block(None, accepted)
+            .unwrap_or_else(|| Err(not_listening()));
+        r.map(|j| Socket::from_entry(self.sh.clone(), j))
     }
 
     /// The admitted connections, until the server closes or fails.
@@ -169,63 +146,97 @@ impl Server {
     /// The next event, in Node's order, blocking until there is one. `None` once the
     /// server is closed (or never listened) and every event was taken.
     pub fn next_event(&self) -> Option<ServerEvent> {
-        self.take(Some(None))
+        let e = self.block(None, next).flatten()?;
+        Some(public(&self.sh, e))
     }
 
     /// The next event if one is there now.
     pub fn try_next_event(&self) -> Option<ServerEvent> {
-        self.take(None)
+        let mut st = self.sh.lock();
+        st.servers[self.i].held = false;
+        if !self.sh.manual {
+            while st.step(now()) {}
+        }
+        let e = pop(&mut st, self.i)?;
+        drop(st);
+        Some(public(&self.sh, e))
     }
 
     /// The next event, waiting at most `timeout`.
     pub fn next_event_timeout(&self, timeout: Duration) -> Option<ServerEvent> {
-        self.take(Some(Some(std::time::Instant::now() + timeout)))
+        let deadline = std::time::Instant::now() + timeout;
+        let e = self.block(Some(deadline), next).flatten()?;
+        Some(public(&self.sh, e))
     }
 
-    fn take(&self, block: Option<Option<std::time::Instant>>) -> Option<ServerEvent> {
-        let i = self.i;
-        let sh = self.sh.clone();
-        let pop = move |st: &mut Loop| {
-            let s = &mut st.servers[i];
-            let e = s.events.pop_front()?;
-            s.held = true;
-            Some(public(&sh, e))
-        };
-        let Some(deadline) = block else {
-            let mut st = self.sh.lock();
-            st.servers[i].held = false;
-            if !self.sh.manual {
-                while st.step(now()) {}
-            }
-            return pop(&mut st);
-        };
-        self.wait(deadline, move |st| match pop(st) {
-            Some(e) => Some(Some(e)),
-            None => {
-                let s = &st.servers[i];
-                (!s.core.listening() && s.core.is_idle()).then_some(None)
-            }
-        })
-        .flatten()
+    /// [`Server::next_event`] for a task: `Pending` registers the task's waker.
+    pub fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<ServerEvent>> {
+        self.poll(cx, next).map(|e| e.map(|e| public(&self.sh, e)))
     }
 
-    /// Waits for a condition, the server released (the application waits on it).
-    fn wait<T>(
+    /// [`Server::accept`] for a task.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Socket>> {
+        self.poll(cx, accepted)
+            .map(|r| r.map(|j| Socket::from_entry(self.sh.clone(), j)))
+    }
+
+    /// [`Server::listen`]'s wait for a task (after [`Server::start_listen`]).
+    pub fn poll_listening(&self, cx: &mut Context<'_>) -> Poll<Result<BoundAddress, NetError>> {
+        self.poll(cx, listened)
+    }
+
+    /// [`Server::close`]'s wait for a task (after [`Server::start_close`]).
+    pub fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<Result<(), NetError>> {
+        self.poll(cx, closed)
+    }
+
+    /// Blocks until `cond` answers (`None`: `deadline` passed), the server released (the
+    /// application waits on it), running the loop meanwhile.
+    fn block<T>(
         &self,
         deadline: Option<std::time::Instant>,
-        cond: impl FnMut(&mut Loop) -> Option<T>,
+        cond: fn(&mut Loop, usize) -> Option<T>,
     ) -> Option<T> {
         let i = self.i;
         let mut st = self.sh.lock();
         st.servers[i].held = false;
         st.servers[i].blocked += 1;
         let cv = st.servers[i].cv.clone();
-        let (mut st, r) = self.sh.wait_until(st, &cv, deadline, cond, |st, d| {
-            let s = &mut st.servers[i];
-            s.waiting = s.waiting.saturating_add_signed(d);
-        });
+        let (mut st, r) = self.sh.wait_until(
+            st,
+            &cv,
+            deadline,
+            |st| cond(st, i),
+            |st, d| {
+                let s = &mut st.servers[i];
+                s.waiting = s.waiting.saturating_add_signed(d);
+            },
+        );
         st.servers[i].blocked -= 1;
         r
+    }
+
+    /// Polls `cond` for a task, running the loop's ready work first.
+    fn poll<T>(&self, cx: &mut Context<'_>, cond: fn(&mut Loop, usize) -> Option<T>) -> Poll<T> {
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.servers[i].held = false;
+        if let Some(t) = cond(&mut st, i) {
+            return Poll::Ready(t);
+        }
+        st.servers[i].blocked += 1;
+        if !self.sh.manual {
+            while st.step(now()) {}
+        }
+        let r = cond(&mut st, i);
+        st.servers[i].blocked -= 1;
+        match r {
+            Some(t) => Poll::Ready(t),
+            None => {
+                st.servers[i].tasks.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }
     }
 
     /// `server.close(cb)` as Node has it: stop accepting now; returns at once.
@@ -241,30 +252,7 @@ impl Server {
     /// the other events stay readable.
     pub fn close(&self) -> Result<(), NetError> {
         self.start_close();
-        let i = self.i;
-        self.wait(None, |st| {
-            let untaken: Vec<usize> = st.servers[i]
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    SrvEvent::Connection(j) => Some(*j),
-                    _ => None,
-                })
-                .collect();
-            if !untaken.is_empty() {
-                st.servers[i]
-                    .events
-                    .retain(|e| !matches!(e, SrvEvent::Connection(_)));
-                for j in untaken {
-                    st.abandon(j);
-                }
-            }
-            st.servers[i].events.iter().find_map(|e| match e {
-                SrvEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
-                _ => None,
-            })
-        })
-        .unwrap_or(Ok(()))
+        self.block(None, closed).unwrap_or(Ok(()))
     }
 
     /// The server's `AbortSignal` aborted: `close()` without a callback.
@@ -314,6 +302,80 @@ impl Server {
     pub fn max_connections(&self) -> Option<u32> {
         self.info().max_connections
     }
+}
+
+/// Takes server `i`'s next event: the application now reacts to it.
+fn pop(st: &mut Loop, i: usize) -> Option<SrvEvent> {
+    let s = &mut st.servers[i];
+    let e = s.events.pop_front()?;
+    s.held = true;
+    Some(e)
+}
+
+/// The next event, or `Some(None)` when none will ever come.
+fn next(st: &mut Loop, i: usize) -> Option<Option<SrvEvent>> {
+    match pop(st, i) {
+        Some(e) => Some(Some(e)),
+        None => {
+            let s = &st.servers[i];
+            (!s.core.listening() && s.core.is_idle()).then_some(None)
+        }
+    }
+}
+
+/// `'listening'` (the bound address) or the listen's `'error'`, once either waits to be
+/// taken.
+fn listened(st: &mut Loop, i: usize) -> Option<Result<BoundAddress, NetError>> {
+    let s = &st.servers[i];
+    s.events.iter().find_map(|e| match e {
+        SrvEvent::Error(e) => Some(Err(e.clone())),
+        SrvEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
+        _ => None,
+    })
+}
+
+/// The next admitted connection (its socket's index), taken out of the events.
+fn accepted(st: &mut Loop, i: usize) -> Option<io::Result<usize>> {
+    let s = &mut st.servers[i];
+    let k = s.events.iter().position(|e| {
+        matches!(
+            e,
+            SrvEvent::Connection(_) | SrvEvent::Error(_) | SrvEvent::Close
+        )
+    });
+    let Some(k) = k else {
+        return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
+    };
+    Some(match s.events.remove(k) {
+        Some(SrvEvent::Connection(j)) => Ok(j),
+        Some(SrvEvent::Error(e)) => Err(to_io_error(e)),
+        _ => Err(not_listening()),
+    })
+}
+
+/// The close callback's value once it waits to be taken; admitted sockets nobody took
+/// are let go.
+fn closed(st: &mut Loop, i: usize) -> Option<Result<(), NetError>> {
+    let untaken: Vec<usize> = st.servers[i]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SrvEvent::Connection(j) => Some(*j),
+            _ => None,
+        })
+        .collect();
+    if !untaken.is_empty() {
+        st.servers[i]
+            .events
+            .retain(|e| !matches!(e, SrvEvent::Connection(_)));
+        for j in untaken {
+            st.abandon(j);
+        }
+    }
+    st.servers[i].events.iter().find_map(|e| match e {
+        SrvEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
+        _ => None,
+    })
 }
 
 /// The public form of a server event.

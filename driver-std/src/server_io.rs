@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Condvar};
+use std::task::Waker;
 
 use sansnet::server::{
     BoundAddress, DropInfo, Server as Core, ServerEvent as CoreEvent, ServerIo, ServerOutput,
@@ -46,6 +47,8 @@ pub(crate) struct SrvEntry {
     pub(crate) blocked: u32,
     pub(crate) waiting: u32,
     pub(crate) cv: Arc<Condvar>,
+    /// Tasks waiting on the server (woken at its next change, then poll again).
+    pub(crate) tasks: Vec<Waker>,
 }
 
 impl std::fmt::Debug for SrvEntry {
@@ -71,12 +74,16 @@ impl SrvEntry {
             blocked: 0,
             waiting: 0,
             cv: Arc::new(Condvar::new()),
+            tasks: Vec::new(),
         }
     }
 
-    pub(crate) fn wake(&self) {
+    pub(crate) fn wake(&mut self) {
         if self.waiting > 0 {
             self.cv.notify_all();
+        }
+        for w in self.tasks.drain(..) {
+            w.wake();
         }
     }
 

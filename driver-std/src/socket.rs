@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::{Arc, MutexGuard};
+use std::task::{Context, Poll};
 
 use sansnet::options::{ConnectOptions, SocketOptions};
 use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, WriteResult};
@@ -13,6 +14,7 @@ use sansnet::{Duration, Instant, NetError};
 use crate::event_loop::{Loop, Mode};
 use crate::lookup::LookupFn;
 use crate::runtime::{Runtime, Shared};
+use crate::socket_io::Waiter;
 use crate::{now, to_io_error};
 
 /// `new net.Socket(options)` with what the driver adds: a custom resolver and the runtime.
@@ -124,48 +126,8 @@ impl Socket {
     /// error it was destroyed with. The events stay readable through
     /// [`Socket::next_event`].
     pub fn wait_connected(&self) -> io::Result<()> {
-        let i = self.i;
-        self.wait_as(Waiter::Connect, move |st| {
-            let e = &st.sockets[i];
-            if e.events.iter().any(|e| matches!(e, SocketEvent::Connect)) {
-                return Some(Ok(()));
-            }
-            if e.core.destroyed() {
-                return st.destroyed_error(i).map(Err);
-            }
-            (!e.core.connecting() && !e.core.pending()).then_some(Ok(()))
-        })
-    }
-
-    /// Waits on a condition of the socket (the application is blocked, so its deferred
-    /// work may run, even with events not taken).
-    fn wait<T>(&self, cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
-        self.wait_as(Waiter::Blocked, cond)
-    }
-
-    /// [`Socket::wait`] as `who`.
-    fn wait_as<T>(&self, who: Waiter, mut cond: impl FnMut(&mut Loop) -> Option<T>) -> T {
-        let i = self.i;
-        let mut st = self.sh.lock();
-        st.release(i);
-        let count = |e: &mut crate::socket_io::SockEntry, d: i32| {
-            let n = match who {
-                Waiter::Blocked => &mut e.blocked,
-                Waiter::Connect => &mut e.connect_waiters,
-            };
-            *n = n.saturating_add_signed(d);
-        };
-        count(&mut st.sockets[i], 1);
-        let cv = st.sockets[i].cv.clone();
-        let (mut st, r) = self.sh.wait_until(st, &cv, None, &mut cond, |st, d| {
-            let e = &mut st.sockets[i];
-            e.waiting = e.waiting.saturating_add_signed(d);
-        });
-        count(&mut st.sockets[i], -1);
-        match r {
-            Some(r) => r,
-            None => unreachable!("no deadline"),
-        }
+        self.block(Waiter::Connect, None, connected)
+            .unwrap_or(Ok(()))
     }
 
     /// `socket.write(chunk, cb)`: the id its callback event ([`SocketEvent::WriteCallback`])
@@ -249,7 +211,13 @@ impl Socket {
     /// `socket.remoteAddress` / `remotePort` / `remoteFamily`, read now (reading it while
     /// connected caches it, as in Node).
     pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.sh.lock().sockets[self.i].core.remote_address()
+        let mut st = self.sh.lock();
+        let e = &mut st.sockets[self.i];
+        if e.conn().is_some_and(|c| !c.knows_peer()) {
+            // getpeername fails: the kernel closed the connection.
+            e.core.peer_address_gone();
+        }
+        e.core.remote_address()
     }
 
     /// The getters now.
@@ -267,17 +235,24 @@ impl Socket {
     /// socket never waited on stalls at its first deferred step (dropping the handle lets
     /// it finish).
     pub fn next_event(&self) -> Option<SocketEvent> {
-        self.take(Some(None))
+        self.block(Waiter::Take, None, next).flatten()
     }
 
     /// The next event if one is there now (see [`Socket::next_event`]).
     pub fn try_next_event(&self) -> Option<SocketEvent> {
-        self.take(None)
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.release(i);
+        if !self.sh.manual {
+            while st.step(now()) {}
+        }
+        pop(&mut st, i)
     }
 
     /// The next event, waiting at most `timeout` (see [`Socket::next_event`]).
     pub fn next_event_timeout(&self, timeout: Duration) -> Option<SocketEvent> {
-        self.take(Some(Some(std::time::Instant::now() + timeout)))
+        let deadline = std::time::Instant::now() + timeout;
+        self.block(Waiter::Take, Some(deadline), next).flatten()
     }
 
     /// The events, in order, until the socket is closed.
@@ -293,66 +268,174 @@ impl Socket {
             return Err(io::ErrorKind::Unsupported.into());
         }
         self.end(None);
-        let i = self.i;
-        let r = self.wait(move |st| {
-            let core = &st.sockets[i].core;
-            if core.writable_finished() {
-                return Some(Ok(()));
-            }
-            if core.destroyed() {
-                return st.destroyed_error(i).map(Err);
-            }
-            None
-        });
+        let r = self
+            .block(Waiter::Blocked, None, finished)
+            .unwrap_or(Ok(()));
         if how == Shutdown::Both {
             self.destroy(None);
         }
         r
     }
 
-    /// Takes the next event: `None` does not wait, `Some(None)` waits without limit.
-    fn take(&self, block: Option<Option<std::time::Instant>>) -> Option<SocketEvent> {
+    // ----- the forms for async drivers -------------------------------------------------
+
+    /// [`Socket::next_event`] for a task: `Pending` registers the task's waker.
+    pub fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        self.poll(cx, Waiter::Take, next)
+    }
+
+    /// [`Socket::wait_connected`] for a task.
+    pub fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll(cx, Waiter::Connect, connected)
+    }
+
+    /// For a task: ready once `'finish'` was emitted (the FIN left), or with the error
+    /// the socket was destroyed with.
+    pub fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll(cx, Waiter::Blocked, finished)
+    }
+
+    /// For a task: ready once the OS took every byte written (`writableLength` is 0).
+    pub fn poll_flushed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll(cx, Waiter::Blocked, flushed)
+    }
+
+    /// For a task: ready once a `write()` would return true (no `'drain'` owed).
+    pub fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll(cx, Waiter::Blocked, drained)
+    }
+
+    /// The byte stream's read for a task (see the [`Read`] implementation).
+    pub fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            if let Some(n) = self.read_leftover(buf) {
+                return Poll::Ready(Ok(n));
+            }
+            match self.poll_next_event(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(e) => {
+                    if let Some(r) = self.read_event(e, buf) {
+                        return Poll::Ready(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The byte stream's write for a task: waits for `'drain'` first if a `write()`
+    /// would return false, then writes all of `buf` (without a callback event).
+    pub fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        match self.poll_drained(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {}
+        }
+        self.write_with(Chunk::bytes(buf), false);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// The byte stream's close for a task: `end()` once, then ready at `'finish'`.
+    pub fn poll_end(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.info().writable_ended {
+            self.end(None);
+        }
+        self.poll_finished(cx)
+    }
+
+    // ----- waiting ----------------------------------------------------------------------
+
+    /// Blocks until `cond` answers (`None`: `deadline` passed), running the loop meanwhile.
+    fn block<T>(
+        &self,
+        who: Waiter,
+        deadline: Option<std::time::Instant>,
+        cond: fn(&mut Loop, usize) -> Option<T>,
+    ) -> Option<T> {
         let i = self.i;
         let mut st = self.sh.lock();
         st.release(i);
-        let Some(deadline) = block else {
-            if !self.sh.manual {
-                while st.step(now()) {}
-            }
-            return pop(&mut st, i);
-        };
-        // A thread waiting on the socket: calls other threads make meanwhile are not held.
-        st.sockets[i].takers += 1;
+        st.sockets[i].count(who, 1);
         let cv = st.sockets[i].cv.clone();
         let (mut st, r) = self.sh.wait_until(
             st,
             &cv,
             deadline,
-            |st| match pop(st, i) {
-                Some(e) => Some(Some(e)),
-                None => st.sockets[i].silent().then_some(None),
-            },
+            |st| cond(st, i),
             |st, d| {
                 let e = &mut st.sockets[i];
                 e.waiting = e.waiting.saturating_add_signed(d);
             },
         );
-        st.sockets[i].takers -= 1;
-        r.flatten()
+        st.sockets[i].count(who, -1);
+        r
+    }
+
+    /// Polls `cond` for a task, running the loop's ready work first; `Pending` registers
+    /// the task's waker.
+    fn poll<T>(
+        &self,
+        cx: &mut Context<'_>,
+        who: Waiter,
+        cond: fn(&mut Loop, usize) -> Option<T>,
+    ) -> Poll<T> {
+        let i = self.i;
+        let mut st = self.sh.lock();
+        st.release(i);
+        if let Some(t) = cond(&mut st, i) {
+            return Poll::Ready(t);
+        }
+        st.sockets[i].count(who, 1);
+        if !self.sh.manual {
+            while st.step(now()) {}
+        }
+        let r = cond(&mut st, i);
+        st.sockets[i].count(who, -1);
+        match r {
+            Some(t) => Poll::Ready(t),
+            None => {
+                st.sockets[i].tasks.push((who, cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Copies from the rest of a `'data'` chunk read in part.
+    fn read_leftover(&self, buf: &mut [u8]) -> Option<usize> {
+        let mut st = self.lock();
+        let e = &mut st.sockets[self.i];
+        let (data, pos) = e.leftover.as_mut()?;
+        let n = buf.len().min(data.len() - *pos);
+        buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+        *pos += n;
+        if *pos == data.len() {
+            e.leftover = None;
+        }
+        Some(n)
+    }
+
+    /// What the byte stream makes of an event: bytes, the end, an error, or nothing.
+    fn read_event(&self, e: Option<SocketEvent>, buf: &mut [u8]) -> Option<io::Result<usize>> {
+        match e {
+            None | Some(SocketEvent::End | SocketEvent::Close(_)) => Some(Ok(0)),
+            Some(SocketEvent::Data(d)) => {
+                let n = buf.len().min(d.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                if n < d.len() {
+                    self.lock().sockets[self.i].leftover = Some((d, n));
+                }
+                Some(Ok(n))
+            }
+            Some(SocketEvent::Error(e)) => Some(Err(to_io_error(e))),
+            Some(_) => None,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Loop> {
         self.sh.lock()
     }
-}
-
-/// Who waits on a socket's condition.
-#[derive(Clone, Copy)]
-enum Waiter {
-    /// A flush, a drain, a shutdown: deferred work runs, events not taken or not.
-    Blocked,
-    /// A connect: deferred work runs until its outcome waits to be taken.
-    Connect,
 }
 
 /// Takes socket `i`'s next event: the application now reacts to it.
@@ -364,6 +447,59 @@ fn pop(st: &mut Loop, i: usize) -> Option<SocketEvent> {
     }
     e.held = true;
     Some(ev)
+}
+
+/// The next event, or `Some(None)` when none will ever come.
+fn next(st: &mut Loop, i: usize) -> Option<Option<SocketEvent>> {
+    match pop(st, i) {
+        Some(e) => Some(Some(e)),
+        None => st.sockets[i].silent().then_some(None),
+    }
+}
+
+/// The connect's outcome, once known.
+fn connected(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+    let e = &st.sockets[i];
+    if e.events.iter().any(|e| matches!(e, SocketEvent::Connect)) {
+        return Some(Ok(()));
+    }
+    if e.core.destroyed() {
+        return st.destroyed_error(i).map(Err);
+    }
+    (!e.core.connecting() && !e.core.pending()).then_some(Ok(()))
+}
+
+/// `'finish'` emitted, or the socket destroyed.
+fn finished(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+    let core = &st.sockets[i].core;
+    if core.writable_finished() {
+        return Some(Ok(()));
+    }
+    if core.destroyed() {
+        return st.destroyed_error(i).map(Err);
+    }
+    None
+}
+
+/// Every byte written taken by the OS, or the socket destroyed.
+fn flushed(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+    let core = &st.sockets[i].core;
+    if core.writable_length() == 0 {
+        return Some(Ok(()));
+    }
+    if core.destroyed() {
+        return st.destroyed_error(i).map(Err);
+    }
+    None
+}
+
+/// A `write()` would return true, or the socket was destroyed.
+fn drained(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+    let core = &st.sockets[i].core;
+    if core.destroyed() {
+        return st.destroyed_error(i).map(Err);
+    }
+    (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
 }
 
 impl Drop for Socket {
@@ -393,31 +529,12 @@ impl Read for &Socket {
     /// an `'error'` event. Other events are consumed and skipped.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            {
-                let mut st = self.lock();
-                let e = &mut st.sockets[self.i];
-                if let Some((data, pos)) = &mut e.leftover {
-                    let n = buf.len().min(data.len() - *pos);
-                    buf[..n].copy_from_slice(&data[*pos..*pos + n]);
-                    *pos += n;
-                    if *pos == data.len() {
-                        e.leftover = None;
-                    }
-                    return Ok(n);
-                }
+            if let Some(n) = self.read_leftover(buf) {
+                return Ok(n);
             }
-            match self.next_event() {
-                None | Some(SocketEvent::End | SocketEvent::Close(_)) => return Ok(0),
-                Some(SocketEvent::Data(d)) => {
-                    let n = buf.len().min(d.len());
-                    buf[..n].copy_from_slice(&d[..n]);
-                    if n < d.len() {
-                        self.lock().sockets[self.i].leftover = Some((d, n));
-                    }
-                    return Ok(n);
-                }
-                Some(SocketEvent::Error(e)) => return Err(to_io_error(e)),
-                Some(_) => {}
+            let e = self.next_event();
+            if let Some(r) = self.read_event(e, buf) {
+                return r;
             }
         }
     }
@@ -437,39 +554,23 @@ impl Write for &Socket {
         if buf.is_empty() {
             return Ok(0);
         }
-        let i = self.i;
         {
             let st = self.lock();
-            if st.sockets[i].core.destroyed() {
-                return Err(st.closed_error(i));
+            if st.sockets[self.i].core.destroyed() {
+                return Err(st.closed_error(self.i));
             }
         }
         let r = self.write_with(Chunk::bytes(buf), false);
         if !r.ok {
-            self.wait(move |st| {
-                let core = &st.sockets[i].core;
-                if core.destroyed() {
-                    return st.destroyed_error(i).map(Err);
-                }
-                (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
-            })?;
+            self.block(Waiter::Blocked, None, drained)
+                .unwrap_or(Ok(()))?;
         }
         Ok(buf.len())
     }
 
     /// Waits until the OS took every byte written (`writableLength` is 0).
     fn flush(&mut self) -> io::Result<()> {
-        let i = self.i;
-        self.wait(move |st| {
-            let core = &st.sockets[i].core;
-            if core.writable_length() == 0 {
-                return Some(Ok(()));
-            }
-            if core.destroyed() {
-                return st.destroyed_error(i).map(Err);
-            }
-            None
-        })
+        self.block(Waiter::Blocked, None, flushed).unwrap_or(Ok(()))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Condvar};
+use std::task::Waker;
 
 use sansnet::socket::{AttemptId, Socket as Core, SocketEvent, SocketIo, WriteId};
 use sansnet::{Instant, NetError};
@@ -70,6 +71,21 @@ pub(crate) struct SockEntry {
     /// Threads waiting on `cv`.
     pub(crate) waiting: u32,
     pub(crate) cv: Arc<Condvar>,
+    /// Tasks waiting on the socket (woken at its next change, then poll again).
+    pub(crate) tasks: Vec<(Waiter, Waker)>,
+}
+
+/// Who waits on a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Waiter {
+    /// For the next event: calls made meanwhile do not hold deferred work, events not
+    /// taken do.
+    Take,
+    /// On a condition (a flush, a drain, a shutdown): the application cannot be reacting
+    /// to anything, so deferred work runs.
+    Blocked,
+    /// For a connect's outcome: deferred work runs until an outcome waits to be taken.
+    Connect,
 }
 
 impl std::fmt::Debug for SockEntry {
@@ -107,14 +123,38 @@ impl SockEntry {
             connect_waiters: 0,
             waiting: 0,
             cv: Arc::new(Condvar::new()),
+            tasks: Vec::new(),
         }
     }
 
-    /// Wakes the threads waiting on this socket.
-    pub(crate) fn wake(&self) {
+    /// Wakes the threads and tasks waiting on this socket.
+    pub(crate) fn wake(&mut self) {
         if self.waiting > 0 {
             self.cv.notify_all();
         }
+        for (_, w) in self.tasks.drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Counts a thread waiting as `who` (`d`: +1 or -1).
+    pub(crate) fn count(&mut self, who: Waiter, d: i32) {
+        let n = match who {
+            Waiter::Take => &mut self.takers,
+            Waiter::Blocked => &mut self.blocked,
+            Waiter::Connect => &mut self.connect_waiters,
+        };
+        *n = n.saturating_add_signed(d);
+    }
+
+    /// Whether someone (a thread or a task) waits as `who`.
+    pub(crate) fn has_waiter(&self, who: Waiter) -> bool {
+        let threads = match who {
+            Waiter::Take => self.takers,
+            Waiter::Blocked => self.blocked,
+            Waiter::Connect => self.connect_waiters,
+        };
+        threads > 0 || self.tasks.iter().any(|(w, _)| *w == who)
     }
 
     /// Whether nothing can happen to this socket any more (it can be forgotten once its
@@ -132,8 +172,7 @@ impl SockEntry {
         self.events.is_empty() && self.core.destroyed() && self.core.is_idle()
     }
 
-    /// The connected OS socket (for the byte-stream face).
-    #[allow(dead_code)]
+    /// The connected OS socket.
     pub(crate) fn conn(&self) -> Option<&Conn> {
         self.conn.as_ref()
     }

@@ -128,6 +128,9 @@ pub(crate) struct WriteHalf {
     /// Node's `errored`: the first error of the stream (`destroy(err)`, a failed write).
     /// An errored stream holds further writes back, and its pending callbacks get it.
     pub(crate) errored: Option<NetError>,
+    /// The error the stream takes once the write parked while connecting fails (after
+    /// `'close'`, when destroyed while connecting).
+    pub(crate) errored_after_close: Option<NetError>,
     /// After the peer's FIN with `allowHalfOpen` false, a write after `end()` is EPIPE.
     pub(crate) write_after_fin_is_epipe: bool,
     /// Callbacks of buffered writes and of `end()` that a destroy failed, waiting for

@@ -790,12 +790,6 @@ impl Socket {
         let mut parked_length = 0;
         if was_connecting && !queued.is_empty() {
             parked_length = queued.iter().map(|w| w.length).sum();
-            if self.w.errored.is_none() {
-                self.w.errored = Some(NetError::new(
-                    Code::ErrSocketClosedBeforeConnection,
-                    "Socket closed before the connection was established",
-                ));
-            }
             // The write parked while connecting fails from a 'close' listener with
             // ERR_SOCKET_CLOSED_BEFORE_CONNECTION; as onwriteError, that errors the stream
             // (unless destroy() gave an error) and fails the writes buffered behind it and
@@ -824,6 +818,9 @@ impl Socket {
                     error: Some(errored.clone()),
                 });
             }
+            // The stream errors only then: an end() made meanwhile still waits (Node's
+            // kOnFinished) and gets that error with the others.
+            self.w.errored_after_close = Some(errored);
         }
         let destroyed_error = |what: &str| {
             stream_error.clone().unwrap_or_else(|| {
@@ -888,7 +885,7 @@ impl Socket {
             Deferred::Emit(e) => self.event(e),
             Deferred::Close(kind, after, released) => {
                 self.event(SocketEvent::Close(kind));
-                if !after.is_empty() {
+                if !after.is_empty() || self.w.errored_after_close.is_some() {
                     self.q.next_tick(Deferred::AfterClose(after, released));
                 }
             }
@@ -896,6 +893,15 @@ impl Socket {
                 self.w.length = self.w.length.saturating_sub(released);
                 for e in after {
                     self.event(e);
+                }
+                if let Some(e) = self.w.errored_after_close.take() {
+                    let errored = self.w.errored.get_or_insert(e).clone();
+                    for id in std::mem::take(&mut self.w.end_callbacks) {
+                        self.event(SocketEvent::EndCallback {
+                            id,
+                            error: Some(errored.clone()),
+                        });
+                    }
                 }
             }
             Deferred::AfterWrite(events) => {
