@@ -13,14 +13,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage()),
+            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
             "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage())
+                let p = args.next().unwrap_or_else(|| usage("--port needs a value"));
+                port = p
+                    .parse()
+                    .unwrap_or_else(|_| usage(&format!("bad port {p:?} (0 to 65535)")))
             }
-            _ => usage(),
+            other => usage(&format!("unknown argument {other:?}")),
         }
     }
     smol::block_on(async {
@@ -60,10 +60,10 @@ async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write_quietly(d).await;
+                socket.write_quietly(d);
             }
             SocketEvent::End => {
-                socket.end(None).await;
+                socket.end(None);
             }
             SocketEvent::Close(_) => return,
             _ => {}
@@ -71,7 +71,7 @@ async fn echo(socket: Socket) {
     }
 }
 
-fn usage() -> ! {
-    eprintln!("usage: echo [--host H] [--port P]");
+fn usage(what: &str) -> ! {
+    eprintln!("echo: {what}\nusage: echo [--host H] [--port P]");
     std::process::exit(2);
 }

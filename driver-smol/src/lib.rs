@@ -1,85 +1,78 @@
 //! # sansnet-smol
 //!
-//! Node.js `net` sockets and servers on [`async-io`](async_io) / [`smol`], driven by the
-//! pure [`sansnet`] core.
+//! Node.js `net` sockets and servers for async Rust (smol, async-io, or any executor),
+//! driven by the pure [`sansnet`] core.
 //!
 //! The core decides everything (events in Node's order, when to read, write, shut down,
-//! close, time out); this crate only carries out the I/O it asks for on real TCP and
-//! unix-domain sockets and reports what the OS did.
+//! close, time out); the OS work and Node's event loop over real sockets are
+//! [`sansnet_std`]'s, shared by both drivers: this crate is the async face of the same
+//! sockets.
 //!
 //! ## Shape
 //!
-//! Each [`Socket`] and [`Server`] is driven by one task (spawned on smol's global
-//! executor) that owns the core state machine and the OS socket. The handle you hold sends
-//! commands to that task and receives the events it forwards:
+//! Every socket and server lives in a [`Runtime`] (by default [`Runtime::global`]): the
+//! core state machines and OS sockets of every handle behind one lock, one edge-triggered
+//! `epoll`, and a reactor thread that turns readiness and timers into core inputs. A
+//! handle shares that state; it holds no task, thread or channel of its own.
 //!
-//! ```text
-//! handle ──commands──▶ task: execute the core's outputs ──▶ wait for (command | readable |
-//!        ◀──events───        writable | lookup | connect | timer) ──▶ feed the core
-//! ```
+//! - Calls ([`Socket::write`], [`Socket::end`], [`Socket::destroy`], …) run the core on
+//!   the caller's task and return Node's answer at once: `write()` returns Node's value
+//!   after trying the OS write inline.
+//! - Waiting ([`Socket::next_event`], [`Server::accept`], the byte stream) polls the
+//!   shared state: a task that waits first runs the loop's ready work itself, then
+//!   registers its waker; the reactor wakes it when its socket changes.
+//! - Asking for the next event ends the application's turn: a socket's deferred work
+//!   (Node's next ticks and later phases) runs only while the application is not
+//!   reacting to it (see `sansnet_std`'s "JavaScript's turns").
 //!
-//! - [`Socket`]: `connect`, `write` (returns Node's `write()` value), `end`, `destroy`, …;
-//!   [`Socket::next_event`] yields every [`SocketEvent`] (`'data'` included); the socket is
-//!   also a [`futures_io::AsyncRead`] + [`futures_io::AsyncWrite`] byte stream.
-//! - [`Server`]: [`Server::listen`], [`Server::accept`], [`Server::next_event`]
-//!   (listening / connection / drop / error / close), [`Server::close`].
+//! ## Sockets
 //!
-//! ## Node's ticks across a channel
+//! [`connect`] / [`connect_with`] (`net.connect`, resolving at `'connect'`), or
+//! [`Socket::new`] then [`Socket::connect`]; Node's methods by name; events through
+//! [`Socket::next_event`], [`Socket::try_next_event`] or [`Socket::events`] (a
+//! [`Stream`](futures_lite::Stream)); and a byte stream: [`futures_io::AsyncRead`] (the
+//! `'data'` bytes, `Ok(0)` at `'end'`) and [`futures_io::AsyncWrite`] (waits for `'drain'`
+//! whenever `write()` would return false; `close` is `end()` then `'finish'`), on
+//! `Socket` and `&Socket`.
 //!
-//! In Node a listener runs to completion before the next tick: a `'data'` listener's
-//! `write()` reaches the socket before the `'end'` that follows and before the automatic
-//! `end()` of a socket without `allowHalfOpen`. Here listeners are the application's code
-//! on another task, so the socket task runs the core's deferred work (Node's ticks and
-//! later turns) only once the application handled every event delivered so far, which it
-//! signals by asking for the next one ([`Socket::next_event`], or reading the byte
-//! stream). I/O outputs and OS completions are not held back; only deferred work waits.
+//! ## Servers
 //!
-//! Time given to the core is the time since the driver first needed it ([`now`]).
+//! [`Server::listen`] (resolving at `'listening'`) or [`Server::start_listen`];
+//! [`Server::accept`]; [`Server::next_event`] / [`Server::events`] (`'listening'`,
+//! `'connection'`, `'drop'`, `'error'`, `'close'`); [`Server::close`].
+//!
+//! ## Other runtimes
+//!
+//! Nothing here depends on smol's executor: the futures are plain `poll` functions over
+//! shared state, woken by the reactor thread, so they run under tokio as well (for
+//! tokio's I/O traits, wrap a socket with `tokio_util::compat`).
 //!
 //! Writes may raise `SIGPIPE` on a socket the peer closed; Rust programs ignore that signal
 //! by default (the standard runtime sets it to `SIG_IGN`), and the write fails with `EPIPE`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod conn;
-mod lookup;
 mod server;
 mod socket;
-mod socket_task;
 
 use std::io;
-use std::sync::OnceLock;
 
 pub use futures_io;
 pub use sansnet;
-pub use sansnet::options::ConnectOptions;
-pub use sansnet::options::{ListenOptions, ListenTarget, ServerOptions, SocketOptions};
+pub use sansnet::options::{
+    ConnectOptions, ListenOptions, ListenTarget, ServerOptions, SocketOptions,
+};
 pub use sansnet::server::{BoundAddress, DropInfo};
 pub use sansnet::socket::{
-    Chunk, CloseKind, LookupAnswer, ReadyState, SocketEvent, WriteId, WriteResult,
+    Chunk, CloseKind, LookupAnswer, ReadyState, SocketEvent, SocketInfo, WriteId, WriteResult,
 };
 pub use sansnet::{Code, NetError};
+pub use sansnet_std::{
+    now, LookupFn, LookupRequest, Runtime, ServerInfo, ServerSettings, SocketSettings,
+};
 
-pub use lookup::{LookupFn, LookupRequest};
-pub use sansnet::socket::SocketInfo;
-pub use server::{Server, ServerEvent, ServerSettings};
-pub use socket::{connect, Socket, SocketSettings};
-
-fn origin() -> std::time::Instant {
-    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(std::time::Instant::now)
-}
-
-/// The core's time: nanoseconds since this driver first read the clock.
-pub fn now() -> sansnet::Instant {
-    let nanos = origin().elapsed().as_nanos();
-    sansnet::Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-}
-
-/// The wall-clock moment of a core instant (for timers).
-fn to_std(at: sansnet::Instant) -> std::time::Instant {
-    origin() + std::time::Duration::from_nanos(at.as_nanos())
-}
+pub use server::{Server, ServerEvent};
+pub use socket::{connect, connect_with, Socket};
 
 /// Node's error code for an OS error ([`Code::from_io_error`]).
 pub fn code_of(e: &io::Error) -> Code {

@@ -23,7 +23,7 @@ fn happy_eyeballs_falls_back_to_the_next_family() {
         let p = port(&bound);
         let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = asked.clone();
-        let socket = Socket::with_options(SocketSettings {
+        let socket = Socket::with_settings(SocketSettings {
             lookup: Some(Arc::new(move |req: &LookupRequest| {
                 log.lock().unwrap().push(req.clone());
                 Ok(vec![
@@ -35,7 +35,7 @@ fn happy_eyeballs_falls_back_to_the_next_family() {
         });
         socket.connect(ConnectOptions::tcp("dual.test", p));
         socket.wait_connected().await.expect("connect");
-        socket.end(Some(Chunk::text("hi"))).await;
+        socket.end(Some(Chunk::text("hi")));
         let events = events_until_close(&socket).await;
         assert_eq!(
             &names(&events)[..7],
@@ -76,7 +76,7 @@ fn happy_eyeballs_falls_back_to_the_next_family() {
 #[test]
 fn lookup_failure_is_an_error_event() {
     run(10, async {
-        let socket = Socket::with_options(SocketSettings {
+        let socket = Socket::with_settings(SocketSettings {
             lookup: Some(Arc::new(|req: &LookupRequest| {
                 Err(NetError::syscall(
                     Code::Enotfound,
@@ -114,7 +114,7 @@ fn listen_and_connect_by_name() {
         let socket = sansnet_smol::connect(ConnectOptions::tcp(host, addr.port()))
             .await
             .expect("connect");
-        socket.end(Some(Chunk::text("by name"))).await;
+        socket.end(Some(Chunk::text("by name")));
         assert!(names(&events_until_close(&socket).await).contains(&"end"));
     });
 }
@@ -132,7 +132,7 @@ fn listen_without_host_is_dual_stack() {
             let socket = sansnet_smol::connect(ConnectOptions::tcp(host, addr.port()))
                 .await
                 .expect("connect");
-            socket.end(Some(Chunk::text(host))).await;
+            socket.end(Some(Chunk::text(host)));
             let events = events_until_close(&socket).await;
             assert_eq!(common::data_of(&events), host.as_bytes());
         }

@@ -49,8 +49,8 @@ fn echo_round_trip_over_a_unix_socket() {
             .await
             .expect("connect");
         assert_eq!(socket.info().local_address, None);
-        socket.write("over ").await;
-        socket.end(Some(Chunk::text("unix"))).await;
+        socket.write("over ");
+        socket.end(Some(Chunk::text("unix")));
         let events = events_until_close(&socket).await;
         assert_eq!(data_of(&events), b"over unix");
         assert_eq!(
@@ -65,7 +65,7 @@ fn echo_round_trip_over_a_unix_socket() {
         let again = sansnet_smol::connect(ConnectOptions::ipc(path.as_str()))
             .await
             .unwrap();
-        let e = again.reset_and_destroy().await.unwrap_err();
+        let e = again.reset_and_destroy().unwrap_err();
         assert_eq!(e.code, Code::ErrInvalidHandleType);
         again.destroy(None);
         assert_eq!(

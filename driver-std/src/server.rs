@@ -92,7 +92,7 @@ impl fmt::Debug for Server {
 
 impl Server {
     /// `net.createServer(options)`: not listening yet.
-    pub fn new(options: ServerOptions) -> io::Result<Server> {
+    pub fn new(options: ServerOptions) -> Server {
         Server::with_settings(ServerSettings {
             options,
             ..ServerSettings::default()
@@ -100,10 +100,10 @@ impl Server {
     }
 
     /// `net.createServer(options)` with a resolver for the listen host, or a runtime.
-    pub fn with_settings(s: ServerSettings) -> io::Result<Server> {
+    pub fn with_settings(s: ServerSettings) -> Server {
         let rt = s.runtime.unwrap_or_else(Runtime::global);
         let i = rt.shared.lock().add_server(Core::new(s.options), s.lookup);
-        Ok(Server { sh: rt.shared, i })
+        Server { sh: rt.shared, i }
     }
 
     fn call<R>(&self, f: impl FnOnce(&mut Loop, usize) -> R) -> R {

@@ -72,7 +72,7 @@ pub fn connect(opts: ConnectOptions) -> io::Result<Socket> {
 
 /// [`connect`] with a custom resolver or runtime.
 pub fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io::Result<Socket> {
-    let socket = Socket::with_settings(settings)?;
+    let socket = Socket::with_settings(settings);
     socket.connect(opts);
     socket.wait_connected()?;
     Ok(socket)
@@ -80,7 +80,7 @@ pub fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io::Resul
 
 impl Socket {
     /// `new net.Socket(options)`: not connected.
-    pub fn new(options: SocketOptions) -> io::Result<Socket> {
+    pub fn new(options: SocketOptions) -> Socket {
         Socket::with_settings(SocketSettings {
             options,
             ..SocketSettings::default()
@@ -88,11 +88,11 @@ impl Socket {
     }
 
     /// `new net.Socket(options)` with a custom resolver or runtime.
-    pub fn with_settings(s: SocketSettings) -> io::Result<Socket> {
+    pub fn with_settings(s: SocketSettings) -> Socket {
         let rt = s.runtime.unwrap_or_else(Runtime::global);
         let core = Core::new(&s.options);
         let i = rt.shared.lock().add_socket(core, None, s.lookup);
-        Ok(Socket { sh: rt.shared, i })
+        Socket { sh: rt.shared, i }
     }
 
     /// The handle of socket `i` of a runtime (an admitted connection).

@@ -33,16 +33,14 @@ fn one_thread_turns_a_manual_runtime_for_every_actor() {
     let server = Server::with_settings(ServerSettings {
         runtime: Some(rt.clone()),
         ..ServerSettings::default()
-    })
-    .unwrap();
+    });
     server
         .start_listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
         .unwrap();
     let client = Socket::with_settings(SocketSettings {
         runtime: Some(rt.clone()),
         ..SocketSettings::default()
-    })
-    .unwrap();
+    });
     let mut accepted: Vec<Socket> = Vec::new();
     let (mut client_trace, mut server_trace, mut peer_trace) = (vec![], vec![], vec![]);
     let deadline = Instant::now() + Duration::from_secs(10);

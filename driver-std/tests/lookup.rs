@@ -31,7 +31,6 @@ fn socket_with(lookup: LookupFn) -> Socket {
         lookup: Some(lookup),
         ..SocketSettings::default()
     })
-    .unwrap()
 }
 
 /// The events up to and including `'connect'` (or `'close'`).
@@ -50,7 +49,7 @@ fn events_until_connect(socket: &Socket) -> Vec<SocketEvent> {
 #[test]
 fn happy_eyeballs_moves_on_from_a_refused_ipv6_address() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let p = port(
             &server
                 .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
@@ -128,7 +127,7 @@ fn blackhole(ip: IpAddr) -> (u16, Vec<socket2::Socket>) {
 fn happy_eyeballs_times_out_a_silent_address_and_tries_the_next() {
     bounded(10, || {
         let (p, _hole) = blackhole(IpAddr::from([127, 0, 0, 1]));
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let listen = ListenOptions::tcp(Some("::1".into()), p).with_ipv6_only(true);
         server.listen(listen).expect("::1 on the black hole's port");
         let socket = socket_with(answering(&[("127.0.0.1", 4), ("::1", 6)]));
@@ -212,7 +211,7 @@ fn a_failed_lookup_is_an_error_event() {
 #[test]
 fn localhost_through_the_system_resolver() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let p = port(
             &server
                 .listen(ListenOptions::tcp(Some("localhost".into()), 0))

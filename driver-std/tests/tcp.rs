@@ -81,7 +81,7 @@ fn half_close_server_keeps_writing() {
             allow_half_open: true,
             ..ServerOptions::default()
         };
-        let server = Server::new(cfg).unwrap();
+        let server = Server::new(cfg);
         let bound = server.listen(local()).unwrap();
         let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
         client.end(Some(Chunk::text("question")));
@@ -126,7 +126,7 @@ fn refused_connection_is_an_error_event() {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let socket = Socket::new(SocketOptions::default()).unwrap();
+        let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::tcp("127.0.0.1", port));
         let events = events_until_close(&socket);
         assert_eq!(
@@ -158,9 +158,9 @@ fn refused_connection_is_an_error_event() {
 #[test]
 fn address_in_use_is_a_server_error() {
     bounded(10, || {
-        let first = Server::new(ServerOptions::default()).unwrap();
+        let first = Server::new(ServerOptions::default());
         let p = port(&first.listen(local()).unwrap());
-        let second = Server::new(ServerOptions::default()).unwrap();
+        let second = Server::new(ServerOptions::default());
         let err = second
             .listen(ListenOptions::tcp(Some("127.0.0.1".into()), p))
             .unwrap_err();
@@ -195,7 +195,7 @@ fn address_in_use_is_a_server_error() {
 #[test]
 fn max_connections_drops_the_excess() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         server.set_max_connections(Some(1));
         assert_eq!(server.max_connections(), Some(1));
         let bound = server.listen(local()).unwrap();
@@ -243,7 +243,7 @@ fn block_list_closes_the_peer_silently() {
             block_list: Some(list),
             ..ServerOptions::default()
         };
-        let server = Server::new(cfg).unwrap();
+        let server = Server::new(cfg);
         let bound = server.listen(local()).unwrap();
         let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
         let events = events_until_close(&client);
@@ -322,8 +322,7 @@ fn write_returns_false_above_the_high_water_mark_then_drains() {
         let server = Server::new(ServerOptions {
             pause_on_connect: true,
             ..ServerOptions::default()
-        })
-        .unwrap();
+        });
         let bound = server.listen(local()).unwrap();
         let socket = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
         let peer = server.accept().unwrap();
@@ -362,7 +361,7 @@ fn write_returns_false_above_the_high_water_mark_then_drains() {
 #[test]
 fn reset_and_destroy_resets_the_peer() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let bound = server.listen(local()).unwrap();
         let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
         let peer = server.accept().unwrap();
@@ -386,7 +385,7 @@ fn reset_and_destroy_resets_the_peer() {
 #[test]
 fn local_address_and_port_are_bound_before_connecting() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let bound = server.listen(local()).unwrap();
         let free = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -454,11 +453,11 @@ fn reuse_port_lets_two_servers_share_a_port() {
     bounded(10, || {
         let mut listen = local();
         listen.reuse_port = true;
-        let first = Server::new(ServerOptions::default()).unwrap();
+        let first = Server::new(ServerOptions::default());
         let p = port(&first.listen(listen.clone()).unwrap());
         let mut again = ListenOptions::tcp(Some("127.0.0.1".into()), p);
         again.reuse_port = true;
-        let second = Server::new(ServerOptions::default()).unwrap();
+        let second = Server::new(ServerOptions::default());
         assert_eq!(port(&second.listen(again).unwrap()), p);
         first.close().unwrap();
         second.close().unwrap();
@@ -468,7 +467,7 @@ fn reuse_port_lets_two_servers_share_a_port() {
 #[test]
 fn ipv6_only_refuses_ipv4_peers() {
     bounded(10, || {
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let listen = ListenOptions::tcp(Some("::".into()), 0).with_ipv6_only(true);
         let p = port(&server.listen(listen).unwrap());
         let err = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", p)).unwrap_err();

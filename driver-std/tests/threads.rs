@@ -32,7 +32,7 @@ fn settle_to(target: usize) -> usize {
 fn one_reactor_thread_serves_every_connection() {
     bounded(60, || {
         let before = threads();
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let p = port(
             &server
                 .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))

@@ -74,7 +74,7 @@ fn a_missing_path_is_enoent_and_a_taken_path_eaddrinuse() {
     bounded(10, || {
         let dir = TempDir::new("errors");
         let missing = dir.path("missing.sock");
-        let socket = Socket::new(SocketOptions::default()).unwrap();
+        let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::ipc(&missing));
         let events = events_until_close(&socket);
         let Some(SocketEvent::Error(e)) =
@@ -86,9 +86,9 @@ fn a_missing_path_is_enoent_and_a_taken_path_eaddrinuse() {
         assert_eq!(e.message, format!("connect ENOENT {missing}"));
 
         let path = dir.path("taken.sock");
-        let first = Server::new(ServerOptions::default()).unwrap();
+        let first = Server::new(ServerOptions::default());
         first.listen(ListenOptions::ipc(&path)).unwrap();
-        let second = Server::new(ServerOptions::default()).unwrap();
+        let second = Server::new(ServerOptions::default());
         let err = second.listen(ListenOptions::ipc(&path)).unwrap_err();
         assert_eq!(err.code, Code::Eaddrinuse);
         first.close().unwrap();
@@ -101,7 +101,7 @@ fn reset_is_not_for_unix_sockets() {
     bounded(10, || {
         let dir = TempDir::new("reset");
         let path = dir.path("r.sock");
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         server.listen(ListenOptions::ipc(&path)).unwrap();
         let socket = sansnet_std::connect(ConnectOptions::ipc(&path)).unwrap();
         let err = socket.reset_and_destroy().unwrap_err();
@@ -121,7 +121,7 @@ fn readable_all_and_writable_all_open_the_path_to_everyone() {
     bounded(10, || {
         let dir = TempDir::new("modes");
         let path = dir.path("m.sock");
-        let server = Server::new(ServerOptions::default()).unwrap();
+        let server = Server::new(ServerOptions::default());
         let mut listen = ListenOptions::ipc(&path);
         listen.readable_all = true;
         listen.writable_all = true;

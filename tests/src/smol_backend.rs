@@ -1,33 +1,25 @@
 //! `--driver smol`: the conformance runner on real loopback and unix sockets through
-//! `sansnet-smol`. Time is real; a turn waits for the next event of any socket or server.
-//!
-//! Asking a socket for its next event tells the driver that the events before it were
-//! handled (Node's listeners returned), so the runner asks only between its reactions.
+//! `sansnet-smol`'s handles, every one in one manual runtime that the runner turns as
+//! Node's single JavaScript thread would. Time is real.
 
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 
-use futures_lite::future;
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
 use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
-use sansnet::{Code, Duration, Instant, NetError};
-use sansnet_smol::{LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings};
+use sansnet::{Duration, Instant, NetError};
+use sansnet_smol::{
+    LookupRequest, Runtime, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
+};
 
 use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SrvId, TempDir};
 
-/// How long a turn that only takes what is due now waits for stragglers.
-const IMMEDIATE_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
-
-/// How long `listen` waits to see whether the driver refuses it synchronously.
-const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_millis(30);
-
 /// The runner's view of `sansnet-smol`.
 pub struct SmolBackend {
-    sockets: Vec<Arc<Socket>>,
-    servers: Vec<Arc<Server>>,
+    rt: Runtime,
+    origin: std::time::Instant,
+    sockets: Vec<Socket>,
+    servers: Vec<Server>,
     seen: Vec<Seen>,
     tmp: Option<TempDir>,
     holes: Vec<BlackHole>,
@@ -56,12 +48,12 @@ impl Drop for SmolBackend {
     }
 }
 
-type Next<'a> = Pin<Box<dyn Future<Output = Option<Seen>> + 'a>>;
-
 impl SmolBackend {
     /// A backend with nothing open yet.
     pub fn new() -> SmolBackend {
         SmolBackend {
+            rt: Runtime::manual().expect("an epoll instance"),
+            origin: std::time::Instant::now(),
             sockets: Vec::new(),
             servers: Vec::new(),
             seen: Vec::new(),
@@ -70,94 +62,41 @@ impl SmolBackend {
         }
     }
 
-    /// Registers a socket; the runner's calls on it until its next turn form one
-    /// synchronous section, as JavaScript's do.
-    fn add_socket(&mut self, s: Socket) -> SockId {
-        s.hold();
-        self.sockets.push(Arc::new(s));
-        self.sockets.len() - 1
-    }
-
-    /// Waits until some socket or server has an event (or `deadline`), taking every event
-    /// that is ready in the same poll. Returns whether any was taken. `ticks_only`: the
-    /// sockets may run only next-tick work meanwhile (before a `setImmediate` callback).
-    fn take_next(&mut self, deadline: std::time::Instant, ticks_only: bool) -> bool {
-        let sockets = self.sockets.clone();
-        let servers = self.servers.clone();
-        let mut futs: Vec<Next<'_>> = Vec::new();
-        for (i, s) in sockets.iter().enumerate() {
-            futs.push(Box::pin(async move {
-                let e = if ticks_only {
-                    s.next_tick_event().await
-                } else {
-                    s.next_event().await
+    /// Takes every event every actor has.
+    fn scan(&mut self) -> bool {
+        let mut any = false;
+        for i in 0..self.sockets.len() {
+            while let Some(e) = self.sockets[i].try_next_event() {
+                self.seen.push(Seen::Socket(i, e));
+                any = true;
+            }
+        }
+        for srv in 0..self.servers.len() {
+            while let Some(e) = self.servers[srv].try_next_event() {
+                any = true;
+                let seen = match e {
+                    ServerEvent::Listening => Seen::Listening(srv),
+                    ServerEvent::Connection(s) => {
+                        self.sockets.push(s);
+                        Seen::Connection(srv, self.sockets.len() - 1)
+                    }
+                    ServerEvent::Drop(d) => Seen::Drop(srv, d),
+                    ServerEvent::Error(e) => Seen::ServerError(srv, e),
+                    ServerEvent::Close => Seen::Close(srv),
+                    ServerEvent::CloseCallback(e) => Seen::CloseCallback(srv, e),
+                    ServerEvent::Connections(n) => Seen::Connections(srv, n),
                 };
-                e.map(|e| Seen::Socket(i, e))
-            }));
-        }
-        let mut server_events: Vec<Pin<Box<dyn Future<Output = Option<ServerEvent>> + '_>>> =
-            servers
-                .iter()
-                .map(|s| Box::pin(s.next_event()) as Pin<Box<dyn Future<Output = _>>>)
-                .collect();
-        let mut timer = async_io::Timer::at(deadline);
-        let (seen, server_seen) = smol::block_on(future::poll_fn(|cx| {
-            let mut seen = Vec::new();
-            for f in futs.iter_mut() {
-                if let Poll::Ready(Some(e)) = f.as_mut().poll(cx) {
-                    seen.push(e);
-                }
+                self.seen.push(seen);
             }
-            let mut server_seen = Vec::new();
-            for (i, f) in server_events.iter_mut().enumerate() {
-                if let Poll::Ready(Some(e)) = f.as_mut().poll(cx) {
-                    server_seen.push((i, e));
-                }
-            }
-            if !seen.is_empty() || !server_seen.is_empty() {
-                return Poll::Ready((seen, server_seen));
-            }
-            match Pin::new(&mut timer).poll(cx) {
-                Poll::Ready(_) => Poll::Ready((Vec::new(), Vec::new())),
-                Poll::Pending => Poll::Pending,
-            }
-        }));
-        drop(futs);
-        drop(server_events);
-        let any = !seen.is_empty() || !server_seen.is_empty();
-        // The runner reacts now: a synchronous section for every socket and server.
-        for s in &self.sockets {
-            s.hold();
-        }
-        for s in &self.servers {
-            s.hold();
-        }
-        self.seen.extend(seen);
-        for (srv, e) in server_seen {
-            self.server_event(srv, e);
         }
         any
-    }
-
-    fn server_event(&mut self, srv: SrvId, e: ServerEvent) {
-        match e {
-            ServerEvent::Listening => self.seen.push(Seen::Listening(srv)),
-            ServerEvent::Connection(s) => {
-                let id = self.add_socket(s);
-                self.seen.push(Seen::Connection(srv, id));
-            }
-            ServerEvent::Drop(d) => self.seen.push(Seen::Drop(srv, d)),
-            ServerEvent::Error(e) => self.seen.push(Seen::ServerError(srv, e)),
-            ServerEvent::Close => self.seen.push(Seen::Close(srv)),
-            ServerEvent::CloseCallback(e) => self.seen.push(Seen::CloseCallback(srv, e)),
-            ServerEvent::Connections(n) => self.seen.push(Seen::Connections(srv, n)),
-        }
     }
 }
 
 impl Backend for SmolBackend {
     fn now(&self) -> Instant {
-        sansnet_smol::now()
+        let nanos = self.origin.elapsed().as_nanos();
+        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 
     fn temp_path(&mut self) -> String {
@@ -168,20 +107,22 @@ impl Backend for SmolBackend {
         let lookup = lookup.map(|answers| {
             Arc::new(move |_: &LookupRequest| Ok(answers.clone())) as sansnet_smol::LookupFn
         });
-        let s = Socket::with_options(SocketSettings {
-            config: opts,
+        let s = Socket::with_settings(SocketSettings {
+            options: opts,
             lookup,
+            runtime: Some(self.rt.clone()),
         });
-        self.add_socket(s)
+        self.sockets.push(s);
+        self.sockets.len() - 1
     }
 
     fn create_server(&mut self, opts: ServerOptions) -> SrvId {
-        let s = Server::with_options(ServerSettings {
-            config: opts,
+        let s = Server::with_settings(ServerSettings {
+            options: opts,
             lookup: None,
+            runtime: Some(self.rt.clone()),
         });
-        s.hold();
-        self.servers.push(Arc::new(s));
+        self.servers.push(s);
         self.servers.len() - 1
     }
 
@@ -199,16 +140,15 @@ impl Backend for SmolBackend {
     }
 
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
-        let s = &self.sockets[s];
         if callback {
-            smol::block_on(s.write(chunk))
+            self.sockets[s].write(chunk)
         } else {
-            smol::block_on(s.write_quietly(chunk))
+            self.sockets[s].write_quietly(chunk)
         }
     }
 
     fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {
-        smol::block_on(self.sockets[s].end(chunk))
+        self.sockets[s].end(chunk)
     }
 
     fn destroy(&mut self, s: SockId, err: Option<NetError>) {
@@ -220,7 +160,7 @@ impl Backend for SmolBackend {
     }
 
     fn reset_and_destroy(&mut self, s: SockId) -> Result<(), NetError> {
-        smol::block_on(self.sockets[s].reset_and_destroy())
+        self.sockets[s].reset_and_destroy()
     }
 
     fn pause(&mut self, s: SockId) {
@@ -244,43 +184,23 @@ impl Backend for SmolBackend {
     }
 
     fn socket_view(&mut self, s: SockId) -> SocketInfo {
-        smol::block_on(self.sockets[s].sync());
         self.sockets[s].info()
     }
 
     fn remote_address(&mut self, s: SockId) -> Option<SocketAddr> {
-        smol::block_on(self.sockets[s].remote_address())
+        self.sockets[s].remote_address()
     }
 
     fn listen(&mut self, srv: SrvId, opts: ListenOptions) -> Result<(), NetError> {
-        let server = self.servers[srv].clone();
-        let mut task = smol::spawn(async move { server.listen(opts).await });
-        // The driver answers a refused listen at once; a good one at 'listening'.
-        let early = smol::block_on(future::or(async { Some((&mut task).await) }, async {
-            async_io::Timer::after(LISTEN_CHECK).await;
-            None
-        }));
-        match early {
-            Some(Err(e)) if e.code == Code::ErrServerAlreadyListen => Err(e),
-            Some(_) => Ok(()),
-            None => {
-                task.detach();
-                Ok(())
-            }
-        }
+        self.servers[srv].start_listen(opts)
     }
 
     fn close(&mut self, srv: SrvId) {
-        let server = self.servers[srv].clone();
-        // The first poll sends the close to the driver now; its callback arrives as an event.
-        let mut close = Box::pin(async move { server.close().await });
-        if smol::block_on(future::poll_once(&mut close)).is_none() {
-            smol::spawn(close).detach();
-        }
+        self.servers[srv].start_close();
     }
 
     fn get_connections(&mut self, srv: SrvId) {
-        self.servers[srv].get_connections();
+        self.servers[srv].start_get_connections();
     }
 
     fn set_max_connections(&mut self, srv: SrvId, v: Option<u32>) {
@@ -288,13 +208,12 @@ impl Backend for SmolBackend {
     }
 
     fn server_view(&mut self, srv: SrvId) -> ServerView {
-        let s = &self.servers[srv];
-        smol::block_on(s.sync());
+        let i = self.servers[srv].info();
         ServerView {
-            listening: s.listening(),
-            address: s.address(),
-            connections: s.connections(),
-            max_connections: s.max_connections(),
+            listening: i.listening,
+            address: i.address,
+            connections: i.connections,
+            max_connections: i.max_connections,
         }
     }
 
@@ -303,12 +222,14 @@ impl Backend for SmolBackend {
     }
 
     fn turn(&mut self, limit: Instant) -> bool {
-        let wait = limit.saturating_duration_since(sansnet_smol::now());
-        self.take_next(std::time::Instant::now() + wait, false)
+        let wait = limit.saturating_duration_since(self.now());
+        let ran = self.rt.turn(std::time::Instant::now() + wait);
+        self.scan() || ran
     }
 
     fn turn_immediate(&mut self) -> bool {
-        self.take_next(std::time::Instant::now() + IMMEDIATE_GRACE, true)
+        let ran = self.rt.turn_immediate();
+        self.scan() || ran
     }
 
     fn advance_clock(&mut self, _at: Instant) {}

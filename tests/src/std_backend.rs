@@ -111,8 +111,7 @@ impl Backend for StdBackend {
             options: opts,
             lookup,
             runtime: Some(self.rt.clone()),
-        })
-        .expect("a socket");
+        });
         self.sockets.push(s);
         self.sockets.len() - 1
     }
@@ -122,8 +121,7 @@ impl Backend for StdBackend {
             options: opts,
             lookup: None,
             runtime: Some(self.rt.clone()),
-        })
-        .expect("a server");
+        });
         self.servers.push(s);
         self.servers.len() - 1
     }

@@ -45,10 +45,10 @@ async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write_quietly(d).await;
+                socket.write_quietly(d);
             }
             SocketEvent::End => {
-                socket.end(None).await;
+                socket.end(None);
             }
             SocketEvent::Close(_) => return,
             _ => {}

@@ -31,10 +31,10 @@ pub async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write(d).await;
+                socket.write(d);
             }
             SocketEvent::End => {
-                socket.end(None).await;
+                socket.end(None);
             }
             SocketEvent::Close(_) => return,
             _ => {}

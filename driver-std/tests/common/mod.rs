@@ -65,7 +65,7 @@ pub fn echo(socket: Socket) {
 /// An echo server listening on `listen`: a thread accepts, a thread per connection
 /// echoes; the accept loop ends when the server closes.
 pub fn echo_server(config: ServerOptions, listen: ListenOptions) -> (Arc<Server>, BoundAddress) {
-    let server = Arc::new(Server::new(config).expect("server"));
+    let server = Arc::new(Server::new(config));
     let bound = server.listen(listen).expect("listen");
     let s = server.clone();
     std::thread::spawn(move || {

@@ -15,17 +15,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage()),
+            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
             "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage())
+                let p = args.next().unwrap_or_else(|| usage("--port needs a value"));
+                port = p
+                    .parse()
+                    .unwrap_or_else(|_| usage(&format!("bad port {p:?} (0 to 65535)")))
             }
-            _ => usage(),
+            other => usage(&format!("unknown argument {other:?}")),
         }
     }
-    let server = Server::new(ServerOptions::default()).unwrap_or_else(|e| fail(&e));
+    let server = Server::new(ServerOptions::default());
     let bound = server
         .listen(ListenOptions::tcp(Some(host), port))
         .unwrap_or_else(|e| fail(&e));
@@ -58,7 +58,7 @@ fn fail(e: &dyn std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
-fn usage() -> ! {
-    eprintln!("usage: echo [--host H] [--port P]");
+fn usage(what: &str) -> ! {
+    eprintln!("echo-threads: {what}\nusage: echo-threads [--host H] [--port P]");
     std::process::exit(2);
 }
