@@ -267,10 +267,11 @@ fn print_table(p: &Params, kinds: &[Kind], only: &[Workload], cells: &Cells) {
     let with_node = kinds.contains(&Kind::Node);
     let mut header = vec!["workload".to_string(), "unit".to_string()];
     header.extend(kinds.iter().map(|k| k.label().to_string()));
-    header.push("sansnet/raw".to_string());
+    header.push("smol/raw".to_string());
     if with_node {
-        header.push("sansnet/node".to_string());
+        header.push("smol/node".to_string());
     }
+    header.push("std/raw std".to_string());
     let mut rows = vec![header];
     let mut row = |w: Workload, m: Metric| {
         let (label, unit, higher) = match m {
@@ -289,14 +290,15 @@ fn print_table(p: &Params, kinds: &[Kind], only: &[Workload], cells: &Cells) {
                 _ => "-".to_string(),
             });
         }
-        let ratio = |other: Kind| match (summary(w, m, Kind::Sansnet), summary(w, m, other)) {
+        let ratio = |ours: Kind, other: Kind| match (summary(w, m, ours), summary(w, m, other)) {
             (Some(a), Some(b)) if b.median != 0.0 => format!("{:.2}", a.median / b.median),
             _ => "-".to_string(),
         };
-        r.push(ratio(Kind::Raw));
+        r.push(ratio(Kind::Sansnet, Kind::Raw));
         if with_node {
-            r.push(ratio(Kind::Node));
+            r.push(ratio(Kind::Sansnet, Kind::Node));
         }
+        r.push(ratio(Kind::SansnetStd, Kind::RawStd));
         rows.push(r);
     };
     let chosen: Vec<Workload> = Workload::ALL

@@ -1,4 +1,4 @@
-//! The three echo servers, each started as its own process so that its resident memory
+//! The echo servers, each started as its own process so that its resident memory
 //! can be read and so that no server shares a runtime with the load generator.
 
 use std::fmt;
@@ -30,19 +30,31 @@ pub enum Kind {
     Sansnet,
     /// `raw-echo`: the same runtime shape written directly on async-io.
     Raw,
+    /// `sansnet-std-echo`: the sansnet-std driver, a thread per connection.
+    SansnetStd,
+    /// `raw-std-echo`: `std::net`, a thread per connection.
+    RawStd,
     /// Node's `net` module.
     Node,
 }
 
 impl Kind {
     /// Every server, in the table's column order.
-    pub const ALL: [Kind; 3] = [Kind::Sansnet, Kind::Raw, Kind::Node];
+    pub const ALL: [Kind; 5] = [
+        Kind::Sansnet,
+        Kind::Raw,
+        Kind::SansnetStd,
+        Kind::RawStd,
+        Kind::Node,
+    ];
 
     /// The column heading.
     pub fn label(self) -> &'static str {
         match self {
             Kind::Sansnet => "sansnet-smol",
             Kind::Raw => "raw async-io",
+            Kind::SansnetStd => "sansnet-std",
+            Kind::RawStd => "raw std threads",
             Kind::Node => "node",
         }
     }
@@ -61,6 +73,10 @@ pub struct Bins {
     pub sansnet: PathBuf,
     /// The `raw-echo` binary.
     pub raw: PathBuf,
+    /// The `sansnet-std-echo` binary.
+    pub sansnet_std: PathBuf,
+    /// The `raw-std-echo` binary.
+    pub raw_std: PathBuf,
 }
 
 impl Bins {
@@ -78,8 +94,10 @@ impl Bins {
         let bins = Bins {
             sansnet: dir.join("sansnet-echo"),
             raw: dir.join("raw-echo"),
+            sansnet_std: dir.join("sansnet-std-echo"),
+            raw_std: dir.join("raw-std-echo"),
         };
-        for b in [&bins.sansnet, &bins.raw] {
+        for b in [&bins.sansnet, &bins.raw, &bins.sansnet_std, &bins.raw_std] {
             if !b.is_file() {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
@@ -118,6 +136,8 @@ impl ServerProcess {
         let mut cmd = match kind {
             Kind::Sansnet => Command::new(&bins.sansnet),
             Kind::Raw => Command::new(&bins.raw),
+            Kind::SansnetStd => Command::new(&bins.sansnet_std),
+            Kind::RawStd => Command::new(&bins.raw_std),
             Kind::Node => {
                 let mut c = Command::new("node");
                 c.arg("-e").arg(NODE_ECHO);

@@ -53,6 +53,16 @@ fn raw_echo_serves_every_workload() {
 }
 
 #[test]
+fn sansnet_std_echo_serves_every_workload() {
+    smoke(Kind::SansnetStd);
+}
+
+#[test]
+fn raw_std_echo_serves_every_workload() {
+    smoke(Kind::RawStd);
+}
+
+#[test]
 fn node_echo_serves_every_workload() {
     if node_version().is_none() {
         eprintln!("node not found: skipped");

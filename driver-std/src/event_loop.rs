@@ -18,7 +18,7 @@
 //! last waited on the socket (or a thread is blocked on it, or the handle is gone). I/O is
 //! never held back, only deferred work: that is JavaScript's run-to-completion.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
@@ -84,6 +84,9 @@ pub(crate) struct Loop {
     pub(crate) sleeping: Option<Option<Instant>>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
+    /// What each application thread holds in its current turn (sockets by index, servers
+    /// by `usize::MAX - index`): released when that thread next waits on anything.
+    holds: HashMap<std::thread::ThreadId, Vec<usize>>,
 }
 
 impl std::fmt::Debug for Loop {
@@ -115,12 +118,56 @@ impl Loop {
             gc: Vec::new(),
             sleeping: None,
             read_buf: vec![0; sansnet::socket::READ_SIZE],
+            holds: HashMap::new(),
         }
     }
 
     pub(crate) fn gen(&mut self) -> u64 {
         self.next_gen += 1;
         self.next_gen
+    }
+
+    /// The calling thread's turn now includes socket `i` (it made a call on it or took
+    /// one of its events): its deferred work waits until that thread waits on something.
+    pub(crate) fn hold(&mut self, i: usize) {
+        let e = &mut self.sockets[i];
+        if !e.held {
+            e.held = true;
+            self.holds
+                .entry(std::thread::current().id())
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// [`Loop::hold`] for server `i`.
+    pub(crate) fn hold_server(&mut self, i: usize) {
+        let s = &mut self.servers[i];
+        if !s.held {
+            s.held = true;
+            self.holds
+                .entry(std::thread::current().id())
+                .or_default()
+                .push(usize::MAX - i);
+        }
+    }
+
+    /// The calling thread waits: its turn is over, so what it held may run (Node's next
+    /// tick comes once the current JavaScript returns, whatever it waits on next).
+    pub(crate) fn end_turn(&mut self) {
+        let Some(held) = self.holds.remove(&std::thread::current().id()) else {
+            return;
+        };
+        for k in held {
+            if k > usize::MAX / 2 {
+                if let Some(s) = self.servers.get_mut(usize::MAX - k) {
+                    s.held = false;
+                    self.srv_active.insert(usize::MAX - k);
+                }
+            } else if self.sockets.contains(k) && self.sockets[k].held {
+                self.release(k);
+            }
+        }
     }
 
     /// Whether socket `i` may run deferred work now.

@@ -191,6 +191,7 @@ impl Shared {
 impl Loop {
     /// The application waits on every handle (a manual runtime's turn).
     fn release_all(&mut self) {
+        self.end_turn();
         let held: Vec<usize> = self
             .sockets
             .iter()

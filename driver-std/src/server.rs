@@ -108,7 +108,7 @@ impl Server {
 
     fn call<R>(&self, f: impl FnOnce(&mut Loop, usize) -> R) -> R {
         let mut st = self.sh.lock();
-        st.servers[self.i].held = true;
+        st.hold_server(self.i);
         let r = f(&mut st, self.i);
         st.drain_server(self.i, false);
         self.sh.after_call(&st);
@@ -153,6 +153,7 @@ impl Server {
     /// The next event if one is there now.
     pub fn try_next_event(&self) -> Option<ServerEvent> {
         let mut st = self.sh.lock();
+        st.end_turn();
         st.servers[self.i].held = false;
         if !self.sh.manual {
             while st.step(now()) {}
@@ -199,6 +200,7 @@ impl Server {
     ) -> Option<T> {
         let i = self.i;
         let mut st = self.sh.lock();
+        st.end_turn();
         st.servers[i].held = false;
         st.servers[i].blocked += 1;
         let cv = st.servers[i].cv.clone();
@@ -220,6 +222,7 @@ impl Server {
     fn poll<T>(&self, cx: &mut Context<'_>, cond: fn(&mut Loop, usize) -> Option<T>) -> Poll<T> {
         let i = self.i;
         let mut st = self.sh.lock();
+        st.end_turn();
         st.servers[i].held = false;
         if let Some(t) = cond(&mut st, i) {
             return Poll::Ready(t);
@@ -306,9 +309,8 @@ impl Server {
 
 /// Takes server `i`'s next event: the application now reacts to it.
 fn pop(st: &mut Loop, i: usize) -> Option<SrvEvent> {
-    let s = &mut st.servers[i];
-    let e = s.events.pop_front()?;
-    s.held = true;
+    let e = st.servers[i].events.pop_front()?;
+    st.hold_server(i);
     Some(e)
 }
 

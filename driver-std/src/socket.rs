@@ -105,7 +105,7 @@ impl Socket {
     fn call<R>(&self, f: impl FnOnce(&mut Loop, usize, Instant) -> R) -> R {
         let mut st = self.sh.lock();
         let now = now();
-        st.sockets[self.i].held = true;
+        st.hold(self.i);
         let r = f(&mut st, self.i, now);
         st.drain_socket(self.i, Mode::Emitted, now);
         self.sh.after_call(&st);
@@ -242,6 +242,7 @@ impl Socket {
     pub fn try_next_event(&self) -> Option<SocketEvent> {
         let i = self.i;
         let mut st = self.sh.lock();
+        st.end_turn();
         st.release(i);
         if !self.sh.manual {
             while st.step(now()) {}
@@ -356,6 +357,7 @@ impl Socket {
     ) -> Option<T> {
         let i = self.i;
         let mut st = self.sh.lock();
+        st.end_turn();
         st.release(i);
         st.sockets[i].count(who, 1);
         let cv = st.sockets[i].cv.clone();
@@ -383,6 +385,7 @@ impl Socket {
     ) -> Poll<T> {
         let i = self.i;
         let mut st = self.sh.lock();
+        st.end_turn();
         st.release(i);
         if let Some(t) = cond(&mut st, i) {
             return Poll::Ready(t);
@@ -445,7 +448,7 @@ fn pop(st: &mut Loop, i: usize) -> Option<SocketEvent> {
     if let SocketEvent::Data(d) = &ev {
         e.queued_bytes -= d.len();
     }
-    e.held = true;
+    st.hold(i);
     Some(ev)
 }
 
