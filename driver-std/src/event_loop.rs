@@ -84,6 +84,8 @@ pub(crate) struct Loop {
     pub(crate) sleeping: Option<Option<Instant>>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
+    /// Which socket each waiting task (by its waker's data) last waited on, and how.
+    pub(crate) task_takes: HashMap<usize, (usize, Waiter)>,
     /// What each application thread holds in its current turn (sockets by index, servers
     /// by `usize::MAX - index`): released when that thread next waits on anything.
     holds: HashMap<std::thread::ThreadId, Vec<usize>>,
@@ -119,6 +121,7 @@ impl Loop {
             sleeping: None,
             read_buf: vec![0; sansnet::socket::READ_SIZE],
             holds: HashMap::new(),
+            task_takes: HashMap::new(),
         }
     }
 
@@ -152,6 +155,21 @@ impl Loop {
         }
     }
 
+    /// The task with waker `w` polls this runtime again: it no longer waits on the
+    /// socket it waited on before; `wait`: it now waits on socket `i` as `who`.
+    pub(crate) fn task_polls(&mut self, w: &std::task::Waker, wait: Option<(usize, Waiter)>) {
+        let key = w.data() as usize;
+        if let Some((j, _)) = self.task_takes.remove(&key) {
+            if let Some(e) = self.sockets.get_mut(j) {
+                e.task_waiters.retain(|(k, _)| *k != key);
+            }
+        }
+        if let Some((i, who)) = wait {
+            self.task_takes.insert(key, (i, who));
+            self.sockets[i].task_waiters.push((key, who));
+        }
+    }
+
     /// The calling thread waits: its turn is over, so what it held may run (Node's next
     /// tick comes once the current JavaScript returns, whatever it waits on next).
     pub(crate) fn end_turn(&mut self) {
@@ -173,17 +191,24 @@ impl Loop {
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
         let e = &self.sockets[i];
-        let connect_wait = e.has_waiter(Waiter::Connect)
+        if !e.handle || e.has_waiter(Waiter::Blocked) {
+            return true;
+        }
+        // A connect's waiter lets the connect run until its outcome waits to be taken;
+        // then, like a taker, it will react to the events first.
+        let connecting = e.has_waiter(Waiter::Connect);
+        if connecting
             && !e.events.iter().any(|ev| {
                 matches!(
                     ev,
                     SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
                 )
-            });
-        !e.handle
-            || e.has_waiter(Waiter::Blocked)
-            || connect_wait
-            || (e.events.is_empty() && (!e.held || e.has_waiter(Waiter::Take)))
+            })
+        {
+            return true;
+        }
+        let taker = connecting || e.has_waiter(Waiter::Take);
+        (!e.held || taker) && (e.events.is_empty() || !taker)
     }
 
     fn server_may_run(&self, i: usize) -> bool {

@@ -224,6 +224,7 @@ impl Server {
         let mut st = self.sh.lock();
         st.end_turn();
         st.servers[i].held = false;
+        st.task_polls(cx.waker(), None);
         if let Some(t) = cond(&mut st, i) {
             return Poll::Ready(t);
         }

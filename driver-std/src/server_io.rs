@@ -135,6 +135,9 @@ impl Loop {
                 let gen = self.servers[i].gen;
                 let s = self.add_socket(*socket, conn, lookup);
                 self.sockets[s].server = Some((i, gen));
+                // Its handle comes inside 'connection', where Node code attaches its
+                // listeners: held until its first wait.
+                self.sockets[s].held = self.servers[i].handle;
                 if !self.servers[i].handle {
                     // Nobody will take it: it finishes on its own.
                     self.sockets[s].handle = false;

@@ -387,6 +387,7 @@ impl Socket {
         let mut st = self.sh.lock();
         st.end_turn();
         st.release(i);
+        st.task_polls(cx.waker(), None);
         if let Some(t) = cond(&mut st, i) {
             return Poll::Ready(t);
         }
@@ -400,6 +401,7 @@ impl Socket {
             Some(t) => Poll::Ready(t),
             None => {
                 st.sockets[i].tasks.push((who, cx.waker().clone()));
+                st.task_polls(cx.waker(), Some((i, who)));
                 Poll::Pending
             }
         }
@@ -460,10 +462,12 @@ fn next(st: &mut Loop, i: usize) -> Option<Option<SocketEvent>> {
     }
 }
 
-/// The connect's outcome, once known.
+/// The connect's outcome, once known. Connected, the caller's turn begins as in a
+/// `'connect'` listener: the socket is held until the caller waits again.
 fn connected(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
     let e = &st.sockets[i];
     if e.events.iter().any(|e| matches!(e, SocketEvent::Connect)) {
+        st.hold(i);
         return Some(Ok(()));
     }
     if e.core.destroyed() {
@@ -512,6 +516,10 @@ impl Drop for Socket {
         let e = &mut st.sockets[self.i];
         e.handle = false;
         e.held = false;
+        for (key, _) in std::mem::take(&mut e.task_waiters) {
+            st.task_takes.remove(&key);
+        }
+        let e = &mut st.sockets[self.i];
         e.events.clear();
         e.queued_bytes = 0;
         e.leftover = None;

@@ -57,7 +57,14 @@ pub(crate) struct SockEntry {
     /// A handle exists.
     pub(crate) handle: bool,
     /// The application made a call or took an event and has not waited since: it may
-    /// still be reacting (Node's current tick), so deferred work waits.
+    /// still be reacting (Node's current tick), so deferred work waits. An admitted socket
+    /// starts held: its handle arrives inside `'connection'`, where Node code attaches
+    /// its listeners; its first wait releases it.
+    ///
+    /// Events not taken hold deferred work back only while someone waits to take them
+    /// (a thread or task in [`Waiter::Take`]): that one will react to them first. With
+    /// nobody waiting for them they are only kept to be read, so a socket nobody reads
+    /// still finishes (its FIN leaves, its `'close'` comes).
     pub(crate) held: bool,
     /// Threads blocked on a condition of this socket (a flush, a drain, a connect): the
     /// application cannot be reacting to anything, so deferred work runs.
@@ -73,6 +80,10 @@ pub(crate) struct SockEntry {
     pub(crate) cv: Arc<Condvar>,
     /// Tasks waiting on the socket (woken at its next change, then poll again).
     pub(crate) tasks: Vec<(Waiter, Waker)>,
+    /// Tasks whose last wait on this runtime was on this socket, by waker, with how they
+    /// wait (they count as waiting until they poll again: a woken task has not yet
+    /// reacted).
+    pub(crate) task_waiters: Vec<(usize, Waiter)>,
 }
 
 /// Who waits on a socket.
@@ -124,6 +135,7 @@ impl SockEntry {
             waiting: 0,
             cv: Arc::new(Condvar::new()),
             tasks: Vec::new(),
+            task_waiters: Vec::new(),
         }
     }
 
@@ -154,7 +166,7 @@ impl SockEntry {
             Waiter::Blocked => self.blocked,
             Waiter::Connect => self.connect_waiters,
         };
-        threads > 0 || self.tasks.iter().any(|(w, _)| *w == who)
+        threads > 0 || self.task_waiters.iter().any(|(_, w)| *w == who)
     }
 
     /// Whether nothing can happen to this socket any more (it can be forgotten once its

@@ -213,13 +213,10 @@ impl Socket {
             && !self.destroyed
         {
             self.w.shutdown = Shutdown::InFlight;
-            // libuv shuts down from its write callbacks when the shutdown waited for
-            // writes, and from its pending phase when it was asked with none queued.
-            // The FIN is asked at once all the same: a driver whose deferred work waits
-            // for the application must not hold a peer waiting for it (the peer reads it
-            // in its next poll phase either way). Node ignores the status, so the driver
-            // reports nothing.
-            self.io(SocketIo::Shutdown);
+            // libuv shuts down (the FIN leaves, then 'finish') from its write callbacks
+            // when the shutdown waited for writes, and from its pending phase when it was
+            // asked with none queued. Node ignores the status, so the driver reports
+            // nothing.
             let finish = Deferred::FinishAfterShutdown(self.life);
             if self.w.in_write_callback {
                 self.q.next_tick(finish);

@@ -976,6 +976,7 @@ impl Socket {
             }
             Deferred::FinishAfterShutdown(life) => {
                 if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
+                    self.io(SocketIo::Shutdown);
                     self.finish();
                 }
             }
