@@ -53,7 +53,7 @@
 //! | --- | --- |
 //! | synchronous | the call itself: `connect()` validation, `write()`'s attempt, `destroy()` |
 //! | next tick | after every callback: the connect of an IP literal, `'error'` after `destroy(err)`, `'end'`, write callbacks of writes the OS took at once |
-//! | pending | a shutdown asked with nothing queued (its `'finish'`): right after the poll phase that asked it, else at the start of the next iteration |
+//! | pending | a shutdown asked with nothing queued (the FIN leaves, then `'finish'`): right after the poll phase that asked it, else at the start of the next iteration |
 //! | poll | OS facts: bytes read, EOF, read and write errors, asynchronous write completions |
 //! | check | the application's own `setImmediate` work (a driver's or runner's business) |
 //! | closing | a closed handle's `'close'` |
@@ -82,8 +82,10 @@
 //!
 //! What a driver must report: every byte read (at most [`socket::READ_SIZE`] per call),
 //! EOF, read and write errors, write completions, connect outcomes (and the bind of a
-//! local address before its attempt), lookups, accepts and listen results. A shutdown is
-//! carried out and not reported (Node ignores its status). A fact reported early is never
+//! local address before its attempt), lookups, accepts and listen results. A shutdown
+//! ([`socket::SocketIo::Shutdown`], asked right before `'finish'`, as libuv shuts down right
+//! before the callback that finishes) is carried out and not reported (Node ignores its
+//! status). A fact reported early is never
 //! wrong: the core holds it until Node would have seen it; bytes still held when the
 //! socket is destroyed count as unread in the kernel, so the close becomes a reset.
 //!

@@ -6,45 +6,14 @@ use std::io;
 use futures_lite::future::poll_fn;
 use futures_lite::Stream;
 use sansnet::options::{ListenOptions, ServerOptions};
-use sansnet::server::{BoundAddress, DropInfo};
+use sansnet::server::BoundAddress;
 use sansnet::NetError;
 use sansnet_std::{ServerInfo, ServerSettings};
 
 use crate::socket::Socket;
 
-/// A `net.Server` event.
-#[derive(Debug)]
-pub enum ServerEvent {
-    /// `'listening'`.
-    Listening,
-    /// `'connection'(socket)`: the admitted socket.
-    Connection(Socket),
-    /// `'drop'(data)`: refused because of `maxConnections`.
-    Drop(Option<DropInfo>),
-    /// `'error'(err)`.
-    Error(NetError),
-    /// `'close'`.
-    Close,
-    /// The callback of `close(cb)`: `null` or `ERR_SERVER_NOT_RUNNING`.
-    CloseCallback(Option<NetError>),
-    /// The callback of `getConnections(cb)`: the count.
-    Connections(u32),
-}
-
-impl From<sansnet_std::ServerEvent> for ServerEvent {
-    fn from(e: sansnet_std::ServerEvent) -> ServerEvent {
-        use sansnet_std::ServerEvent as E;
-        match e {
-            E::Listening => ServerEvent::Listening,
-            E::Connection(s) => ServerEvent::Connection(Socket::from(s)),
-            E::Drop(d) => ServerEvent::Drop(d),
-            E::Error(e) => ServerEvent::Error(e),
-            E::Close => ServerEvent::Close,
-            E::CloseCallback(r) => ServerEvent::CloseCallback(r),
-            E::Connections(n) => ServerEvent::Connections(n),
-        }
-    }
-}
+/// A `net.Server` event, a connection given as this crate's [`Socket`].
+pub type ServerEvent = sansnet_std::ServerEvent<Socket>;
 
 /// A `net.Server` in a [`Runtime`](crate::Runtime). Dropping the handle closes it (the
 /// sockets it accepted live on).
@@ -98,12 +67,12 @@ impl Server {
     pub async fn next_event(&self) -> Option<ServerEvent> {
         poll_fn(|cx| self.inner.poll_next_event(cx))
             .await
-            .map(ServerEvent::from)
+            .map(|e| e.map(Socket::from))
     }
 
     /// The next event if one is there now.
     pub fn try_next_event(&self) -> Option<ServerEvent> {
-        self.inner.try_next_event().map(ServerEvent::from)
+        self.inner.try_next_event().map(|e| e.map(Socket::from))
     }
 
     /// The events as a stream, until the server is closed.
@@ -111,7 +80,7 @@ impl Server {
         futures_lite::stream::poll_fn(|cx| {
             self.inner
                 .poll_next_event(cx)
-                .map(|e| e.map(ServerEvent::from))
+                .map(|e| e.map(|e| e.map(Socket::from)))
         })
     }
 

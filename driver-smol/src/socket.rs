@@ -205,7 +205,7 @@ impl futures_io::AsyncRead for Socket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_bytes(cx, buf)
+        Pin::new(&mut &*self).poll_read(cx, buf)
     }
 }
 
@@ -233,14 +233,14 @@ impl futures_io::AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_bytes(cx, buf)
+        Pin::new(&mut &*self).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_flushed(cx)
+        Pin::new(&mut &*self).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_end(cx)
+        Pin::new(&mut &*self).poll_close(cx)
     }
 }

@@ -64,14 +64,21 @@
 //!
 //! In Node a listener runs to completion before the next tick: a `'data'` listener's
 //! `write()` reaches the socket before the `'end'` that follows and before the automatic
-//! `end()` of a socket without `allowHalfOpen`. Here a socket's deferred work (Node's
-//! ticks and later phases) runs only while the application is not reacting to it: its
-//! handle has no event waiting to be taken, and made no call and took no event since it
-//! last *waited on the socket* (asked for the next event, read the byte stream, or
-//! blocked in a flush, a shutdown, a connect or a write waiting for `'drain'`). Between
-//! two calls nothing deferred runs, as between two statements of JavaScript. I/O is never
-//! held back, only deferred work; a socket that is never waited on stalls at its first
-//! deferred step (the connect of an IP literal is one) until its handle is dropped.
+//! `end()` of a socket without `allowHalfOpen`. Here a thread's *turn* is everything it
+//! does between two waits: the calls it makes and the events it takes hold those
+//! sockets' deferred work (Node's ticks and later phases) until the thread waits on
+//! anything again (asks any handle for an event, reads a byte stream, blocks in a
+//! connect, flush, shutdown or a write waiting for `'drain'`). So two calls in a row see
+//! what two JavaScript statements would see (`connect()` then `write()` finds the socket
+//! still `'opening'`), and a reaction to an event lands before the next tick.
+//!
+//! Events are kept until taken, and events not taken hold their socket's deferred work
+//! only while someone waits to take them (a thread in `next_event`, or a task until it
+//! polls again): that one reacts to them first. Nobody waiting, they are only kept to be
+//! read, and the socket goes on (its FIN leaves, its `'close'` comes). A socket admitted
+//! by a server starts held until its first wait: its handle arrives inside
+//! `'connection'`, where Node code attaches its listeners. I/O is never held back, only
+//! deferred work.
 //!
 //! A conformance runner uses a [`Runtime::manual`]: it makes its calls, then turns the
 //! loop ([`Runtime::turn`]: up to the first event any handle receives;

@@ -39,14 +39,15 @@ impl fmt::Debug for ServerSettings {
     }
 }
 
-/// A `net.Server` event.
+/// A `net.Server` event; `S` is what a connection is given as (the [`Socket`] handle; an
+/// async driver's own handle).
 #[derive(Debug)]
-pub enum ServerEvent {
+pub enum ServerEvent<S = Socket> {
     /// `'listening'`.
     Listening,
     /// `'connection'(socket)`: the admitted socket, already reading (unless
     /// `pauseOnConnect`).
-    Connection(Socket),
+    Connection(S),
     /// `'drop'(data)`: refused because of `maxConnections` (no data for unix sockets).
     Drop(Option<DropInfo>),
     /// `'error'(err)`.
@@ -57,6 +58,21 @@ pub enum ServerEvent {
     CloseCallback(Option<NetError>),
     /// The callback of `getConnections(cb)`: the count.
     Connections(u32),
+}
+
+impl<S> ServerEvent<S> {
+    /// The same event with the connection given as `f(socket)`.
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> ServerEvent<T> {
+        match self {
+            ServerEvent::Listening => ServerEvent::Listening,
+            ServerEvent::Connection(s) => ServerEvent::Connection(f(s)),
+            ServerEvent::Drop(d) => ServerEvent::Drop(d),
+            ServerEvent::Error(e) => ServerEvent::Error(e),
+            ServerEvent::Close => ServerEvent::Close,
+            ServerEvent::CloseCallback(r) => ServerEvent::CloseCallback(r),
+            ServerEvent::Connections(n) => ServerEvent::Connections(n),
+        }
+    }
 }
 
 /// The server's getters.
@@ -331,8 +347,8 @@ fn next(st: &mut Loop, i: usize) -> Option<Option<SrvEvent>> {
 fn listened(st: &mut Loop, i: usize) -> Option<Result<BoundAddress, NetError>> {
     let s = &st.servers[i];
     s.events.iter().find_map(|e| match e {
-        SrvEvent::Error(e) => Some(Err(e.clone())),
-        SrvEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
+        ServerEvent::Error(e) => Some(Err(e.clone())),
+        ServerEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
         _ => None,
     })
 }
@@ -343,15 +359,15 @@ fn accepted(st: &mut Loop, i: usize) -> Option<io::Result<usize>> {
     let k = s.events.iter().position(|e| {
         matches!(
             e,
-            SrvEvent::Connection(_) | SrvEvent::Error(_) | SrvEvent::Close
+            ServerEvent::Connection(_) | ServerEvent::Error(_) | ServerEvent::Close
         )
     });
     let Some(k) = k else {
         return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
     };
     Some(match s.events.remove(k) {
-        Some(SrvEvent::Connection(j)) => Ok(j),
-        Some(SrvEvent::Error(e)) => Err(to_io_error(e)),
+        Some(ServerEvent::Connection(j)) => Ok(j),
+        Some(ServerEvent::Error(e)) => Err(to_io_error(e)),
         _ => Err(not_listening()),
     })
 }
@@ -363,35 +379,27 @@ fn closed(st: &mut Loop, i: usize) -> Option<Result<(), NetError>> {
         .events
         .iter()
         .filter_map(|e| match e {
-            SrvEvent::Connection(j) => Some(*j),
+            ServerEvent::Connection(j) => Some(*j),
             _ => None,
         })
         .collect();
     if !untaken.is_empty() {
         st.servers[i]
             .events
-            .retain(|e| !matches!(e, SrvEvent::Connection(_)));
+            .retain(|e| !matches!(e, ServerEvent::Connection(_)));
         for j in untaken {
             st.abandon(j);
         }
     }
     st.servers[i].events.iter().find_map(|e| match e {
-        SrvEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
+        ServerEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
         _ => None,
     })
 }
 
 /// The public form of a server event.
 fn public(sh: &Arc<Shared>, e: SrvEvent) -> ServerEvent {
-    match e {
-        SrvEvent::Listening => ServerEvent::Listening,
-        SrvEvent::Connection(j) => ServerEvent::Connection(Socket::from_entry(sh.clone(), j)),
-        SrvEvent::Drop(d) => ServerEvent::Drop(d),
-        SrvEvent::Error(e) => ServerEvent::Error(e),
-        SrvEvent::Close => ServerEvent::Close,
-        SrvEvent::CloseCallback(r) => ServerEvent::CloseCallback(r),
-        SrvEvent::Connections(n) => ServerEvent::Connections(n),
-    }
+    e.map(|j| Socket::from_entry(sh.clone(), j))
 }
 
 fn not_listening() -> io::Error {
@@ -422,7 +430,7 @@ impl Drop for Server {
             .events
             .drain(..)
             .filter_map(|e| match e {
-                SrvEvent::Connection(j) => Some(j),
+                ServerEvent::Connection(j) => Some(j),
                 _ => None,
             })
             .collect();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar};
 use std::task::Waker;
 
 use sansnet::server::{
-    BoundAddress, DropInfo, Server as Core, ServerEvent as CoreEvent, ServerIo, ServerOutput,
+    BoundAddress, Server as Core, ServerEvent as CoreEvent, ServerIo, ServerOutput,
 };
 use sansnet::{Instant, NetError};
 
@@ -21,16 +21,7 @@ use crate::reactor::Source;
 const ACCEPT_BATCH: usize = 1;
 
 /// A server event as the loop keeps it: a connection is the index of its socket.
-#[derive(Debug)]
-pub(crate) enum SrvEvent {
-    Listening,
-    Connection(usize),
-    Drop(Option<DropInfo>),
-    Error(NetError),
-    Close,
-    CloseCallback(Option<NetError>),
-    Connections(u32),
-}
+pub(crate) type SrvEvent = crate::server::ServerEvent<usize>;
 
 /// One server of the loop.
 pub(crate) struct SrvEntry {
@@ -128,7 +119,7 @@ impl Loop {
 
     fn server_event(&mut self, i: usize, e: CoreEvent) {
         let out = match e {
-            CoreEvent::Listening => SrvEvent::Listening,
+            CoreEvent::Listening => crate::server::ServerEvent::Listening,
             CoreEvent::Connection { token, socket } => {
                 let conn = self.servers[i].pending.remove(&token);
                 let lookup = self.servers[i].lookup_fn.clone();
@@ -145,13 +136,13 @@ impl Loop {
                 }
                 let now = crate::now();
                 self.drain_socket(s, crate::event_loop::Mode::Emitted, now);
-                SrvEvent::Connection(s)
+                crate::server::ServerEvent::Connection(s)
             }
-            CoreEvent::Drop(d) => SrvEvent::Drop(d),
-            CoreEvent::Error(e) => SrvEvent::Error(e),
-            CoreEvent::Close => SrvEvent::Close,
-            CoreEvent::CloseCallback(r) => SrvEvent::CloseCallback(r),
-            CoreEvent::Connections(n) => SrvEvent::Connections(n),
+            CoreEvent::Drop(d) => crate::server::ServerEvent::Drop(d),
+            CoreEvent::Error(e) => crate::server::ServerEvent::Error(e),
+            CoreEvent::Close => crate::server::ServerEvent::Close,
+            CoreEvent::CloseCallback(r) => crate::server::ServerEvent::CloseCallback(r),
+            CoreEvent::Connections(n) => crate::server::ServerEvent::Connections(n),
         };
         let s = &mut self.servers[i];
         if s.handle {
