@@ -37,6 +37,11 @@ pub(crate) struct Queue<O, D> {
     closing: VecDeque<D>,
     /// Whether a poll phase is in progress (its facts or their ticks still running).
     polling: bool,
+    /// The machine shares one loop with others, whose driver begins each iteration for
+    /// all of them ([`Queue::start_iteration`]): pending work asked outside a poll phase
+    /// waits here for the next iteration (after this iteration's closing phase).
+    shared: bool,
+    next_pending: VecDeque<D>,
 }
 
 impl<O, D> Default for Queue<O, D> {
@@ -49,6 +54,8 @@ impl<O, D> Default for Queue<O, D> {
             polled: VecDeque::new(),
             closing: VecDeque::new(),
             polling: false,
+            shared: false,
+            next_pending: VecDeque::new(),
         }
     }
 }
@@ -67,7 +74,26 @@ impl<O, D> Queue<O, D> {
     /// Defers work to libuv's pending phase: after the poll phase in progress, or at the
     /// start of the next iteration.
     pub(crate) fn pending(&mut self, d: D) {
-        self.pending.push_back(d);
+        if self.shared && !self.polling {
+            self.next_pending.push_back(d);
+        } else {
+            self.pending.push_back(d);
+        }
+    }
+
+    /// From now on a driver begins each loop iteration ([`Queue::start_iteration`]).
+    pub(crate) fn share_loop(&mut self) {
+        self.shared = true;
+    }
+
+    /// A new loop iteration begins: its pending phase takes the work deferred to it.
+    /// Returns whether there is any.
+    pub(crate) fn start_iteration(&mut self) -> bool {
+        if self.next_pending.is_empty() {
+            return false;
+        }
+        self.pending.append(&mut self.next_pending);
+        true
     }
 
     /// An OS fact, for the next poll phase. `ends_poll`: no later fact is handled in the
@@ -106,6 +132,9 @@ impl<O, D> Queue<O, D> {
         }
         if let Some(d) = self.closing.pop_front() {
             return Some(d);
+        }
+        if self.start_iteration() {
+            return self.pop_until_check();
         }
         if self.start_poll() {
             return self.pop_until_check();
@@ -159,7 +188,11 @@ impl<O, D> Queue<O, D> {
     /// Begins a poll phase now with the facts that arrived, unless one is in progress,
     /// pending work must run first, or none arrived. Returns whether one began.
     pub(crate) fn start_poll(&mut self) -> bool {
-        if self.polling || !self.pending.is_empty() || self.arriving.is_empty() {
+        if self.polling
+            || !self.pending.is_empty()
+            || !self.next_pending.is_empty()
+            || self.arriving.is_empty()
+        {
             return false;
         }
         while let Some((d, ends_poll)) = self.arriving.pop_front() {
@@ -186,6 +219,7 @@ impl<O, D> Queue<O, D> {
             && self.arriving.is_empty()
             && self.polled.is_empty()
             && self.closing.is_empty()
+            && self.next_pending.is_empty()
             && !self.polling
     }
 
@@ -196,6 +230,7 @@ impl<O, D> Queue<O, D> {
         self.arriving.retain(|(d, _)| keep(d));
         self.polled.retain(&mut keep);
         self.closing.retain(&mut keep);
+        self.next_pending.retain(&mut keep);
     }
 }
 
@@ -237,6 +272,27 @@ mod tests {
         assert_eq!(q.pop_until_check(), None);
         assert!(!q.polling());
         assert_eq!(drain(&mut q), ["next poll"]);
+    }
+
+    #[test]
+    fn in_a_shared_loop_pending_work_waits_for_the_next_iteration() {
+        let mut q = Queue::<(), &str>::default();
+        q.share_loop();
+        q.pending("finish (asked in the check phase)");
+        q.closing("close");
+        assert_eq!(
+            q.pop_until_check(),
+            None,
+            "the next iteration has not begun"
+        );
+        assert!(q.ticks_drained() && !q.is_idle());
+        assert_eq!(q.pop_deferred(), Some("close"));
+        assert!(q.start_iteration());
+        assert_eq!(
+            q.pop_until_check(),
+            Some("finish (asked in the check phase)")
+        );
+        assert!(q.is_idle());
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //!    of the first socket that may run, then servers' deferred work;
 //! 2. one source the OS reported ready (a connection attempt's outcome, a listener's
 //!    connections);
-//! 3. the closing phase (a socket's `'close'`); else the next iteration's poll: read what
-//!    the kernel has into the cores (facts), and begin the poll phase for every socket at
-//!    once ([`sansnet::socket::Socket::start_poll_phase`]);
+//! 3. the closing phase (a socket's `'close'`); else the next iteration's pending phase
+//!    (work deferred to it, begun for every socket at once:
+//!    [`sansnet::socket::Socket::start_iteration`]); then its poll phase: read what the
+//!    kernel has into the cores (facts), and begin the poll phase for every socket at once
+//!    ([`sansnet::socket::Socket::start_poll_phase`]);
 //! 4. other deferred work;
 //! 5. timers due.
 //!
@@ -40,6 +42,15 @@ pub(crate) enum Mode {
     Ticks,
     /// Any deferred work.
     All,
+}
+
+/// The phases the loop runs for every socket at once, after the check phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// This iteration's closing phase, then the next iteration's pending phase.
+    Closing,
+    /// The next iteration's pending phase ran: its poll phase comes next.
+    Pending,
 }
 
 /// Whose lookup finished.
@@ -73,6 +84,11 @@ pub(crate) struct Loop {
     pub(crate) ready: VecDeque<Source>,
     /// Whether this iteration's poll of the OS was made.
     polled: bool,
+    /// Where the loop is after the check phase.
+    stage: Stage,
+    /// Closing work ran since the last poll phase began: the next check phase comes after
+    /// the next iteration's pending and poll phases.
+    past_check: bool,
     pub(crate) lookups_tx: Sender<LookupDone>,
     lookups_rx: Receiver<LookupDone>,
     /// Events delivered to handles so far.
@@ -113,6 +129,8 @@ impl Loop {
             readable: BTreeSet::new(),
             ready: VecDeque::new(),
             polled: false,
+            stage: Stage::Closing,
+            past_check: false,
             lookups_tx,
             lookups_rx,
             observed: 0,
@@ -344,37 +362,15 @@ impl Loop {
             return true;
         }
         if !later {
-            return self.drain_lookups(now);
-        }
-        // 3. The closing phase, then the next iteration's poll phase.
-        let closing = self
-            .active
-            .iter()
-            .copied()
-            .find(|&i| self.may_run(i) && self.sockets[i].core.has_closing_work());
-        if let Some(i) = closing {
-            self.drain_socket(i, Mode::All, now);
-            return true;
-        }
-        if !self.polled || !self.readable.is_empty() {
-            self.polled = true;
-            let mut ready = Vec::new();
-            self.reactor
-                .wait(Some(std::time::Duration::ZERO), &mut ready);
-            self.absorb(ready, now);
-            if !self.ready.is_empty() {
+            if self.drain_lookups(now) {
                 return true;
             }
+            // A `setImmediate` scheduled from the closing phase runs after the next
+            // iteration's pending and poll phases.
+            return self.past_check && self.later_phases(now);
         }
-        self.polled = false;
-        let mut began = false;
-        let active: Vec<usize> = self.active.iter().copied().collect();
-        for i in active {
-            if self.may_run(i) && self.sockets[i].core.start_poll_phase() {
-                began = true;
-            }
-        }
-        if began {
+        // 3. The closing phase, then the next iteration's pending and poll phases.
+        if self.later_phases(now) {
             return true;
         }
         // 4. Other deferred work.
@@ -417,6 +413,63 @@ impl Loop {
             }
         }
         false
+    }
+
+    /// The loop's phases after the check phase, for every socket at once: the closing
+    /// phase, then the next iteration's pending phase (work deferred to it), then its poll
+    /// phase (the OS polled once, every socket's facts taken together). Returns whether
+    /// something ran.
+    fn later_phases(&mut self, now: Instant) -> bool {
+        loop {
+            match self.stage {
+                Stage::Closing => {
+                    let closing = self
+                        .active
+                        .iter()
+                        .copied()
+                        .find(|&i| self.may_run(i) && self.sockets[i].core.has_closing_work());
+                    if let Some(i) = closing {
+                        self.past_check = true;
+                        self.drain_socket(i, Mode::All, now);
+                        return true;
+                    }
+                    self.stage = Stage::Pending;
+                    let mut any = false;
+                    let active: Vec<usize> = self.active.iter().copied().collect();
+                    for i in active {
+                        if self.may_run(i) && self.sockets[i].core.start_iteration() {
+                            any = true;
+                        }
+                    }
+                    if any {
+                        return true;
+                    }
+                }
+                Stage::Pending => {
+                    if !self.polled || !self.readable.is_empty() {
+                        self.polled = true;
+                        let mut ready = Vec::new();
+                        self.reactor
+                            .wait(Some(std::time::Duration::ZERO), &mut ready);
+                        self.absorb(ready, now);
+                        if !self.ready.is_empty() {
+                            return true;
+                        }
+                    }
+                    self.polled = false;
+                    self.stage = Stage::Closing;
+                    self.past_check = false;
+                    let mut began = false;
+                    let active: Vec<usize> = self.active.iter().copied().collect();
+                    for i in active {
+                        if self.may_run(i) && self.sockets[i].core.start_poll_phase() {
+                            began = true;
+                        }
+                    }
+                    return began;
+                }
+            }
+        }
     }
 
     /// Takes in what the OS reported: readiness flags, sources to handle, lookups.

@@ -199,6 +199,8 @@ impl Loop {
         lookup: Option<LookupFn>,
     ) -> usize {
         let gen = self.gen();
+        let mut core = core;
+        core.share_loop();
         let i = self.sockets.insert(SockEntry::new(core, gen, None, lookup));
         if let Some(c) = conn {
             self.install_conn(i, c);

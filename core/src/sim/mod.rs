@@ -131,6 +131,21 @@ pub struct Sim {
     dns: BTreeMap<String, Vec<LookupAnswer>>,
     observed: Vec<Observed>,
     next_token: u64,
+    /// Where the loop is after the check phase: its closing phase, or the next
+    /// iteration's pending phase (then its poll phase).
+    stage: Stage,
+    /// The loop ran closing work since its last poll phase began: the next check phase
+    /// (a `setImmediate`) comes after the next iteration's pending and poll phases.
+    past_check: bool,
+}
+
+/// The phases the loop runs for every machine at once, after the check phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The closing phase of this iteration, then the next iteration's pending phase.
+    Closing,
+    /// The next iteration's pending phase ran: its poll phase comes next.
+    Pending,
 }
 
 impl Sim {
@@ -158,6 +173,8 @@ impl Sim {
             dns,
             observed: Vec::new(),
             next_token: 1,
+            stage: Stage::Closing,
+            past_check: false,
         }
     }
 
@@ -183,6 +200,8 @@ impl Sim {
         socket: Socket,
         lookup: Option<Vec<LookupAnswer>>,
     ) -> SocketHandle {
+        let mut socket = socket;
+        socket.share_loop();
         self.sockets.push(SimSocket {
             socket,
             endpoint: None,
@@ -282,22 +301,41 @@ impl Sim {
             || self.servers.iter().any(|s| !s.server.is_idle())
     }
 
-    /// The loop's phases after the check phase, for every machine: the closing phase
-    /// (each socket's `'close'`), then the next iteration's poll phase, which begins at
-    /// once for every socket with the facts that arrived before it. Returns whether
-    /// something ran.
+    /// The loop's phases after the check phase, for every machine at once: the closing
+    /// phase (each socket's `'close'`), then the next iteration's pending phase (work
+    /// deferred to it, such as a shutdown asked with nothing queued), then its poll phase
+    /// with the facts that arrived before it. Returns whether something ran.
     fn later_phases(&mut self) -> bool {
-        if let Some(i) =
-            (0..self.sockets.len()).find(|&i| self.sockets[i].socket.has_closing_work())
-        {
-            self.drain_socket(SocketHandle(i), true);
-            return true;
+        loop {
+            match self.stage {
+                Stage::Closing => {
+                    if let Some(i) =
+                        (0..self.sockets.len()).find(|&i| self.sockets[i].socket.has_closing_work())
+                    {
+                        self.past_check = true;
+                        self.drain_socket(SocketHandle(i), true);
+                        return true;
+                    }
+                    self.stage = Stage::Pending;
+                    let mut any = false;
+                    for s in &mut self.sockets {
+                        any |= s.socket.start_iteration();
+                    }
+                    if any {
+                        return true;
+                    }
+                }
+                Stage::Pending => {
+                    self.stage = Stage::Closing;
+                    self.past_check = false;
+                    let mut any = false;
+                    for s in &mut self.sockets {
+                        any |= s.socket.start_poll_phase();
+                    }
+                    return any;
+                }
+            }
         }
-        let mut any = false;
-        for s in &mut self.sockets {
-            any |= s.socket.start_poll_phase();
-        }
-        any
     }
 
     /// Runs deferred work until a machine emits an event for the application (which must
@@ -433,9 +471,10 @@ impl Sim {
         true
     }
 
-    /// Like [`Sim::turn`] up to the current time, but without a later loop phase's work
-    /// (sockets' `'close'`, the next iteration): what runs before a `setImmediate`
-    /// callback in Node.
+    /// Like [`Sim::turn`] up to the current time, but only up to the loop's next check
+    /// phase: what runs before a `setImmediate` callback in Node. Scheduled during the
+    /// poll phase (or its ticks), that is this iteration's check phase; scheduled from the
+    /// closing phase, the next iteration's, after its pending and poll phases.
     pub fn turn_immediate(&mut self) -> bool {
         self.settle();
         if !self.observed.is_empty() {
@@ -444,7 +483,14 @@ impl Sim {
         if self.run_until_check() {
             return true;
         }
-        self.deliver_due()
+        if self.deliver_due() {
+            return true;
+        }
+        if self.past_check && self.later_phases() {
+            self.settle();
+            return true;
+        }
+        false
     }
 
     /// Moves the clock to `at` (after the turns up to it were taken).

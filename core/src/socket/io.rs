@@ -1084,6 +1084,20 @@ impl Socket {
         self.q.start_poll()
     }
 
+    /// For a driver whose sockets share one loop: from now on it begins each iteration
+    /// ([`Socket::start_iteration`]), so pending work asked outside a poll phase waits for
+    /// the next iteration, after this one's closing phase, as in libuv.
+    pub fn share_loop(&mut self) {
+        self.q.share_loop();
+    }
+
+    /// For a driver whose sockets share one loop: a new iteration begins, for every socket
+    /// at once, before its poll phase ([`Socket::start_poll_phase`]). Returns whether this
+    /// socket has pending work for it; [`Socket::poll_tick_output`] then runs it.
+    pub fn start_iteration(&mut self) -> bool {
+        self.q.start_iteration()
+    }
+
     /// Whether nothing at all is pending (no output, no deferred work).
     pub fn is_idle(&self) -> bool {
         self.q.is_idle()
