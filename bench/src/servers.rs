@@ -226,24 +226,25 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The CPU time process `pid` has run so far, summed over its live threads (the first
-/// field of `/proc/PID/task/TID/schedstat`, in nanoseconds).
+/// The CPU time process `pid` has used so far, user and system, threads that already
+/// ended included (`utime` + `stime` of `/proc/PID/stat`, in clock ticks of 10 ms).
 pub fn cpu_time(pid: u32) -> io::Result<Duration> {
-    let mut ns = 0u64;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let path = t?.path().join("schedstat");
-        // A thread may have exited since the listing.
-        let Ok(stat) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let run: u64 = stat
-            .split_whitespace()
-            .next()
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| io::Error::other(format!("unreadable /proc/{pid}/stat")))?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of the file are the 12th and 13th after the name.
+    let ticks = |k: usize| -> io::Result<u64> {
+        fields
+            .get(k)
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("unreadable {}", path.display())))?;
-        ns += run;
-    }
-    Ok(Duration::from_nanos(ns))
+            .ok_or_else(|| io::Error::other(format!("unreadable /proc/{pid}/stat")))
+    };
+    let total = ticks(11)? + ticks(12)?;
+    Ok(Duration::from_millis(total * 10))
 }
 
 /// `VmRSS` of process `pid`, in KiB.

@@ -10,17 +10,18 @@
 //!
 //! ## Shape
 //!
-//! Every socket and server lives in a [`Runtime`] (by default [`Runtime::global`]): the
-//! core state machines and OS sockets of every handle behind one lock, one edge-triggered
-//! `epoll`, and a reactor thread that turns readiness and timers into core inputs. A
-//! handle shares that state; it holds no task, thread or channel of its own.
+//! Every socket and server lives in a [`Runtime`] (by default this crate's [`runtime()`]):
+//! the core state machines and OS sockets of every handle behind one lock, and one
+//! edge-triggered `epoll`. A small driver task ([`drive`], spawned on smol's executor)
+//! waits for that `epoll` (through async-io) or the next deadline and runs the loop; a
+//! handle shares that state and holds no task, thread or channel of its own.
 //!
 //! - Calls ([`Socket::write`], [`Socket::end`], [`Socket::destroy`], …) run the core on
 //!   the caller's task and return Node's answer at once: `write()` returns Node's value
 //!   after trying the OS write inline.
 //! - Waiting ([`Socket::next_event`], [`Server::accept`], the byte stream) polls the
 //!   shared state: a task that waits first runs the loop's ready work itself, then
-//!   registers its waker; the reactor wakes it when its socket changes.
+//!   registers its waker; the loop wakes it when its socket changes.
 //! - Asking for the next event ends the application's turn: a socket's deferred work
 //!   (Node's next ticks and later phases) runs only while the application is not
 //!   reacting to it (see `sansnet_std`'s "JavaScript's turns").
@@ -43,15 +44,18 @@
 //!
 //! ## Other runtimes
 //!
-//! Nothing here depends on smol's executor: the futures are plain `poll` functions over
-//! shared state, woken by the reactor thread, so they run under tokio as well (for
-//! tokio's I/O traits, wrap a socket with `tokio_util::compat`).
+//! The futures are plain `poll` functions over shared state: they run under any
+//! executor, tokio included (for tokio's I/O traits, wrap a socket with
+//! `tokio_util::compat`). The default runtime's driver task runs on smol's global
+//! executor; a program may instead give its handles a runtime of its own and run
+//! [`drive`] on its executor of choice (or use [`Runtime::global`], run by a thread).
 //!
 //! Writes may raise `SIGPIPE` on a socket the peer closed; Rust programs ignore that signal
 //! by default (the standard runtime sets it to `SIG_IGN`), and the write fails with `EPIPE`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod driver;
 mod server;
 mod socket;
 
@@ -71,6 +75,7 @@ pub use sansnet_std::{
     now, LookupFn, LookupRequest, Runtime, ServerInfo, ServerSettings, SocketSettings,
 };
 
+pub use driver::{drive, runtime};
 pub use server::{Server, ServerEvent};
 pub use socket::{connect, connect_with, Socket};
 

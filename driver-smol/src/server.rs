@@ -30,13 +30,15 @@ impl fmt::Debug for Server {
 impl Server {
     /// `net.createServer(options)`: not listening yet.
     pub fn new(options: ServerOptions) -> Server {
-        Server {
-            inner: sansnet_std::Server::new(options),
-        }
+        Server::with_settings(ServerSettings {
+            options,
+            ..ServerSettings::default()
+        })
     }
 
     /// `net.createServer(options)` with a resolver for the listen host, or a runtime.
-    pub fn with_settings(s: ServerSettings) -> Server {
+    pub fn with_settings(mut s: ServerSettings) -> Server {
+        s.runtime.get_or_insert_with(crate::runtime);
         Server {
             inner: sansnet_std::Server::with_settings(s),
         }

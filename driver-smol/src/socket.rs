@@ -49,13 +49,18 @@ pub async fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io:
 }
 
 impl Socket {
-    /// `new net.Socket(options)`: not connected.
+    /// `new net.Socket(options)`: not connected, in this crate's [`runtime`](crate::runtime()).
     pub fn new(options: SocketOptions) -> Socket {
-        Socket::from(sansnet_std::Socket::new(options))
+        Socket::with_settings(SocketSettings {
+            options,
+            ..SocketSettings::default()
+        })
     }
 
-    /// `new net.Socket(options)` with a custom resolver or runtime.
-    pub fn with_settings(s: SocketSettings) -> Socket {
+    /// `new net.Socket(options)` with a custom resolver or runtime (`None`: this crate's
+    /// [`runtime`](crate::runtime())).
+    pub fn with_settings(mut s: SocketSettings) -> Socket {
+        s.runtime.get_or_insert_with(crate::runtime);
         Socket::from(sansnet_std::Socket::with_settings(s))
     }
 

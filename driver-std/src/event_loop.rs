@@ -100,6 +100,11 @@ pub(crate) struct Loop {
     pub(crate) sleeping: Option<Option<Instant>>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
+    /// A buffer the loop's own polls of the OS borrow.
+    ready_buf: Vec<Ready>,
+    /// Whether this thread polls the OS while it runs the loop (a manual runtime's
+    /// caller, the reactor thread); others take what the reactor thread absorbed.
+    pub(crate) polls_os: bool,
     /// Which socket each waiting task (by its waker's data) last waited on, and how.
     pub(crate) task_takes: HashMap<usize, (usize, Waiter)>,
     /// What each application thread holds in its current turn (sockets by index, servers
@@ -138,6 +143,8 @@ impl Loop {
             gc: Vec::new(),
             sleeping: None,
             read_buf: vec![0; sansnet::socket::READ_SIZE],
+            ready_buf: Vec::new(),
+            polls_os: true,
             holds: HashMap::new(),
             task_takes: HashMap::new(),
         }
@@ -208,25 +215,7 @@ impl Loop {
 
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
-        let e = &self.sockets[i];
-        if !e.handle || e.has_waiter(Waiter::Blocked) {
-            return true;
-        }
-        // A connect's waiter lets the connect run until its outcome waits to be taken;
-        // then, like a taker, it will react to the events first.
-        let connecting = e.has_waiter(Waiter::Connect);
-        if connecting
-            && !e.events.iter().any(|ev| {
-                matches!(
-                    ev,
-                    SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
-                )
-            })
-        {
-            return true;
-        }
-        let taker = connecting || e.has_waiter(Waiter::Take);
-        (!e.held || taker) && (e.events.is_empty() || !taker)
+        self.sockets[i].may_run()
     }
 
     fn server_may_run(&self, i: usize) -> bool {
@@ -275,7 +264,7 @@ impl Loop {
         }
         entry.events.push_back(e);
         self.observed += 1;
-        entry.wake();
+        entry.wake_takers();
     }
 
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
@@ -384,24 +373,12 @@ impl Loop {
             return true;
         }
         // Sockets with nothing left leave the active set.
-        let idle: Vec<usize> = self
-            .active
-            .iter()
-            .copied()
-            .filter(|&i| self.sockets.get(i).is_none_or(|e| e.core.is_idle()))
-            .collect();
-        for i in idle {
-            self.active.remove(&i);
-        }
-        let idle: Vec<usize> = self
-            .srv_active
-            .iter()
-            .copied()
-            .filter(|&i| self.servers.get(i).is_none_or(|s| s.core.is_idle()))
-            .collect();
-        for i in idle {
-            self.srv_active.remove(&i);
-        }
+        let sockets = &self.sockets;
+        self.active
+            .retain(|&i| sockets.get(i).is_some_and(|e| !e.core.is_idle()));
+        let servers = &self.servers;
+        self.srv_active
+            .retain(|&i| servers.get(i).is_some_and(|s| !s.core.is_idle()));
         // 5. Timers.
         if let Some(&(at, i)) = self.timers.first() {
             if at <= now {
@@ -435,9 +412,9 @@ impl Loop {
                     }
                     self.stage = Stage::Pending;
                     let mut any = false;
-                    let active: Vec<usize> = self.active.iter().copied().collect();
-                    for i in active {
-                        if self.may_run(i) && self.sockets[i].core.start_iteration() {
+                    for &i in &self.active {
+                        let e = &mut self.sockets[i];
+                        if e.may_run() && e.core.start_iteration() {
                             any = true;
                         }
                     }
@@ -446,23 +423,26 @@ impl Loop {
                     }
                 }
                 Stage::Pending => {
-                    if !self.polled || !self.readable.is_empty() {
+                    if self.polls_os && (!self.polled || !self.readable.is_empty()) {
                         self.polled = true;
-                        let mut ready = Vec::new();
+                        let mut ready = std::mem::take(&mut self.ready_buf);
                         self.reactor
                             .wait(Some(std::time::Duration::ZERO), &mut ready);
-                        self.absorb(ready, now);
+                        self.absorb(&mut ready, now);
+                        self.ready_buf = ready;
                         if !self.ready.is_empty() {
                             return true;
                         }
+                    } else if !self.readable.is_empty() {
+                        self.read_readable(now);
                     }
                     self.polled = false;
                     self.stage = Stage::Closing;
                     self.past_check = false;
                     let mut began = false;
-                    let active: Vec<usize> = self.active.iter().copied().collect();
-                    for i in active {
-                        if self.may_run(i) && self.sockets[i].core.start_poll_phase() {
+                    for &i in &self.active {
+                        let e = &mut self.sockets[i];
+                        if e.may_run() && e.core.start_poll_phase() {
                             began = true;
                         }
                     }
@@ -473,8 +453,8 @@ impl Loop {
     }
 
     /// Takes in what the OS reported: readiness flags, sources to handle, lookups.
-    pub(crate) fn absorb(&mut self, ready: Vec<Ready>, now: Instant) {
-        for r in ready {
+    pub(crate) fn absorb(&mut self, ready: &mut Vec<Ready>, now: Instant) {
+        for r in ready.drain(..) {
             match r.source {
                 Source::Conn(i) => self.conn_ready(i, r, now),
                 src => {
@@ -485,8 +465,12 @@ impl Loop {
             }
         }
         self.drain_lookups(now);
-        let readable: Vec<usize> = std::mem::take(&mut self.readable).into_iter().collect();
-        for i in readable {
+        self.read_readable(now);
+    }
+
+    /// Reads the sockets the OS said have bytes (facts for their next poll phase).
+    fn read_readable(&mut self, now: Instant) {
+        while let Some(i) = self.readable.pop_first() {
             self.read_some(i, now);
         }
     }

@@ -132,6 +132,11 @@ pub fn now() -> sansnet::Instant {
     sansnet::Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
+/// The wall-clock moment of a core instant.
+pub(crate) fn to_std(at: sansnet::Instant) -> std::time::Instant {
+    origin() + std::time::Duration::from_nanos(at.as_nanos())
+}
+
 /// Node's error code for an OS error ([`Code::from_io_error`]).
 pub fn code_of(e: &io::Error) -> Code {
     Code::from_io_error(e)

@@ -8,6 +8,12 @@ use std::time::Duration;
 use rustix::event::epoll::{self, CreateFlags, Event, EventData, EventFlags};
 use rustix::event::{eventfd, EventfdFlags, Timespec};
 
+thread_local! {
+    /// The buffer `epoll_wait` fills, one per thread that waits.
+    static EVENTS: std::cell::RefCell<Vec<Event>> =
+        std::cell::RefCell::new(Vec::with_capacity(256));
+}
+
 /// The key of the wake-up descriptor.
 const WAKE: u64 = u64::MAX;
 
@@ -85,7 +91,11 @@ impl Reactor {
     /// Waits until a source is ready, the runtime is woken, or `timeout` passes (`None`:
     /// no limit), and appends what became ready.
     pub(crate) fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) {
-        let mut events: Vec<Event> = Vec::with_capacity(256);
+        EVENTS.with_borrow_mut(|events| self.wait_into(timeout, events, out));
+    }
+
+    fn wait_into(&self, timeout: Option<Duration>, events: &mut Vec<Event>, out: &mut Vec<Ready>) {
+        events.clear();
         let ts = timeout.map(|d| {
             Timespec::try_from(d).unwrap_or(Timespec {
                 tv_sec: i64::from(i32::MAX),
@@ -95,14 +105,14 @@ impl Reactor {
         // EINTR: the caller looks again.
         if epoll::wait(
             &self.epoll,
-            rustix::buffer::spare_capacity(&mut events),
+            rustix::buffer::spare_capacity(&mut *events),
             ts.as_ref(),
         )
         .is_err()
         {
             return;
         }
-        for e in &events {
+        for e in events.iter() {
             let key = e.data.u64();
             if key == WAKE {
                 let mut buf = [0u8; 8];
@@ -129,7 +139,6 @@ impl Reactor {
     }
 
     /// The `epoll` descriptor itself (readable when a source is ready).
-    #[allow(dead_code)]
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
     }

@@ -41,6 +41,8 @@ impl Runtime {
         GLOBAL
             .get_or_init(|| {
                 let rt = Runtime::build(false).expect("sansnet-std: an epoll instance");
+                // Application threads take what the reactor thread absorbed.
+                rt.shared.lock().polls_os = false;
                 let shared = rt.shared.clone();
                 std::thread::Builder::new()
                     .name("sansnet-reactor".into())
@@ -49,6 +51,37 @@ impl Runtime {
                 rt
             })
             .clone()
+    }
+
+    /// A runtime run by an async driver instead of a thread: the driver waits until
+    /// [`Runtime::fd`] is readable or the deadline [`Runtime::run`] returned passes, then
+    /// calls [`Runtime::run`] again (sansnet-smol does this on its executor, so its
+    /// tasks, the loop and the I/O share one thread).
+    pub fn driven() -> io::Result<Runtime> {
+        Runtime::build(false)
+    }
+
+    /// The runtime's `epoll` descriptor: readable when a socket, a listener, a lookup or
+    /// a call needs the loop to run ([`Runtime::driven`]).
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.shared.reactor.fd()
+    }
+
+    /// Runs the loop until it has nothing to do without waiting (what the OS reported,
+    /// next ticks, phases, timers due); the next deadline to wake up for, if any
+    /// ([`Runtime::driven`]).
+    pub fn run(&self) -> Option<std::time::Instant> {
+        let mut st = self.shared.lock();
+        st.sleeping = None;
+        let mut ready = Vec::new();
+        self.shared
+            .reactor
+            .wait(Some(std::time::Duration::ZERO), &mut ready);
+        st.absorb(&mut ready, now());
+        while st.step(now()) {}
+        let next = st.next_deadline();
+        st.sleeping = Some(next);
+        next.map(crate::to_std)
     }
 
     /// A runtime that runs only when its caller turns it ([`Runtime::turn`]); blocking
@@ -98,7 +131,7 @@ impl Runtime {
         }
         let mut ready = Vec::new();
         sh.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
-        st.absorb(ready, now());
+        st.absorb(&mut ready, now());
         st.step_immediate(now())
     }
 }
@@ -129,7 +162,7 @@ impl Shared {
         let mut ready: Vec<Ready> = Vec::new();
         self.reactor.wait(timeout, &mut ready);
         let mut st = self.lock();
-        st.absorb(ready, now());
+        st.absorb(&mut ready, now());
         st
     }
 
@@ -223,8 +256,10 @@ fn reactor_thread(sh: &Shared) {
         let timeout = {
             let mut st = sh.lock();
             st.sleeping = None;
-            st.absorb(std::mem::take(&mut ready), now());
+            st.polls_os = true;
+            st.absorb(&mut ready, now());
             while st.step(now()) {}
+            st.polls_os = false;
             let next = st.next_deadline();
             st.sleeping = Some(next);
             next.map(|d| d.saturating_duration_since(now()))

@@ -139,14 +139,61 @@ impl SockEntry {
         }
     }
 
-    /// Wakes the threads and tasks waiting on this socket.
+    /// Wakes the threads and tasks waiting on this socket's state: those waiting on a
+    /// condition always, those waiting for events only when none will come any more
+    /// ([`SockEntry::wake_takers`] wakes them for an event).
     pub(crate) fn wake(&mut self) {
         if self.waiting > 0 {
             self.cv.notify_all();
         }
-        for (_, w) in self.tasks.drain(..) {
-            w.wake();
+        if self.tasks.is_empty() {
+            return;
         }
+        let silent = self.silent();
+        self.tasks.retain(|(who, w)| {
+            let wake = *who != Waiter::Take || silent;
+            if wake {
+                w.wake_by_ref();
+            }
+            !wake
+        });
+    }
+
+    /// An event waits to be taken: wakes whoever waits for one.
+    pub(crate) fn wake_takers(&mut self) {
+        if self.waiting > 0 {
+            self.cv.notify_all();
+        }
+        self.tasks.retain(|(who, w)| {
+            let wake = *who == Waiter::Take;
+            if wake {
+                w.wake_by_ref();
+            }
+            !wake
+        });
+    }
+
+    /// Whether this socket may run deferred work now (see [`SockEntry::held`]).
+    pub(crate) fn may_run(&self) -> bool {
+        let e = self;
+        if !e.handle || e.has_waiter(Waiter::Blocked) {
+            return true;
+        }
+        // A connect's waiter lets the connect run until its outcome waits to be taken;
+        // then, like a taker, it will react to the events first.
+        let connecting = e.has_waiter(Waiter::Connect);
+        if connecting
+            && !e.events.iter().any(|ev| {
+                matches!(
+                    ev,
+                    SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
+                )
+            })
+        {
+            return true;
+        }
+        let taker = connecting || e.has_waiter(Waiter::Take);
+        (!e.held || taker) && (e.events.is_empty() || !taker)
     }
 
     /// Counts a thread waiting as `who` (`d`: +1 or -1).
