@@ -54,14 +54,6 @@ impl Conn {
         }
     }
 
-    /// One non-blocking read.
-    pub(crate) fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Tcp(s) => (&*s).read(buf),
-            Conn::Unix(s) => (&*s).read(buf),
-        }
-    }
-
     /// One non-blocking write (libuv's `uv_try_write`).
     pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {
         match self {

@@ -142,7 +142,7 @@ impl Loop {
             next_gen: 1,
             gc: Vec::new(),
             sleeping: None,
-            read_buf: vec![0; sansnet::socket::READ_SIZE],
+            read_buf: Vec::with_capacity(sansnet::socket::READ_SIZE),
             ready_buf: Vec::new(),
             polls_os: true,
             holds: HashMap::new(),

@@ -5,7 +5,7 @@ use std::io;
 use std::sync::{Arc, Condvar};
 use std::task::Waker;
 
-use sansnet::socket::{AttemptId, Socket as Core, SocketEvent, SocketIo, WriteId};
+use sansnet::socket::{AttemptId, Socket as Core, SocketEvent, SocketIo, WriteId, READ_SIZE};
 use sansnet::{Instant, NetError};
 
 use crate::code_of;
@@ -460,17 +460,25 @@ impl Loop {
                 break;
             }
             let Some(conn) = &e.conn else { break };
-            match conn.read(&mut buf) {
+            buf.clear();
+            let read = rustix::io::read(conn.fd(), rustix::buffer::spare_capacity(&mut buf));
+            match read.map_err(io::Error::from) {
                 Ok(0) => {
                     e.read_eof = true;
                     e.core.eof(now);
                 }
                 Ok(n) => {
-                    if n < buf.len() && !e.hup {
+                    if n < READ_SIZE && !e.hup {
                         // Drained: the next edge says when there is more.
                         e.can_read = false;
                     }
-                    e.core.received(now, buf[..n].to_vec());
+                    // A large read hands over the buffer itself; a small one a copy.
+                    let data = if n >= READ_SIZE / 4 {
+                        std::mem::replace(&mut buf, Vec::with_capacity(READ_SIZE))
+                    } else {
+                        buf.clone()
+                    };
+                    e.core.received(now, data);
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => e.can_read = false,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
