@@ -1,8 +1,6 @@
 //! The differential tester (`src/difftest`, bin `difftest`): its generator is deterministic
 //! and writes valid scenarios whose model closes every socket; and, when Node is installed,
-//! 50 seeds per driver match Node (the simulator's always; the real drivers' are ignored
-//! until they match Node on every seed: `cargo test --release -p sansnet-tests --test
-//! difftest -- --ignored`).
+//! 50 seeds per driver match Node on the simulator and on both real drivers.
 
 use serde_json::Value as Json;
 
@@ -54,8 +52,9 @@ fn generated_scenarios_come_apart_into_operations_and_back() {
     assert_eq!(parsed, 500);
 }
 
-/// Runs `seeds` seeds on one driver; `None` when Node is not installed.
-fn against_node(driver: Driver, seeds: u64) -> Option<difftest::Report> {
+/// Runs `seeds` seeds on every driver (Node runs once per seed); `None` when Node is not
+/// installed.
+fn against_node(drivers: Vec<Driver>, seeds: u64) -> Option<difftest::Report> {
     let mut cfg = Config::new(seeds);
     if !difftest::node::Node::available(&cfg.node) {
         eprintln!(
@@ -64,7 +63,7 @@ fn against_node(driver: Driver, seeds: u64) -> Option<difftest::Report> {
         );
         return None;
     }
-    cfg.drivers = vec![driver];
+    cfg.drivers = drivers;
     cfg.keep_going = true;
     cfg.minimize = false;
     cfg.jobs = 2;
@@ -73,8 +72,10 @@ fn against_node(driver: Driver, seeds: u64) -> Option<difftest::Report> {
     Some(report)
 }
 
-fn check(driver: Driver) {
-    let Some(r) = against_node(driver, 50) else {
+#[test]
+fn fifty_seeds_match_node_on_every_driver() {
+    let drivers = vec![Driver::Sim, Driver::Std, Driver::Smol];
+    let Some(r) = against_node(drivers.clone(), 50) else {
         return;
     };
     assert!(
@@ -82,31 +83,14 @@ fn check(driver: Driver) {
         "Node did not complete: {:?}",
         r.node_failed
     );
-    let d = &r.drivers[0];
-    assert!(
-        d.mismatched.is_empty(),
-        "{}: mismatched seeds {:?} (replay: cargo run --release --bin difftest -- --driver {} --seeds 1 --start SEED)",
-        driver.name(),
-        d.mismatched,
-        driver.name()
-    );
-}
-
-#[test]
-fn fifty_seeds_match_node_on_the_simulator() {
-    check(Driver::Sim);
-}
-
-#[test]
-#[ignore = "sansnet-smol does not match Node on every seed yet: its per-socket tasks decide \
-            the order of same-turn connects and of a new socket's first read (issue 9)"]
-fn fifty_seeds_match_node_on_the_smol_driver() {
-    check(Driver::Smol);
-}
-
-#[test]
-#[ignore = "sansnet-std does not match Node on every seed yet: its per-socket threads decide \
-            the order of same-turn connects and of a new socket's first read (issue 9)"]
-fn fifty_seeds_match_node_on_the_std_driver() {
-    check(Driver::Std);
+    assert_eq!(r.drivers.len(), drivers.len());
+    for d in &r.drivers {
+        assert!(
+            d.mismatched.is_empty(),
+            "{}: mismatched seeds {:?} (replay: cargo run --release --bin difftest -- --driver {} --seeds 1 --start SEED)",
+            d.driver.name(),
+            d.mismatched,
+            d.driver.name()
+        );
+    }
 }
