@@ -653,6 +653,26 @@ impl Socket {
         for e in std::mem::take(&mut self.w.error_buffer) {
             self.event(e);
         }
+        // Node's errorBuffer also fails the end() callbacks waiting for 'finish' (its
+        // kOnFinished), those of an end() called after destroy() included; not while a
+        // write is still in progress (the parked write of a connect is one).
+        if self.destroyed
+            && self.w.in_flight_id.is_none()
+            && self.w.errored_after_close.is_none()
+        {
+            let error = self.w.errored.clone().unwrap_or_else(|| {
+                NetError::new(
+                    Code::ErrStreamDestroyed,
+                    "Cannot call end after a stream was destroyed",
+                )
+            });
+            for id in std::mem::take(&mut self.w.end_callbacks) {
+                self.event(SocketEvent::EndCallback {
+                    id,
+                    error: Some(error.clone()),
+                });
+            }
+        }
     }
 
     fn finish(&mut self) {
