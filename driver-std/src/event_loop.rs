@@ -98,6 +98,11 @@ pub(crate) struct Loop {
     pub(crate) gc: Vec<usize>,
     /// The reactor thread sleeps in `epoll_wait` until this (`Some(None)`: no limit).
     pub(crate) sleeping: Option<Option<Instant>>,
+    /// The handle whose application thread is the one waiting for the OS (a socket's
+    /// index, `usize::MAX - i` for server `i`): a change to it must wake that wait.
+    pub(crate) poll_waiter: Option<usize>,
+    /// When an application thread last waited for the OS itself.
+    pub(crate) last_app_poll: Option<std::time::Instant>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
     /// A buffer the loop's own polls of the OS borrow.
@@ -142,6 +147,8 @@ impl Loop {
             next_gen: 1,
             gc: Vec::new(),
             sleeping: None,
+            poll_waiter: None,
+            last_app_poll: None,
             read_buf: Vec::with_capacity(sansnet::socket::READ_SIZE),
             ready_buf: Vec::new(),
             polls_os: true,
@@ -265,6 +272,7 @@ impl Loop {
         entry.events.push_back(e);
         self.observed += 1;
         entry.wake_takers();
+        self.wake_poller(i);
     }
 
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
@@ -290,6 +298,15 @@ impl Loop {
         if !e.handle {
             self.gc.push(i);
         }
+        self.wake_poller(i);
+    }
+
+    /// The thread waiting for the OS waits on behalf of handle `key`, which changed:
+    /// it must look again.
+    fn wake_poller(&self, key: usize) {
+        if self.sleeping.is_some() && self.poll_waiter == Some(key) {
+            self.reactor.notify();
+        }
     }
 
     pub(crate) fn touch_server(&mut self, i: usize) {
@@ -303,6 +320,7 @@ impl Loop {
         if !s.handle {
             self.gc.push(usize::MAX - i);
         }
+        self.wake_poller(usize::MAX - i);
     }
 
     /// One step of the loop (see the module doc); false when nothing could run without

@@ -16,6 +16,8 @@ pub(crate) struct Shared {
     pub(crate) reactor: Arc<Reactor>,
     /// Run by the caller ([`Runtime::turn`]), not by a reactor thread.
     pub(crate) manual: bool,
+    /// Where the reactor thread waits while an application thread waits for the OS.
+    reactor_cv: Condvar,
 }
 
 /// Where sockets and servers live: Node's event loop for a set of handles.
@@ -97,6 +99,7 @@ impl Runtime {
                 state: Mutex::new(Loop::new(reactor.clone())),
                 reactor,
                 manual,
+                reactor_cv: Condvar::new(),
             }),
         })
     }
@@ -166,6 +169,34 @@ impl Shared {
         st
     }
 
+    /// An application thread waits for the OS itself, on behalf of the handle `key` (a
+    /// socket's index, or `usize::MAX - i` for server `i`), at most `limit` and not past
+    /// the next timer; then takes in what it reported.
+    fn poll_for<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, Loop>,
+        key: usize,
+        limit: Option<std::time::Duration>,
+    ) -> MutexGuard<'a, Loop> {
+        let next = st.next_deadline();
+        let timer = next.map(|d| d.saturating_duration_since(now()));
+        let timeout = match (timer, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        st.sleeping = Some(next);
+        st.poll_waiter = Some(key);
+        drop(st);
+        let mut ready: Vec<Ready> = Vec::new();
+        self.reactor.wait(timeout, &mut ready);
+        let mut st = self.lock();
+        st.sleeping = None;
+        st.poll_waiter = None;
+        st.last_app_poll = Some(std::time::Instant::now());
+        st.absorb(&mut ready, now());
+        st
+    }
+
     /// After an application call: wakes the reactor thread if the loop has something for
     /// it sooner than it planned to wake.
     pub(crate) fn after_call(&self, st: &Loop) {
@@ -187,6 +218,7 @@ impl Shared {
         mut st: MutexGuard<'a, Loop>,
         cv: &Condvar,
         deadline: Option<std::time::Instant>,
+        key: usize,
         mut check: impl FnMut(&mut Loop) -> Option<T>,
         mut waiting: impl FnMut(&mut Loop, i32),
     ) -> (MutexGuard<'a, Loop>, Option<T>) {
@@ -203,6 +235,12 @@ impl Shared {
             }
             if self.manual {
                 st = self.block(st, left);
+                continue;
+            }
+            if st.sleeping.is_none() {
+                // Nobody waits for the OS: this thread does, so that an event for its own
+                // socket needs no other thread to wake it.
+                st = self.poll_for(st, key, left);
                 continue;
             }
             waiting(&mut st, 1);
@@ -248,22 +286,35 @@ impl Loop {
     }
 }
 
+/// How long the reactor thread leaves the OS to application threads that wait for it
+/// themselves before it takes over (background progress: queued writes, accepts, timers).
+const HANDOVER: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The reactor thread of [`Runtime::global`]: runs the loop while it has work, then waits
-/// for the OS until the next deadline.
+/// for the OS until the next deadline, unless an application thread waits for it (or did
+/// a moment ago).
 fn reactor_thread(sh: &Shared) {
     let mut ready: Vec<Ready> = Vec::new();
+    let mut st = sh.lock();
     loop {
-        let timeout = {
-            let mut st = sh.lock();
-            st.sleeping = None;
-            st.polls_os = true;
-            st.absorb(&mut ready, now());
-            while st.step(now()) {}
-            st.polls_os = false;
-            let next = st.next_deadline();
-            st.sleeping = Some(next);
-            next.map(|d| d.saturating_duration_since(now()))
-        };
-        sh.reactor.wait(timeout, &mut ready);
+        let recent = st.last_app_poll.is_some_and(|t| t.elapsed() < HANDOVER);
+        if st.sleeping.is_some() || recent {
+            st = match sh.reactor_cv.wait_timeout(st, HANDOVER) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+            continue;
+        }
+        st.polls_os = true;
+        while st.step(now()) {}
+        st.polls_os = false;
+        let next = st.next_deadline();
+        st.sleeping = Some(next);
+        drop(st);
+        sh.reactor
+            .wait(next.map(|d| d.saturating_duration_since(now())), &mut ready);
+        st = sh.lock();
+        st.sleeping = None;
+        st.absorb(&mut ready, now());
     }
 }

@@ -224,6 +224,7 @@ impl Server {
             st,
             &cv,
             deadline,
+            usize::MAX - i,
             |st| cond(st, i),
             |st, d| {
                 let s = &mut st.servers[i];

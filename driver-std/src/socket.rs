@@ -365,6 +365,7 @@ impl Socket {
             st,
             &cv,
             deadline,
+            i,
             |st| cond(st, i),
             |st, d| {
                 let e = &mut st.sockets[i];

@@ -656,10 +656,7 @@ impl Socket {
         // Node's errorBuffer also fails the end() callbacks waiting for 'finish' (its
         // kOnFinished), those of an end() called after destroy() included; not while a
         // write is still in progress (the parked write of a connect is one).
-        if self.destroyed
-            && self.w.in_flight_id.is_none()
-            && self.w.errored_after_close.is_none()
-        {
+        if self.destroyed && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none() {
             let error = self.w.errored.clone().unwrap_or_else(|| {
                 NetError::new(
                     Code::ErrStreamDestroyed,
