@@ -32,6 +32,7 @@ usage: sansnet-bench [--quick] [--reps N] [--no-node] [--only W,..] [--addr HOST
   --reps N          repetitions per (workload, server) cell
   --no-node         skip the Node column
   --only W,..       run only these workloads: throughput, latency, connections, memory
+  --idle N          idle connections for the memory workload (10000 wants `ulimit -n` > 10100)
   --addr HOST:PORT  measure one echo server already running there (e.g. under a profiler)
   --pid PID         its process id (needed for the memory workload)";
 
@@ -42,6 +43,7 @@ struct Args {
     only: Vec<Workload>,
     addr: Option<SocketAddr>,
     pid: Option<u32>,
+    idle: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -52,6 +54,7 @@ fn parse_args() -> Args {
         only: Workload::ALL.to_vec(),
         addr: None,
         pid: None,
+        idle: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -62,6 +65,7 @@ fn parse_args() -> Args {
             "--reps" => a.reps = Some(value().parse().unwrap_or_else(|_| usage())),
             "--addr" => a.addr = Some(value().parse().unwrap_or_else(|_| usage())),
             "--pid" => a.pid = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--idle" => a.idle = Some(value().parse().unwrap_or_else(|_| usage())),
             "--only" => {
                 a.only = value()
                     .split(',')
@@ -93,6 +97,9 @@ fn main() {
     };
     if let Some(r) = args.reps {
         p.reps = r.max(1);
+    }
+    if let Some(k) = args.idle {
+        p.idle = k.max(1);
     }
     let only = |w: &Workload| args.only.contains(w);
     println!(
