@@ -25,11 +25,17 @@
 //! ```
 //!
 //! The loop runs Node's phases for every socket at once (see the `event_loop` module):
-//! next ticks, one poll of the OS per iteration whose facts every socket's poll phase
-//! takes together, the closing phase. [`Runtime::global`] is run by one reactor thread
-//! for the process (and by application threads while they wait); a
-//! [`Runtime::manual`] is run only by its caller, one [`Runtime::turn`] at a time, as a
-//! single JavaScript thread would.
+//! next ticks, then per iteration the pending phase, one poll of the OS whose facts every
+//! socket's poll phase takes together, and the closing phase. Three ways to run it:
+//!
+//! - [`Runtime::global`]: one reactor thread for the process; an application thread that
+//!   waits while nobody waits for the OS does so itself (then an event for its own socket
+//!   needs no other thread), and the reactor thread takes over when no application
+//!   thread has waited for a moment.
+//! - [`Runtime::manual`]: run only by its caller, one [`Runtime::turn`] at a time, as a
+//!   single JavaScript thread would (the conformance runner).
+//! - [`Runtime::driven`]: run by an async task that waits for [`Runtime::fd`] and calls
+//!   [`Runtime::run`] (sansnet-smol's runtime, driven on its executor).
 //!
 //! ## Sockets
 //!
