@@ -60,7 +60,10 @@ impl Runtime {
     /// calls [`Runtime::run`] again (sansnet-smol does this on its executor, so its
     /// tasks, the loop and the I/O share one thread).
     pub fn driven() -> io::Result<Runtime> {
-        Runtime::build(false)
+        let rt = Runtime::build(false)?;
+        // Tasks take what the driver absorbed.
+        rt.shared.lock().polls_os = false;
+        Ok(rt)
     }
 
     /// The runtime's `epoll` descriptor: readable when a socket, a listener, a lookup or
@@ -80,7 +83,9 @@ impl Runtime {
             .reactor
             .wait(Some(std::time::Duration::ZERO), &mut ready);
         st.absorb(&mut ready, now());
+        st.polls_os = true;
         while st.step(now()) {}
+        st.polls_os = false;
         let next = st.next_deadline();
         st.sleeping = Some(next);
         next.map(crate::to_std)
