@@ -66,7 +66,6 @@ pub(crate) enum Completion {
     WriteDone(SocketHandle, WriteId),
     Lookup(SocketHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
     ServerLookup(ServerHandle, LookupId, Result<Vec<LookupAnswer>, NetError>),
-    Listen(ServerHandle, u64, Result<BoundAddress, Code>),
 }
 
 /// Something an application observes: a socket or server event.
@@ -896,8 +895,8 @@ impl Sim {
                         }
                     }
                 };
-                let now = self.now;
-                self.schedule(now, Packet::Local(Completion::Listen(h, id, result)));
+                // The bind and listen syscalls answer at once, as they do for libuv.
+                self.servers[h.0].server.listen_done(id, result);
             }
             ServerIo::CloseListener => {
                 if let Some(key) = self.servers[h.0].key.take() {
@@ -1108,10 +1107,6 @@ impl Sim {
             }
             Completion::ServerLookup(h, id, r) => {
                 self.servers[h.0].server.lookup_done(id, r);
-                self.drain_server(h, false);
-            }
-            Completion::Listen(h, id, r) => {
-                self.servers[h.0].server.listen_done(id, r);
                 self.drain_server(h, false);
             }
         }

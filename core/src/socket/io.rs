@@ -114,6 +114,22 @@ impl Socket {
                 return false;
             }
         }
+        if let (Remote::Tcp(addr), Some(l)) = (&remote, local) {
+            if l.is_ipv4() != addr.is_ipv4() {
+                // Node binds the local address as the target's family, and the other
+                // family's address does not parse there: bind EINVAL, before any attempt.
+                let error =
+                    NetError::syscall(Code::Einval, "bind", Some(&l.ip().to_string()), Some(l.port()));
+                match self.he.as_mut() {
+                    Some(s) => s.errors.push(error),
+                    None => {
+                        self.connecting = false;
+                        self.destroy(Some(error));
+                    }
+                }
+                return false;
+            }
+        }
         // Node binds a local address before it announces the attempt.
         let announced = local.is_none();
         self.conn = Conn::Attempt {
