@@ -138,6 +138,14 @@ pub struct Sim {
     past_check: bool,
 }
 
+/// Whether a queued packet is a resolver's answer.
+fn is_lookup(p: &Packet) -> bool {
+    matches!(
+        p,
+        Packet::Local(Completion::Lookup(..) | Completion::ServerLookup(..))
+    )
+}
+
 /// The phases the loop runs for every machine at once, after the check phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
@@ -327,7 +335,7 @@ impl Sim {
                 Stage::Pending => {
                     self.stage = Stage::Closing;
                     self.past_check = false;
-                    let mut any = false;
+                    let mut any = self.deliver_lookups();
                     for s in &mut self.sockets {
                         any |= s.socket.start_poll_phase();
                     }
@@ -423,16 +431,44 @@ impl Sim {
 
     /// Delivers the first packet due now, if any.
     fn deliver_due(&mut self) -> bool {
-        match self.queue.keys().next().copied() {
-            Some(key) if key.0 <= self.now => {
+        let now = self.now;
+        let due = self
+            .queue
+            .iter()
+            .take_while(|(k, _)| k.0 <= now)
+            .find(|(_, p)| !is_lookup(p))
+            .map(|(k, _)| *k);
+        match due {
+            Some(key) => {
                 if let Some(p) = self.queue.remove(&key) {
                     self.deliver(p);
                 }
                 self.settle();
                 true
             }
-            _ => false,
+            None => false,
         }
+    }
+
+    /// Delivers the lookups answered by now: the resolver's thread pool reports them in a
+    /// poll phase, so they come with the next iteration's poll, after this one's closing
+    /// phase (a socket destroyed during its lookup has emitted `'close'` by then).
+    fn deliver_lookups(&mut self) -> bool {
+        let now = self.now;
+        let due: Vec<(Instant, u64)> = self
+            .queue
+            .iter()
+            .take_while(|(k, _)| k.0 <= now)
+            .filter(|(_, p)| is_lookup(p))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in &due {
+            if let Some(p) = self.queue.remove(key) {
+                self.deliver(p);
+            }
+        }
+        self.settle();
+        !due.is_empty()
     }
 
     /// Runs what comes before the check phase on the first machine that has some (ticks,

@@ -118,8 +118,12 @@ impl Socket {
             if l.is_ipv4() != addr.is_ipv4() {
                 // Node binds the local address as the target's family, and the other
                 // family's address does not parse there: bind EINVAL, before any attempt.
-                let error =
-                    NetError::syscall(Code::Einval, "bind", Some(&l.ip().to_string()), Some(l.port()));
+                let error = NetError::syscall(
+                    Code::Einval,
+                    "bind",
+                    Some(&l.ip().to_string()),
+                    Some(l.port()),
+                );
                 match self.he.as_mut() {
                     Some(s) => s.errors.push(error),
                     None => {
@@ -216,6 +220,38 @@ impl Socket {
         }
     }
 
+    /// The answer of a single-address lookup for a socket destroyed meanwhile: Node emits
+    /// `'lookup'` all the same, and nothing else.
+    fn orphan_lookup_done(&mut self, host: String, result: Result<Vec<LookupAnswer>, NetError>) {
+        let first = result.as_ref().ok().and_then(|a| a.first().cloned());
+        let event = match (result, first) {
+            (Err(e), _) => SocketEvent::Lookup {
+                error: Some(e),
+                address: None,
+                family: None,
+                host,
+            },
+            (Ok(_), Some(a)) => SocketEvent::Lookup {
+                error: None,
+                address: Some(a.address),
+                family: Some(a.family),
+                host,
+            },
+            (Ok(_), None) => SocketEvent::Lookup {
+                error: Some(NetError::syscall(
+                    Code::Enotfound,
+                    "getaddrinfo",
+                    Some(&host),
+                    None,
+                )),
+                address: None,
+                family: None,
+                host,
+            },
+        };
+        self.event(event);
+    }
+
     /// Node's connect to an address `isIP` accepted but libuv cannot parse: the attempt is
     /// announced, then the connect syscall fails with EINVAL.
     fn fail_unparsable(&mut self, address: String, port: u16, family: Family) {
@@ -265,6 +301,12 @@ impl Socket {
         id: LookupId,
         result: Result<Vec<LookupAnswer>, NetError>,
     ) {
+        if self.orphan_lookup.as_ref().is_some_and(|(o, _)| *o == id) {
+            if let Some((_, host)) = self.orphan_lookup.take() {
+                self.orphan_lookup_done(host, result);
+            }
+            return;
+        }
         let Conn::Lookup {
             id: current,
             host,
@@ -749,6 +791,12 @@ impl Socket {
         self.idle_deadline = None;
         let had_handle = self.has_handle;
         match std::mem::replace(&mut self.conn, Conn::Idle) {
+            Conn::Lookup {
+                id,
+                host,
+                all: false,
+                ..
+            } => self.orphan_lookup = Some((id, host)),
             Conn::Attempt {
                 id, remote, family, ..
             } => {

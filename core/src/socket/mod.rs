@@ -189,6 +189,9 @@ pub struct Socket {
     w: WriteHalf,
     he: Option<Schedule>,
     attempted_addresses: Option<Vec<String>>,
+    /// A single-address lookup still in flight when the socket was destroyed: Node still
+    /// emits its `'lookup'` when the answer comes (its callback checks `connecting` after).
+    orphan_lookup: Option<(LookupId, String)>,
     bytes_read: u64,
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
@@ -255,6 +258,7 @@ impl Socket {
             w: WriteHalf::default(),
             he: None,
             attempted_addresses: None,
+            orphan_lookup: None,
             bytes_read: 0,
             local: None,
             remote: None,
