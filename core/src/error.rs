@@ -12,12 +12,19 @@ macro_rules! codes {
         ///
         /// `Custom` carries any other code, such as the one a user passes to
         /// `destroy(err)`.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Code {
             $( $(#[$doc])* $variant, )*
             /// A code sansnet does not know by name (user errors, rare errno names).
             Custom(String),
+        }
+
+        /// Node's name, e.g. `ERR_SOCKET_BAD_PORT`.
+        impl fmt::Debug for Code {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
         }
 
         impl Code {

@@ -23,6 +23,26 @@ pub enum BoundAddress {
     Ipc(String),
 }
 
+impl BoundAddress {
+    /// The TCP port (`None` for a unix-domain socket).
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            BoundAddress::Tcp(a) => Some(a.port()),
+            BoundAddress::Ipc(_) => None,
+        }
+    }
+}
+
+/// `HOST:PORT` (brackets around an IPv6 address) or the unix socket's path.
+impl std::fmt::Display for BoundAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BoundAddress::Tcp(a) => a.fmt(f),
+            BoundAddress::Ipc(p) => f.write_str(p),
+        }
+    }
+}
+
 /// The addresses of a dropped connection (`'drop'`'s argument).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DropInfo {
@@ -743,5 +763,21 @@ mod tests {
             path: "/tmp/s.sock".into()
         }));
         assert_eq!(s.address(), Some(BoundAddress::Ipc("/tmp/s.sock".into())));
+    }
+
+    #[test]
+    fn a_bound_address_prints_as_node_shows_it() {
+        let v6 = BoundAddress::Tcp("[::1]:8080".parse().unwrap());
+        assert_eq!(v6.to_string(), "[::1]:8080");
+        assert_eq!(v6.port(), Some(8080));
+        let v4 = BoundAddress::Tcp("127.0.0.1:80".parse().unwrap());
+        assert_eq!(v4.to_string(), "127.0.0.1:80");
+        let ipc = BoundAddress::Ipc("/tmp/s.sock".into());
+        assert_eq!(ipc.to_string(), "/tmp/s.sock");
+        assert_eq!(ipc.port(), None);
+        assert_eq!(
+            format!("{:?}", crate::Code::ErrSocketBadPort),
+            "ERR_SOCKET_BAD_PORT"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use sansnet_smol::{BoundAddress, ListenOptions, Server, ServerOptions, Socket, SocketEvent};
+use sansnet_smol::{ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 fn main() {
     let mut host = "127.0.0.1".to_string();
@@ -35,10 +35,7 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        let shown = match bound {
-            BoundAddress::Tcp(a) => format!("{}:{}", a.ip(), a.port()),
-            BoundAddress::Ipc(p) => p,
-        };
+        let shown = bound.to_string();
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {shown}");
         let _ = out.flush();

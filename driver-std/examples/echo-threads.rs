@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::net::Shutdown;
 
-use sansnet_std::{BoundAddress, ListenOptions, Server, ServerOptions, Socket};
+use sansnet_std::{ListenOptions, Server, ServerOptions, Socket};
 
 fn main() {
     let mut host = "127.0.0.1".to_string();
@@ -29,10 +29,7 @@ fn main() {
     let bound = server
         .listen(ListenOptions::tcp(Some(host), port))
         .unwrap_or_else(|e| fail(&e));
-    let shown = match bound {
-        BoundAddress::Tcp(a) => format!("{}:{}", a.ip(), a.port()),
-        BoundAddress::Ipc(p) => p,
-    };
+    let shown = bound.to_string();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening on {shown}");
     let _ = out.flush();
