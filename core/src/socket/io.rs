@@ -759,7 +759,9 @@ impl Socket {
     }
 
     fn flow(&mut self) {
-        while self.r.flowing && !self.destroyed {
+        // A resume() made before destroy() still hands out what was buffered: Node's
+        // read() returns buffered data from a destroyed stream too.
+        while self.r.flowing {
             let Some(chunk) = self.r.buffer.pop_front() else {
                 break;
             };
