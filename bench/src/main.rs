@@ -31,7 +31,7 @@ usage: sansnet-bench [--quick] [--reps N] [--no-node] [--only W,..] [--addr HOST
   --quick           small sizes (under a minute on 2 cores)
   --reps N          repetitions per (workload, server) cell
   --no-node         skip the Node column
-  --only W,..       run only these workloads: throughput, latency, connections, memory
+  --only W,..       run only these workloads: throughput, parallel, latency, pingpong, connections, memory
   --idle N          idle connections for the memory workload (10000 wants `ulimit -n` > 10100)
   --addr HOST:PORT  measure one echo server already running there (e.g. under a profiler)
   --pid PID         its process id (needed for the memory workload)";
@@ -136,7 +136,9 @@ fn main() {
     // the servers take turns, so that a burst of noise hits all of them alike.
     let shared: Vec<Workload> = [
         Workload::Throughput,
+        Workload::ParallelThroughput,
         Workload::Latency,
+        Workload::PingPong,
         Workload::ConnectionRate,
     ]
     .into_iter()

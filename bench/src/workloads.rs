@@ -20,8 +20,13 @@ const SETTLE: Duration = Duration::from_millis(300);
 pub enum Workload {
     /// One connection echoing [`Params::bulk_bytes`] in [`Params::chunk`]-byte writes.
     Throughput,
+    /// [`Params::bulk_bytes`] echoed over [`Params::parallel`] connections at once.
+    ParallelThroughput,
     /// [`Params::rounds`] round trips of [`Params::message`] bytes on one connection.
     Latency,
+    /// Round trips on [`Params::ping_conns`] connections at once, [`Params::rounds`] in
+    /// all.
+    PingPong,
     /// [`Params::connections`] sequential connect–write–read–close cycles.
     ConnectionRate,
     /// Server memory per connection with [`Params::idle`] idle connections open.
@@ -30,9 +35,11 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in the table's row order.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Throughput,
+        Workload::ParallelThroughput,
         Workload::Latency,
+        Workload::PingPong,
         Workload::ConnectionRate,
         Workload::IdleMemory,
     ];
@@ -40,8 +47,9 @@ impl Workload {
     /// The unit of a measurement.
     pub fn unit(self) -> &'static str {
         match self {
-            Workload::Throughput => "MB/s",
+            Workload::Throughput | Workload::ParallelThroughput => "MB/s",
             Workload::Latency => "µs/round trip",
+            Workload::PingPong => "round trips/s",
             Workload::ConnectionRate => "conn/s",
             Workload::IdleMemory => "KiB/conn",
         }
@@ -49,7 +57,13 @@ impl Workload {
 
     /// Whether a larger measurement is better.
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Workload::Throughput | Workload::ConnectionRate)
+        matches!(
+            self,
+            Workload::Throughput
+                | Workload::ParallelThroughput
+                | Workload::PingPong
+                | Workload::ConnectionRate
+        )
     }
 
     /// A one-line description with the sizes in `p`.
@@ -60,9 +74,19 @@ impl Workload {
                 p.bulk_bytes >> 20,
                 p.chunk >> 10
             ),
+            Workload::ParallelThroughput => format!(
+                "(a2) throughput: {} MiB in {} KiB writes, {} conns",
+                p.bulk_bytes >> 20,
+                p.chunk >> 10,
+                p.parallel
+            ),
             Workload::Latency => format!(
                 "(b) latency: {} round trips of {} B, 1 conn",
                 p.rounds, p.message
+            ),
+            Workload::PingPong => format!(
+                "(b2) ping-pong: {} round trips of {} B, {} conns",
+                p.rounds, p.message, p.ping_conns
             ),
             Workload::ConnectionRate => format!(
                 "(c) connection rate: {} connect-write-read-close",
@@ -75,8 +99,8 @@ impl Workload {
     /// The unit of the server's CPU time per operation, for the workloads that have one.
     pub fn cpu_unit(self) -> Option<&'static str> {
         match self {
-            Workload::Throughput => Some("µs/MB"),
-            Workload::Latency => Some("µs/round trip"),
+            Workload::Throughput | Workload::ParallelThroughput => Some("µs/MB"),
+            Workload::Latency | Workload::PingPong => Some("µs/round trip"),
             Workload::ConnectionRate => Some("µs/conn"),
             Workload::IdleMemory => None,
         }
@@ -85,8 +109,8 @@ impl Workload {
     /// How many operations (MB, round trips, connections) one run does.
     fn ops(self, p: &Params) -> f64 {
         match self {
-            Workload::Throughput => p.bulk_bytes as f64 / 1e6,
-            Workload::Latency => p.rounds as f64,
+            Workload::Throughput | Workload::ParallelThroughput => p.bulk_bytes as f64 / 1e6,
+            Workload::Latency | Workload::PingPong => p.rounds as f64,
             Workload::ConnectionRate => p.connections as f64,
             Workload::IdleMemory => p.idle as f64,
         }
@@ -113,7 +137,11 @@ impl Workload {
     fn measure(self, addr: SocketAddr, pid: Option<u32>, p: &Params) -> io::Result<f64> {
         match self {
             Workload::Throughput => throughput(addr, p.bulk_bytes, p.chunk),
+            Workload::ParallelThroughput => {
+                parallel_throughput(addr, p.bulk_bytes, p.chunk, p.parallel)
+            }
             Workload::Latency => latency(addr, p.rounds, p.message),
+            Workload::PingPong => ping_pong(addr, p.rounds, p.message, p.ping_conns),
             Workload::ConnectionRate => connection_rate(addr, p.connections, p.message),
             Workload::IdleMemory => match pid {
                 Some(pid) => idle_memory(addr, pid, p.idle),
@@ -129,7 +157,9 @@ impl Workload {
     pub fn name(self) -> &'static str {
         match self {
             Workload::Throughput => "throughput",
+            Workload::ParallelThroughput => "parallel",
             Workload::Latency => "latency",
+            Workload::PingPong => "pingpong",
             Workload::ConnectionRate => "connections",
             Workload::IdleMemory => "memory",
         }
@@ -161,6 +191,10 @@ pub struct Params {
     pub connections: usize,
     /// Idle connections held open by the memory workload.
     pub idle: usize,
+    /// Connections of the parallel throughput workload.
+    pub parallel: usize,
+    /// Connections of the ping-pong workload.
+    pub ping_conns: usize,
     /// How many times each workload is repeated per server.
     pub reps: usize,
 }
@@ -175,6 +209,8 @@ impl Params {
             message: 64,
             connections: 2_000,
             idle: 1_000,
+            parallel: 4,
+            ping_conns: 32,
             reps: 11,
         }
     }
@@ -188,6 +224,8 @@ impl Params {
             message: 64,
             connections: 500,
             idle: 300,
+            parallel: 4,
+            ping_conns: 32,
             reps: 5,
         }
     }
@@ -201,6 +239,8 @@ impl Params {
             message: 64,
             connections: 5,
             idle: 5,
+            parallel: 2,
+            ping_conns: 2,
             reps: 1,
         }
     }
@@ -309,6 +349,62 @@ pub fn latency(addr: SocketAddr, rounds: usize, size: usize) -> io::Result<f64> 
     }
     finish(s)?;
     Ok(elapsed.as_secs_f64() * 1e6 / rounds as f64)
+}
+
+/// (a2) Echoes `total` bytes over `conns` connections at once (each its share, as
+/// [`throughput`] does on one); MB/s of them all, from the first write to the last byte
+/// back.
+pub fn parallel_throughput(
+    addr: SocketAddr,
+    total: usize,
+    chunk: usize,
+    conns: usize,
+) -> io::Result<f64> {
+    let conns = conns.max(1);
+    let share = total / conns;
+    let start = Instant::now();
+    let workers: Vec<_> = (0..conns)
+        .map(|_| thread::spawn(move || throughput(addr, share, chunk)))
+        .collect();
+    for w in workers {
+        w.join()
+            .map_err(|_| io::Error::other("a connection's thread panicked"))??;
+    }
+    Ok((share * conns) as f64 / start.elapsed().as_secs_f64() / 1e6)
+}
+
+/// (b2) `rounds` round trips of `size` bytes shared by `conns` connections working at
+/// once (each writes, then reads its echo back in full); round trips per second.
+pub fn ping_pong(addr: SocketAddr, rounds: usize, size: usize, conns: usize) -> io::Result<f64> {
+    let conns = conns.max(1);
+    let each = (rounds / conns).max(1);
+    let mut sockets = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        sockets.push(dial(addr)?);
+    }
+    let start = Instant::now();
+    let workers: Vec<_> = sockets
+        .into_iter()
+        .map(|mut s| {
+            thread::spawn(move || -> io::Result<()> {
+                let out = payload(size);
+                let mut back = vec![0u8; size];
+                for _ in 0..each {
+                    s.write_all(&out)?;
+                    s.read_exact(&mut back)?;
+                }
+                if back != out {
+                    return Err(io::Error::other("the echo differs"));
+                }
+                finish(s)
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join()
+            .map_err(|_| io::Error::other("a connection's thread panicked"))??;
+    }
+    Ok((each * conns) as f64 / start.elapsed().as_secs_f64())
 }
 
 /// One connect, `size` bytes echoed, FIN both ways, close.

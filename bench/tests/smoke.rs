@@ -20,7 +20,9 @@ fn smoke(kind: Kind) {
     let server = ServerProcess::start(kind, &bins).expect("server starts");
     for w in [
         Workload::Throughput,
+        Workload::ParallelThroughput,
         Workload::Latency,
+        Workload::PingPong,
         Workload::ConnectionRate,
     ] {
         let x = w
