@@ -429,6 +429,8 @@ impl Loop {
                         return true;
                     }
                     self.stage = Stage::Pending;
+                    // A new iteration: its poll of the OS is still to come.
+                    self.polled = false;
                     let mut any = false;
                     for &i in &self.active {
                         let e = &mut self.sockets[i];
