@@ -8,6 +8,7 @@ pub mod difftest;
 pub mod options;
 pub mod pure;
 pub mod pure_address;
+mod real_backend;
 pub mod runner;
 pub mod scenario;
 pub mod smol_backend;
