@@ -393,6 +393,16 @@ impl Server {
         }
     }
 
+    /// A driver's handle on this server is gone: a listening server closes (its
+    /// admitted sockets live on), one that is not listening yet gives up its listen.
+    pub fn handle_dropped(&mut self) {
+        if self.listening() {
+            self.close();
+        } else {
+            self.abort();
+        }
+    }
+
     /// `server.close(cb)`: stop accepting now; `'close'` once every admitted socket is
     /// gone. The callback gets `ERR_SERVER_NOT_RUNNING` when the server was not listening
     /// (and `'close'` is still emitted, each time, as in Node).

@@ -407,22 +407,6 @@ fn not_listening() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "the server is not listening")
 }
 
-impl Loop {
-    /// Admitted socket `j` that no handle will ever take: it ends gracefully.
-    pub(crate) fn abandon(&mut self, j: usize) {
-        let now = now();
-        let e = &mut self.sockets[j];
-        e.handle = false;
-        e.events.clear();
-        e.queued_bytes = 0;
-        if !e.core.destroyed() {
-            e.core.destroy_soon(now);
-        }
-        self.drain_socket(j, crate::event_loop::Mode::Emitted, now);
-        self.active.insert(j);
-    }
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
         let mut st = self.sh.lock();
@@ -441,11 +425,7 @@ impl Drop for Server {
         let s = &mut st.servers[i];
         s.handle = false;
         s.held = false;
-        if s.core.listening() {
-            s.core.close();
-        } else {
-            s.core.abort();
-        }
+        s.core.handle_dropped();
         st.drain_server(i, false);
         if st.sleeping.is_some() {
             self.sh.reactor.notify();

@@ -132,7 +132,7 @@ impl Loop {
                 if !self.servers[i].handle {
                     // Nobody will take it: it finishes on its own.
                     self.sockets[s].handle = false;
-                    self.sockets[s].core.destroy_soon(crate::now());
+                    self.sockets[s].core.handle_dropped(crate::now());
                 }
                 let now = crate::now();
                 self.drain_socket(s, crate::event_loop::Mode::Emitted, now);

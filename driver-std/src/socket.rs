@@ -513,23 +513,7 @@ fn drained(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
 impl Drop for Socket {
     fn drop(&mut self) {
         let mut st = self.lock();
-        let now = now();
-        let e = &mut st.sockets[self.i];
-        e.handle = false;
-        e.held = false;
-        for (key, _) in std::mem::take(&mut e.task_waiters) {
-            st.task_takes.remove(&key);
-        }
-        let e = &mut st.sockets[self.i];
-        e.events.clear();
-        e.queued_bytes = 0;
-        e.leftover = None;
-        if !e.core.destroyed() {
-            e.core.destroy_soon(now);
-        }
-        st.drain_socket(self.i, Mode::Emitted, now);
-        st.active.insert(self.i);
-        st.may_read_again(self.i);
+        st.abandon(self.i);
         if st.sleeping.is_some() {
             self.sh.reactor.notify();
         }

@@ -551,3 +551,24 @@ fn writable_now(fd: std::os::fd::BorrowedFd<'_>) -> bool {
     };
     matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
 }
+
+impl Loop {
+    /// Socket `j`'s handle is gone (dropped, or an admitted socket no handle will ever
+    /// take): the core decides what that means.
+    pub(crate) fn abandon(&mut self, j: usize) {
+        let now = crate::now();
+        let e = &mut self.sockets[j];
+        e.handle = false;
+        e.held = false;
+        e.events.clear();
+        e.queued_bytes = 0;
+        e.leftover = None;
+        for (key, _) in std::mem::take(&mut e.task_waiters) {
+            self.task_takes.remove(&key);
+        }
+        self.sockets[j].core.handle_dropped(now);
+        self.drain_socket(j, crate::event_loop::Mode::Emitted, now);
+        self.active.insert(j);
+        self.may_read_again(j);
+    }
+}

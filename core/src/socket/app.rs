@@ -281,6 +281,13 @@ impl Socket {
         self.destroy_with(err, false);
     }
 
+    /// A driver's handle on this socket is gone (the application can no longer call it
+    /// or see its events): it ends gracefully, as `destroySoon()`: what was written is
+    /// sent, then the socket closes.
+    pub fn handle_dropped(&mut self, now: Instant) {
+        self.destroy_soon(now);
+    }
+
     /// `socket.destroySoon()`: end, then destroy once `'finish'` was emitted.
     pub fn destroy_soon(&mut self, now: Instant) {
         if self.destroyed {
