@@ -5,6 +5,7 @@
 //! failures leave the core as an `'error'` event carrying a `NetError`.
 
 use std::fmt;
+use std::num::NonZeroI32;
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, $class:ident; )*) => {
@@ -262,8 +263,9 @@ pub struct NetError {
     pub syscall: Option<&'static str>,
     /// `err.address` for system errors (an IP or a unix path).
     pub address: Option<String>,
-    /// `err.port` for system errors (omitted by Node when 0).
-    pub port: Option<u16>,
+    /// `err.port` for system errors (Node sets it only when non-zero; `-1` for a unix
+    /// path, as Node's `listen` reports it).
+    pub port: Option<NonZeroI32>,
     /// The inner errors of an `AggregateError`, in attempt order.
     pub errors: Vec<NetError>,
 }
@@ -310,18 +312,19 @@ impl NetError {
             message,
             syscall: Some(syscall),
             address: address.map(str::to_string),
-            port,
+            port: port.and_then(|p| NonZeroI32::new(i32::from(p))),
             errors: Vec::new(),
         }
     }
 
     /// A listen failure as Node words it:
-    /// `"listen EADDRINUSE: address already in use 127.0.0.1:8080"`.
+    /// `"listen EADDRINUSE: address already in use 127.0.0.1:8080"`. A unix path (`port`
+    /// `None`) has port `-1`, as in Node.
     pub fn listen(code: Code, address: &str, port: Option<u16>) -> NetError {
         let desc = code.uv_description().unwrap_or("unknown error");
         let mut message = format!("listen {}: {desc} {address}", code.as_str());
-        let port = port.filter(|p| *p != 0);
-        if let Some(p) = port {
+        let port = NonZeroI32::new(port.map_or(-1, i32::from));
+        if let Some(p) = port.filter(|p| p.get() > 0) {
             message.push_str(&format!(":{p}"));
         }
         NetError {

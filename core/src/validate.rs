@@ -95,6 +95,7 @@ pub fn to_number(v: &Value) -> f64 {
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Number(n) => *n,
         Value::String(s) => string_to_number(s),
+        Value::Buffer(b) => string_to_number(&String::from_utf8_lossy(b)),
         Value::Array(items) => match items.as_slice() {
             [] => 0.0,
             [one] => to_number(&Value::String(to_js_string(one))),
@@ -139,6 +140,8 @@ pub fn to_js_string(v: &Value) -> String {
             .collect::<Vec<_>>()
             .join(","),
         Value::Object(_) => "[object Object]".into(),
+        Value::Symbol(d) => format!("Symbol({d})"),
+        Value::Buffer(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Function => "function () {}".into(),
         Value::Instance(name) => format!("[object {name}]"),
     }
@@ -164,11 +167,13 @@ pub fn describe(v: &Value) -> String {
         Value::Array(_) => "an instance of Array".into(),
         Value::Object(_) => "an instance of Object".into(),
         Value::Instance(name) => format!("an instance of {name}"),
+        Value::Buffer(_) => "an instance of Buffer".into(),
         other => {
             let type_name = match other {
                 Value::Bool(_) => "boolean",
                 Value::Number(_) => "number",
                 Value::BigInt(_) => "bigint",
+                Value::Symbol(_) => "symbol",
                 _ => "string",
             };
             let mut shown = inspect(other);

@@ -17,6 +17,10 @@ pub enum Value {
     BigInt(String),
     /// A string.
     String(String),
+    /// A Symbol, by its description (`Symbol('port')` is `Symbol("port")`).
+    Symbol(String),
+    /// A `Buffer` (a `Uint8Array`) with its bytes.
+    Buffer(Vec<u8>),
     /// An array.
     Array(Vec<Value>),
     /// A plain object: its own properties in insertion order.

@@ -456,20 +456,35 @@ impl Loop {
                     } else if !self.readable.is_empty() {
                         self.read_readable(now);
                     }
-                    self.polled = false;
-                    self.stage = Stage::Closing;
-                    self.past_check = false;
-                    let mut began = false;
-                    for &i in &self.active {
-                        let e = &mut self.sockets[i];
-                        if e.may_run() && e.core.start_poll_phase() {
-                            began = true;
-                        }
-                    }
-                    return began;
+                    return self.begin_poll_phase();
                 }
             }
         }
+    }
+
+    /// The poll phase begins for every socket at once with the facts taken in before it.
+    fn begin_poll_phase(&mut self) -> bool {
+        self.polled = false;
+        self.stage = Stage::Closing;
+        self.past_check = false;
+        let mut began = false;
+        for &i in &self.active {
+            let e = &mut self.sockets[i];
+            if e.may_run() && e.core.start_poll_phase() {
+                began = true;
+            }
+        }
+        began
+    }
+
+    /// The application scheduled a `setImmediate` from the check phase: it runs after this
+    /// iteration's closing phase and the next iteration's pending and poll phases. A poll
+    /// phase whose OS poll was taken but whose sockets were not yet told begins first.
+    pub(crate) fn immediate_from_check(&mut self) {
+        if self.stage == Stage::Pending && self.polled {
+            self.begin_poll_phase();
+        }
+        self.past_check = true;
     }
 
     /// Takes in what the OS reported: readiness flags, sources to handle, lookups.

@@ -128,6 +128,14 @@ impl Runtime {
         }
     }
 
+    /// Says that the application's `setImmediate` was scheduled from the check phase
+    /// (from inside a check callback): it runs in the next iteration's check phase, so
+    /// the following [`Runtime::turn_immediate`] calls also run this iteration's closing
+    /// phase and the next iteration's pending and poll phases.
+    pub fn immediate_from_check(&self) {
+        self.shared.lock().immediate_from_check();
+    }
+
     /// A turn limited to what runs before a `setImmediate` callback (next ticks, sources
     /// the OS already reported): false when nothing is due.
     pub fn turn_immediate(&self) -> bool {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// The reference runner for conformance scenarios (tests/conformance/FORMAT.md).
+// The reference runner for conformance scenarios (tests/conformance/FORMAT.md, version 2).
 //
 //   node tests/conformance/node-runner.js SCENARIO.json
 //
@@ -36,19 +36,39 @@ class ScenarioError extends Error {}
 
 const SOCKET_OPS = new Set([
   'write', 'end', 'destroy', 'destroySoon', 'resetAndDestroy', 'pause', 'resume',
-  'setTimeout', 'setNoDelay', 'setKeepAlive', 'echo',
+  'setTimeout', 'setNoDelay', 'setKeepAlive', 'echo', 'socketConnect',
 ]);
 const SERVER_OPS = new Set(['listen', 'close', 'getConnections']);
 const BLOCKLIST_OPS = new Set(['addAddress', 'addRange', 'addSubnet', 'check']);
-const SOCKET_OR_SERVER_OPS = new Set(['set', 'ref', 'unref']);
+const SOCKET_OR_SERVER_OPS = new Set(['set', 'ref', 'unref', 'address']);
 const CREATING_OPS = {
   createServer: 'server', socket: 'socket', blockList: 'blocklist',
   socketAddress: 'socketAddress', blackhole: 'blackhole',
 };
-const PURE_OPS = new Set(['isIP', 'isIPv4', 'isIPv6', 'parseSocketAddress']);
+const PURE_OPS = new Set([
+  'isIP', 'isIPv4', 'isIPv6', 'parseSocketAddress',
+  'setDefaultAutoSelectFamily', 'setDefaultAutoSelectFamilyAttemptTimeout',
+  'getDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
+]);
+// Reading: `args` goes with every operation that stands for one Node call; `set` (an
+// assignment, from `value`), `echo` and `blackhole` (the runner's own) take none.
+const NO_ARGS_OPS = new Set(['set', 'echo', 'blackhole']);
+// The encodings of JavaScript values in `args`: the keys each may have.
+const VALUE_ENCODINGS = {
+  $undefined: [], $number: [], $bigint: [], $symbol: [], $buffer: ['encoding'],
+  $socketAddress: [], $blockList: [], $function: [],
+};
+const NUMBER_ENCODINGS = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
 
 function isPlainObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+// "ACTOR:EVENT" (wait, on) split at its last ':'; null when it has no such form.
+function splitTarget(s) {
+  const colon = typeof s === 'string' ? s.lastIndexOf(':') : -1;
+  if (colon <= 0 || colon === s.length - 1) return null;
+  return { actor: s.slice(0, colon), event: s.slice(colon + 1) };
 }
 
 // The kind of actor NAME, given the actors created so far: accepted sockets are
@@ -60,31 +80,94 @@ function kindOf(kinds, name) {
   return undefined;
 }
 
-function validate(sc) {
-  const fail = (msg) => { throw new ScenarioError(msg); };
-  if (!isPlainObject(sc)) fail('a scenario is a JSON object');
-  if (typeof sc.name !== 'string') fail('"name" must be a string');
-  if (sc.settle !== undefined && !(typeof sc.settle === 'number' && sc.settle >= 0)) {
-    fail('"settle" must be a number >= 0');
+// A JSON value of `args`: objects whose first key starts with `$` must be one of the
+// encodings, with their own keys only.
+function validateValue(v, at) {
+  if (Array.isArray(v)) {
+    v.forEach((x) => validateValue(x, at));
+    return;
   }
-  if (!Array.isArray(sc.steps)) fail('"steps" must be an array');
-  const kinds = new Map();
-  sc.steps.forEach((step, i) => {
-    const at = (msg) => fail(`step ${i + 1}: ${msg}`);
+  if (!isPlainObject(v)) return;
+  const keys = Object.keys(v);
+  if (keys.length === 0 || !keys[0].startsWith('$')) {
+    for (const k of keys) validateValue(v[k], at);
+    return;
+  }
+  const enc = keys[0];
+  if (!Object.prototype.hasOwnProperty.call(VALUE_ENCODINGS, enc)) at(`unknown value encoding "${enc}"`);
+  for (const k of keys.slice(1)) {
+    if (!VALUE_ENCODINGS[enc].includes(k)) at(`"${k}" does not go with "${enc}"`);
+  }
+  const x = v[enc];
+  const bad = (what) => at(`"${enc}" ${what}`);
+  switch (enc) {
+    case '$undefined': if (x !== true) bad('must be true'); break;
+    case '$number': if (!NUMBER_ENCODINGS.has(x)) bad('is "NaN", "Infinity", "-Infinity" or "-0"'); break;
+    case '$bigint': if (typeof x !== 'string' || !/^-?[0-9]+$/.test(x)) bad('must be a decimal integer string'); break;
+    case '$symbol': case '$function': if (typeof x !== 'string') bad('must be a string'); break;
+    case '$buffer':
+      if (typeof x !== 'string') bad('must be a string');
+      if (v.encoding !== undefined && !(typeof v.encoding === 'string' && Buffer.isEncoding(v.encoding))) {
+        bad('has an unknown encoding');
+      }
+      break;
+    case '$socketAddress': if (!isPlainObject(x)) bad('must be an object'); validateValue(x, at); break;
+    case '$blockList': if (!Array.isArray(x) || !x.every(isPlainObject)) bad('must be a list of rules'); break;
+    default: break;
+  }
+}
+
+// Validates STEPS (the scenario's, or a reaction's) against the actors known so far,
+// adding those they create. ctx: `reaction` (inside an `on`), `servers` (A of every
+// enclosing reaction on A:connection, where `A#new` is the socket just accepted), `repeats`
+// (an enclosing reaction may run more than once).
+function validateSteps(steps, kinds, ctx, where) {
+  const fail = (msg) => { throw new ScenarioError(msg); };
+  steps.forEach((step, i) => {
+    const at = (msg) => fail(`${where}${i + 1}: ${msg}`);
+    // The kind of an actor a step names; `A#new` only inside a reaction on A:connection.
+    const resolve = (name) => {
+      if (typeof name === 'string' && name.endsWith('#new')) {
+        const srv = name.slice(0, -'#new'.length);
+        if (!ctx.servers.includes(srv)) at(`"${name}" outside a reaction on "${srv}:connection"`);
+        return 'socket';
+      }
+      return kindOf(kinds, name);
+    };
     if (!isPlainObject(step)) at('a step is an object');
+    if (step.on !== undefined) {
+      if (['wait', 'sleep', 'snapshot'].some((k) => step[k] !== undefined)) {
+        at('an "on" step has no "wait", "sleep" or "snapshot"');
+      }
+      const t = splitTarget(step.on);
+      if (t === null) at('"on" is "ACTOR:EVENT"');
+      if (resolve(t.actor) === undefined) at(`unknown actor "${t.actor}"`);
+      if (!Array.isArray(step.do)) at('the "do" of an "on" step is a list of steps');
+      if (step.times !== undefined && !(Number.isInteger(step.times) && step.times >= 0)) {
+        at('"times" must be an integer >= 0');
+      }
+      const times = step.times === undefined ? 1 : step.times;
+      validateSteps(step.do, kinds, {
+        reaction: true,
+        servers: t.event === 'connection' ? [...ctx.servers, t.actor] : ctx.servers,
+        repeats: ctx.repeats || times !== 1,
+      }, `${where}${i + 1}, reaction step `);
+      return;
+    }
     const keys = ['do', 'wait', 'sleep', 'snapshot'].filter((k) => step[k] !== undefined);
-    if (keys.length !== 1) at('a step has exactly one of "do", "wait", "sleep", "snapshot"');
+    if (keys.length !== 1) at('a step has exactly one of "do", "wait", "sleep", "snapshot", "on"');
+    if (ctx.reaction && (step.wait !== undefined || step.sleep !== undefined || step.do === 'blackhole')) {
+      at('a reaction cannot "wait", "sleep" or "blackhole"');
+    }
     if (step.wait !== undefined) {
-      const colon = typeof step.wait === 'string' ? step.wait.lastIndexOf(':') : -1;
-      if (colon <= 0 || colon === step.wait.length - 1) at('"wait" is "ACTOR:EVENT"');
-      const actor = step.wait.slice(0, colon);
-      const event = step.wait.slice(colon + 1);
-      if (kindOf(kinds, actor) === undefined) at(`unknown actor "${actor}"`);
+      const t = splitTarget(step.wait);
+      if (t === null) at('"wait" is "ACTOR:EVENT"');
+      if (resolve(t.actor) === undefined) at(`unknown actor "${t.actor}"`);
       if (step.count !== undefined && !(Number.isInteger(step.count) && step.count >= 1)) {
         at('"count" must be an integer >= 1');
       }
       if (step.bytes !== undefined) {
-        if (event !== 'data') at('"bytes" only goes with a wait for data');
+        if (t.event !== 'data') at('"bytes" only goes with a wait for data');
         if (!(Number.isInteger(step.bytes) && step.bytes >= 0)) at('"bytes" must be an integer >= 0');
       }
       if (step.timeout !== undefined && !(typeof step.timeout === 'number' && step.timeout >= 0)) {
@@ -98,7 +181,7 @@ function validate(sc) {
     }
     if (step.snapshot !== undefined) {
       if (typeof step.snapshot !== 'string') at('"snapshot" names an actor');
-      if (kindOf(kinds, step.snapshot) === undefined) at(`unknown actor "${step.snapshot}"`);
+      if (resolve(step.snapshot) === undefined) at(`unknown actor "${step.snapshot}"`);
       if (!Array.isArray(step.props) || !step.props.every((p) => typeof p === 'string')) {
         at('"props" must be an array of strings');
       }
@@ -109,12 +192,16 @@ function validate(sc) {
     if (typeof op !== 'string') at('"do" must be a string');
     if (typeof actor !== 'string' || actor === '') at('"actor" must be a non-empty string');
     if (step.options !== undefined && !isPlainObject(step.options)) at('"options" must be an object');
-    const kind = kindOf(kinds, actor);
+    const kind = resolve(actor);
     if (op === 'connect') {
+      // Reading: `connect` on an existing socket actor is `socket.connect` (as socketConnect).
       if (kind !== undefined && kind !== 'socket') at(`"${actor}" is not a socket`);
       kinds.set(actor, 'socket');
     } else if (Object.prototype.hasOwnProperty.call(CREATING_OPS, op)) {
       if (kind !== undefined) at(`actor "${actor}" already exists`);
+      // Reading: a reaction that may run more than once cannot create an actor (the second
+      // run would create it again); `connect` can, the later runs reconnect it.
+      if (ctx.repeats) at(`"${op}" in a reaction that may run more than once`);
       kinds.set(actor, CREATING_OPS[op]);
     } else if (PURE_OPS.has(op)) {
       if (kind === undefined) kinds.set(actor, 'pure');
@@ -127,6 +214,12 @@ function validate(sc) {
       if (kind === undefined) at(`unknown actor "${actor}"`);
       if (!need.includes(kind)) at(`"${op}" does not apply to the ${kind} "${actor}"`);
     }
+    if (step.args !== undefined) {
+      if (NO_ARGS_OPS.has(op)) at(`"${op}" takes no "args"`);
+      if (!Array.isArray(step.args)) at('"args" must be an array');
+      validateValue(step.args, at);
+    }
+    if (step.record !== undefined && step.record !== 'return') at('"record" can only be "return"');
     if (op === 'set' && typeof step.prop !== 'string') at('"prop" must be a string');
     if (op === 'write' || op === 'end') {
       if (step.data !== undefined && step.bytes !== undefined) at('"data" and "bytes" exclude each other');
@@ -134,7 +227,6 @@ function validate(sc) {
         at('"bytes" must be an integer >= 0');
       }
       if (step.callback !== undefined && typeof step.callback !== 'boolean') at('"callback" must be a boolean');
-      if (step.record !== undefined && step.record !== 'return') at('"record" can only be "return"');
     }
     if (op === 'createServer' && step.echo !== undefined && typeof step.echo !== 'boolean') {
       at('"echo" must be a boolean');
@@ -143,6 +235,25 @@ function validate(sc) {
       at('"error" must be a string (an error code)');
     }
   });
+}
+
+function validate(sc) {
+  const fail = (msg) => { throw new ScenarioError(msg); };
+  if (!isPlainObject(sc)) fail('a scenario is a JSON object');
+  if (typeof sc.name !== 'string') fail('"name" must be a string');
+  if (sc.settle !== undefined && !(typeof sc.settle === 'number' && sc.settle >= 0)) {
+    fail('"settle" must be a number >= 0');
+  }
+  if (sc.errorDetail !== undefined && typeof sc.errorDetail !== 'boolean') {
+    fail('"errorDetail" must be a boolean');
+  }
+  if (sc.waits !== undefined && sc.waits !== 'since-last-wait') {
+    fail('"waits" can only be "since-last-wait"');
+  }
+  if (!Array.isArray(sc.steps)) fail('"steps" must be an array');
+  // Reading: the actors a reaction creates are known from its `on` step on (steps after it
+  // may wait for them), though they exist only once it has run.
+  validateSteps(sc.steps, new Map(), { reaction: false, servers: [], repeats: false }, 'step ');
   return sc;
 }
 
@@ -167,12 +278,19 @@ function load(file) {
 
 const actors = new Map(); // name -> actor, in creation order
 const vars = new Map(); // "$srv.port" -> value, in first-binding order
+const tmpPaths = new Set(); // every path "$tmp" stood for
+
+// The name a `-> VALUE` line gives to an actor's own object, by the actor's kind.
+const OWN_OBJECT_NAMES = {
+  socket: 'socket', server: 'server', blocklist: 'blockList', socketAddress: 'socketAddress',
+};
 
 function newActor(name, kind) {
   const a = {
     name, kind, obj: null, lines: [], counts: new Map(), bytesIn: 0,
     live: false, // a socket that connected (or was accepted) and has not emitted 'close'
     connections: 0, echo: false,
+    used: null, // with "waits": "since-last-wait", the tallies the last satisfied wait used up
   };
   actors.set(name, a);
   return a;
@@ -186,23 +304,46 @@ function bind(name, value) {
   vars.set(name, value);
 }
 
-// Reading: a port in a port position (connectionAttempt*, drop, localPort, remotePort,
-// address().port, autoSelectFamilyAttemptedAddresses) is written as the first-bound variable
-// `$X.port` holding that value, else `*` (whatever its origin); a non-number stays as is.
-function portText(p) {
-  if (typeof p !== 'number') return p;
-  for (const [k, v] of vars) if (k.endsWith('.port') && v === p) return k;
-  return '*';
+// The first-bound variable `$X.SUFFIX` holding value, or undefined.
+function variableFor(suffix, value) {
+  for (const [k, v] of vars) if (k.endsWith(suffix) && v === value) return k;
+  return undefined;
 }
 
-// Any string equal to a bound path is written as its variable `$X.path`.
+// Reading: a port in a port position (connectionAttempt*, drop, localPort, remotePort,
+// address().port, autoSelectFamilyAttemptedAddresses, a `port`, `localPort` or `remotePort`
+// key of a `-> VALUE`) is written as the first-bound variable `$X.port` holding that value,
+// else `*` (whatever its origin); a non-number stays as is.
+function portText(p) {
+  if (typeof p !== 'number') return p;
+  const v = variableFor('.port', p);
+  return v === undefined ? '*' : v;
+}
+
+// A string equal to a bound path is written as its (first-bound) variable `$X.path`; one
+// equal to a `$tmp` path that was never bound as `$tmp`.
 function pathText(s) {
   if (typeof s !== 'string') return s;
-  for (const [k, v] of vars) if (k.endsWith('.path') && v === s) return k;
-  return s;
+  const v = variableFor('.path', s);
+  if (v !== undefined) return v;
+  return tmpPaths.has(s) ? '$tmp' : s;
 }
 
 const str = (v) => String(pathText(v));
+
+// An error message, with every bound path and `$tmp` path inside it written as above (the
+// longest first), and every bound port written as its variable.
+// Reading: a port inside a message is the whole run of digits after a ':' (Node writes
+// `ADDRESS:PORT`); other numbers are left alone, and an unbound port stays a number.
+function messageText(m) {
+  const paths = [...new Set([...[...vars].filter(([k]) => k.endsWith('.path')).map(([, v]) => v),
+    ...tmpPaths])].filter((p) => typeof p === 'string' && p !== '').sort((x, y) => y.length - x.length);
+  for (const p of paths) m = m.split(p).join(pathText(p));
+  return m.replace(/:([0-9]+)(?![0-9])/g, (all, digits) => {
+    const v = variableFor('.port', Number(digits));
+    return v === undefined ? all : `:${v}`;
+  });
+}
 
 // CODE: an AggregateError prints AggregateError[CODE,…]; else the error's code, else its name.
 function codeOf(e) {
@@ -216,14 +357,41 @@ function codeOf(e) {
   return String(e);
 }
 
+const DETAIL_KEYS = ['address', 'dest', 'localAddress', 'localPort', 'message', 'port', 'syscall'];
+
+// An error where a line ends in its CODE: the code, and with "errorDetail" its details.
+// Reading: the error "has" a key when its value (own or inherited) is not undefined, so an
+// Error always shows its message (an AggregateError's is ""). A value that is not an object
+// has no details.
+function errorText(e) {
+  const code = codeOf(e);
+  if (!scenario.errorDetail || e === null || typeof e !== 'object') return code;
+  const d = {};
+  for (const k of DETAIL_KEYS) {
+    const v = e[k];
+    if (v === undefined) continue;
+    if (k === 'message') d[k] = messageText(String(v));
+    else if (k === 'port' || k === 'localPort') d[k] = typeof v === 'number' && v > 0 ? portText(v) : v;
+    else d[k] = pathText(v);
+  }
+  return `${code} ${JSON.stringify(d)}`;
+}
+
 // CODE-or-null, for callbacks and 'lookup'.
-const errOrNull = (e) => (e === null || e === undefined ? 'null' : codeOf(e));
+const errOrNull = (e) => (e === null || e === undefined ? 'null' : errorText(e));
 
 let onObserved = () => {};
+let react = () => {};
 
-function record(a, event, line) {
+// Records LINE on actor a as an occurrence of EVENT (null: a line that is no event, such as
+// `NAME -> VALUE`), then runs the reactions to it; `accepted` names the socket that a
+// 'connection' line announces.
+function record(a, event, line, accepted) {
   a.lines.push(line);
-  a.counts.set(event, (a.counts.get(event) || 0) + 1);
+  if (event !== null) {
+    a.counts.set(event, (a.counts.get(event) || 0) + 1);
+    react(a, event, accepted);
+  }
   onObserved();
 }
 
@@ -235,13 +403,14 @@ function fnv1a(h, buf) {
   return h;
 }
 
-// Consecutive 'data' events of an actor (no other line of that actor between them) make one
-// line: the last entry of `lines` is then a data accumulator, rendered at the end.
+// Consecutive 'data' events of an actor (no other line of that actor between them, and no
+// reaction to 'data' ran) make one line: the last entry of `lines` is then an open data
+// accumulator, rendered at the end.
 function recordData(a, chunk) {
   const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
   let d = a.lines[a.lines.length - 1];
-  if (!(d !== null && typeof d === 'object' && d.data)) {
-    d = { data: true, len: 0, hash: 0x811c9dc5, printable: true, text: '' };
+  if (!(d !== null && typeof d === 'object' && d.data && d.open)) {
+    d = { data: true, open: true, len: 0, hash: 0x811c9dc5, printable: true, text: '' };
     a.lines.push(d);
   }
   for (let i = 0; i < buf.length && d.printable; i++) {
@@ -252,6 +421,9 @@ function recordData(a, chunk) {
   d.hash = fnv1a(d.hash, buf);
   a.bytesIn += buf.length;
   a.counts.set('data', (a.counts.get('data') || 0) + 1);
+  // Reading: a reaction that runs on 'data' flushes the merged line: later chunks start a
+  // new one, even when the reaction recorded nothing on this actor.
+  react(a, 'data', undefined, () => { d.open = false; });
   onObserved();
 }
 
@@ -274,8 +446,59 @@ function normalize(v) {
   return out;
 }
 
+function sortKeys(v) {
+  const out = {};
+  for (const k of Object.keys(v).sort()) out[k] = v[k];
+  return out;
+}
+
+function actorOwning(obj) {
+  for (const a of actors.values()) if (a.obj === obj) return a;
+  return undefined;
+}
+
+const PORT_KEYS = new Set(['port', 'localPort', 'remotePort']);
+
+// The JSON form of a value in `-> VALUE` and of a pure function's first argument: keys
+// sorted, ports as in snapshots, strings equal to a bound path as its variable, an actor's
+// object as `<B>`, a SocketAddress as its toJSON() (its own port as it is).
+// Reading: for what JSON cannot hold, a bigint is its decimal string, a symbol its
+// String() ("Symbol(s)"), a function "<function>", NaN and ±Infinity null (JSON.stringify),
+// and an object of a class without toJSON "<ClassName>".
+function jsonOf(v) {
+  if (typeof v === 'string') return pathText(v);
+  if (typeof v === 'bigint' || typeof v === 'symbol') return String(v);
+  if (typeof v === 'function') return '<function>';
+  if (v === null || typeof v !== 'object') return v;
+  const owner = actorOwning(v);
+  if (owner !== undefined) return `<${owner.name}>`;
+  if (v instanceof net.SocketAddress) return sortKeys(v.toJSON());
+  if (typeof v.toJSON === 'function') return jsonOf(v.toJSON());
+  if (Array.isArray(v)) return v.map(jsonOf);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== null && proto !== Object.prototype) {
+    return `<${(proto.constructor && proto.constructor.name) || 'object'}>`;
+  }
+  const out = {};
+  for (const k of Object.keys(v).sort()) {
+    out[k] = PORT_KEYS.has(k) && typeof v[k] === 'number' ? portText(v[k]) : jsonOf(v[k]);
+  }
+  return out;
+}
+
+// VALUE of `NAME -> VALUE` (and of getter lines) on actor a: its own object by kind, another
+// actor's object as `<B>`, `undefined`, else JSON.
+function valueText(a, v) {
+  if (v === undefined) return 'undefined';
+  if (a !== undefined && v !== null && typeof v === 'object' && v === a.obj) {
+    return OWN_OBJECT_NAMES[a.kind] || `<${a.name}>`;
+  }
+  return JSON.stringify(jsonOf(v));
+}
+
 // ---------------------------------------------------------------------------------------
-// Options: variables, $tmp, and the two JSON encodings (blockList rules, lookup answers).
+// Options and args: variables, $tmp, the two JSON encodings of options (blockList rules,
+// lookup answers) and the encodings of JavaScript values.
 
 let tmpDir = null;
 let tmpCount = 0;
@@ -283,11 +506,14 @@ let tmpCount = 0;
 function freshTmpPath() {
   if (tmpDir === null) tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sansnet-node-runner-'));
   tmpCount += 1;
-  return path.join(tmpDir, `s${tmpCount}.sock`);
+  const p = path.join(tmpDir, `s${tmpCount}.sock`);
+  tmpPaths.add(p);
+  return p;
 }
 
-// Reading: every string starting with `$`, at any depth of `options`, is replaced: `$tmp` by
-// a fresh path, a bound variable by its value; an unbound `$…` string is left as it is.
+// Reading: every string starting with `$`, at any depth of `options` (and of `args`), is
+// replaced: `$tmp` by a fresh path, a bound variable by its value; an unbound `$…` string is
+// left as it is.
 function substitute(v) {
   if (typeof v === 'string' && v.startsWith('$')) {
     if (v === '$tmp') return freshTmpPath();
@@ -314,7 +540,9 @@ function makeBlockList(rules) {
 }
 
 // A resolver returning the given answers asynchronously (process.nextTick) for any host:
-// all of them when asked for all, else the first (ENOTFOUND when there is none).
+// all of them when asked for all, else the first.
+// Reading: with no answers it fails with ENOTFOUND either way, as dns.lookup does (Node 20
+// cannot handle an empty list: an uncaught TypeError).
 function makeLookup(answers) {
   const list = answers.map((x) => (Array.isArray(x) ? { address: x[0], family: x[1] } : x));
   return function lookup(hostname, options, cb) {
@@ -322,30 +550,87 @@ function makeLookup(answers) {
       cb = options;
       options = {};
     }
-    if (options && options.all) {
-      process.nextTick(cb, null, list.map((x) => ({ ...x })));
-    } else if (list.length === 0) {
+    if (list.length === 0) {
       const e = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
       e.code = 'ENOTFOUND';
       e.syscall = 'getaddrinfo';
       e.hostname = hostname;
       process.nextTick(cb, e);
+    } else if (options && options.all) {
+      process.nextTick(cb, null, list.map((x) => ({ ...x })));
     } else {
       process.nextTick(cb, null, list[0].address, list[0].family);
     }
   };
 }
 
-// The options of a step, ready for Node. Throws what building a BlockList throws.
+// The options of a step, ready for Node, or undefined when the step has none (an absent
+// key is an absent argument). Throws what building a BlockList throws.
 function options(step) {
-  const o = substitute(step.options === undefined ? {} : step.options);
+  if (step.options === undefined) return undefined;
+  const o = substitute(step.options);
   if (Array.isArray(o.blockList)) o.blockList = makeBlockList(o.blockList);
   if (Array.isArray(o.lookup)) o.lookup = makeLookup(o.lookup);
   return o;
 }
 
+// Drop trailing undefined arguments, so an absent step key is an absent argument (one
+// before a present key is passed as undefined).
+function positional(...list) {
+  while (list.length > 0 && list[list.length - 1] === undefined) list.pop();
+  return list;
+}
+
+// `{"$function":NAME}`: a function named NAME that records `call NAME ERR-or-null` on
+// actor a (its first argument's code when that is an Error, else null) and returns
+// undefined.
+function makeFunction(name, a) {
+  const holder = {
+    [name](...xs) {
+      const err = xs[0] instanceof Error ? errorText(xs[0]) : 'null';
+      record(a, `call ${name}`, `call ${name} ${err}`);
+    },
+  };
+  return holder[name];
+}
+
+// The JavaScript value of an `args` entry, for a step on actor a. Throws what a
+// constructor used by an encoding throws (recorded as the step's `throws`).
+function jsValue(v, a) {
+  if (typeof v === 'string') return substitute(v);
+  if (Array.isArray(v)) return v.map((x) => jsValue(x, a));
+  if (!isPlainObject(v)) return v;
+  const keys = Object.keys(v);
+  if (keys.length > 0 && keys[0].startsWith('$')) {
+    const x = v[keys[0]];
+    switch (keys[0]) {
+      case '$undefined': return undefined;
+      case '$number': return Number(x);
+      case '$bigint': return BigInt(x);
+      case '$symbol': return Symbol(x);
+      case '$buffer': return Buffer.from(x, v.encoding === undefined ? 'utf8' : v.encoding);
+      case '$socketAddress': return new net.SocketAddress(jsValue(x, a));
+      case '$blockList': return makeBlockList(substitute(x));
+      case '$function': return makeFunction(x, a);
+      default: throw new Error(`unhandled value encoding ${keys[0]}`);
+    }
+  }
+  const o = {};
+  for (const k of keys) o[k] = jsValue(v[k], a);
+  if (Array.isArray(v.blockList)) o.blockList = makeBlockList(substitute(v.blockList));
+  if (Array.isArray(v.lookup)) o.lookup = makeLookup(substitute(v.lookup));
+  return o;
+}
+
+// The arguments of a Node call: the step's `args` as JavaScript values, or else those that
+// fallback() builds from its other keys.
+function callArgs(step, a, fallback) {
+  return step.args !== undefined ? step.args.map((v) => jsValue(v, a)) : fallback();
+}
+
 // ---------------------------------------------------------------------------------------
-// Tracing sockets and servers.
+// Tracing sockets and servers. The runner adds these listeners when the creating call has
+// returned, so a listener Node added inside that call (a callback passed to it) runs first.
 
 function traceSocket(a) {
   const s = a.obj;
@@ -354,14 +639,14 @@ function traceSocket(a) {
   s.on('connectionAttempt', (ip, port, family) => record(a, 'connectionAttempt',
     `connectionAttempt ${str(ip)} ${portText(port)} ${str(family)}`));
   s.on('connectionAttemptFailed', (ip, port, family, err) => record(a, 'connectionAttemptFailed',
-    `connectionAttemptFailed ${str(ip)} ${portText(port)} ${str(family)} ${codeOf(err)}`));
+    `connectionAttemptFailed ${str(ip)} ${portText(port)} ${str(family)} ${errorText(err)}`));
   s.on('connectionAttemptTimeout', (ip, port, family) => record(a, 'connectionAttemptTimeout',
     `connectionAttemptTimeout ${str(ip)} ${portText(port)} ${str(family)}`));
   for (const ev of ['connect', 'ready', 'end', 'finish', 'drain', 'timeout']) {
     s.on(ev, () => record(a, ev, ev));
   }
   s.on('data', (chunk) => recordData(a, chunk));
-  s.on('error', (err) => record(a, 'error', `error ${codeOf(err)}`));
+  s.on('error', (err) => record(a, 'error', `error ${errorText(err)}`));
   s.on('close', (hadError) => {
     a.live = false;
     record(a, 'close', `close ${hadError === true}`);
@@ -392,7 +677,7 @@ function traceServer(a) {
     child.live = true;
     traceSocket(child);
     if (a.echo) echo(socket);
-    record(a, 'connection', `connection ${child.name}`);
+    record(a, 'connection', `connection ${child.name}`, child.name);
   });
   srv.on('drop', (data) => {
     let text = 'undefined';
@@ -403,7 +688,7 @@ function traceServer(a) {
     }
     record(a, 'drop', `drop ${text}`);
   });
-  srv.on('error', (err) => record(a, 'error', `error ${codeOf(err)}`));
+  srv.on('error', (err) => record(a, 'error', `error ${errorText(err)}`));
   srv.on('close', () => record(a, 'close', 'close'));
 }
 
@@ -476,6 +761,7 @@ function parseSocketAddress(input) {
   }
 }
 
+
 // ---------------------------------------------------------------------------------------
 // Operations.
 
@@ -491,152 +777,196 @@ function bytes(n) {
   return b;
 }
 
-// Call fn; a synchronous throw records `throws CODE` on the actor.
-function attempt(a, fn) {
+// Makes the Node call of step (fn, returning what the call returned) for actor a: a
+// synchronous throw records `throws CODE` on the actor; with "record":"return", the
+// returned value records `NAME -> VALUE` after the lines the call itself recorded.
+function attempt(a, step, fn) {
+  let ret;
   try {
-    fn();
-    return true;
+    ret = fn();
   } catch (e) {
-    record(a, 'throws', `throws ${codeOf(e)}`);
+    record(a, 'throws', `throws ${errorText(e)}`);
     return false;
   }
+  if (step.record === 'return') record(a, null, `${step.do} -> ${valueText(a, ret)}`);
+  return true;
 }
 
-// Drop trailing undefined arguments, so an absent step key is an absent argument.
-function args(...list) {
-  while (list.length > 0 && list[list.length - 1] === undefined) list.pop();
-  return list;
+// The path that server.listen(...list) listens on, as Node reads its first argument: an
+// options object's `path`, or a string that is not a number >= 0 (Node's isPipeName).
+function listenPath(first) {
+  if (isPlainObject(first)) return typeof first.path === 'string' && first.path !== '' ? first.path : undefined;
+  if (typeof first === 'string' && !(Number(first) >= 0)) return first;
+  return undefined;
 }
 
-function writeOrEnd(a, step) {
+// write(data, encoding, cb) and end(data, encoding, cb) from the step's keys.
+function writeOrEndArgs(a, step) {
   const op = step.do;
-  const s = a.obj;
   const chunk = step.bytes !== undefined ? bytes(step.bytes) : step.data;
-  const list = [];
-  // Reading: `write` always passes its chunk (an absent one as undefined, which Node
-  // rejects); `end` passes data only when the step has some.
-  if (op === 'write' || chunk !== undefined) list.push(chunk);
-  if (step.callback) {
-    list.push((err) => record(a, `${op}Callback`, `${op}Callback ${errOrNull(err)}`));
-  }
-  attempt(a, () => {
-    const ret = s[op](...list);
-    // Reading: "record":"return" records `write -> BOOL`; end() returns the socket, so it
-    // records nothing for end.
-    if (op === 'write' && step.record === 'return') record(a, 'write', `write -> ${ret}`);
-  });
+  const cb = step.callback ?
+    (err) => record(a, `${op}Callback`, `${op}Callback ${errOrNull(err)}`) : undefined;
+  return positional(chunk, step.encoding, cb);
 }
 
-function runOp(step, next) {
+// The first argument of a pure function, as its line prints it: the step's key as JSON
+// (v1), or with `args` the JavaScript value as in `-> VALUE`.
+function firstText(step, list, key) {
+  return step.args !== undefined ? valueText(undefined, list[0]) : String(JSON.stringify(step[key]));
+}
+
+// Operations that create their actor, or that need no object (pure functions, the
+// process-wide defaults). Returns false for the others.
+function runCreatingOrPure(step, next) {
   const op = step.do;
   const name = step.actor;
   switch (op) {
     case 'createServer': {
       const a = newActor(name, 'server');
       a.echo = step.echo === true;
-      attempt(a, () => {
-        a.obj = net.createServer(options(step));
+      attempt(a, step, () => {
+        a.obj = net.createServer(...callArgs(step, a, () => positional(options(step))));
         traceServer(a);
+        return a.obj;
       });
-      return;
+      return true;
     }
     case 'connect': {
-      const existing = actors.get(name);
-      if (existing !== undefined) {
-        // Reading: connect on an existing socket actor is socket.connect(options).
-        if (existing.obj === null) return;
-        attempt(existing, () => {
-          existing.obj.connect(options(step));
-          existing.live = true;
-        });
-        return;
-      }
+      // Reading: connect on an existing socket actor is socket.connect (as socketConnect).
+      if (actors.has(name)) return false;
       const a = newActor(name, 'socket');
-      attempt(a, () => {
-        a.obj = net.createConnection(options(step));
+      attempt(a, step, () => {
+        a.obj = net.createConnection(...callArgs(step, a, () => positional(options(step))));
         a.live = true;
         traceSocket(a);
+        return a.obj;
       });
-      return;
+      return true;
     }
     case 'socket': {
       const a = newActor(name, 'socket');
-      attempt(a, () => {
-        a.obj = new net.Socket(options(step));
+      attempt(a, step, () => {
+        a.obj = new net.Socket(...callArgs(step, a, () => positional(options(step))));
         traceSocket(a);
+        return a.obj;
       });
-      return;
+      return true;
     }
     case 'blockList': {
       const a = newActor(name, 'blocklist');
-      attempt(a, () => { a.obj = new net.BlockList(); });
-      return;
+      attempt(a, step, () => {
+        a.obj = new net.BlockList(...callArgs(step, a, () => []));
+        return a.obj;
+      });
+      return true;
     }
     case 'socketAddress': {
       const a = newActor(name, 'socketAddress');
-      attempt(a, () => { a.obj = new net.SocketAddress(options(step)); });
-      return;
+      attempt(a, step, () => {
+        a.obj = new net.SocketAddress(...callArgs(step, a, () => positional(options(step))));
+        return a.obj;
+      });
+      return true;
     }
     case 'blackhole':
       blackhole(step, next);
-      return;
+      return true;
     case 'isIP':
     case 'isIPv4':
     case 'isIPv6': {
       const a = actorFor(name, 'pure');
-      attempt(a, () => {
-        record(a, op, `${op} ${JSON.stringify(step.input)} ${net[op](step.input)}`);
+      attempt(a, step, () => {
+        const list = callArgs(step, a, () => positional(step.input));
+        const r = net[op](...list);
+        record(a, op, `${op} ${firstText(step, list, 'input')} ${valueText(a, r)}`);
+        return r;
       });
-      return;
+      return true;
     }
     case 'parseSocketAddress': {
       const a = actorFor(name, 'pure');
-      attempt(a, () => {
-        const sa = parseSocketAddress(step.input);
+      attempt(a, step, () => {
+        const list = callArgs(step, a, () => positional(step.input));
+        const sa = parseSocketAddress(...list);
         const text = sa === undefined ? 'undefined' :
           JSON.stringify({ address: sa.address, family: sa.family, port: sa.port });
-        record(a, 'parse', `parse ${JSON.stringify(step.input)} ${text}`);
+        record(a, 'parse', `parse ${firstText(step, list, 'input')} ${text}`);
+        return sa;
       });
-      return;
+      return true;
+    }
+    case 'getDefaultAutoSelectFamily':
+    case 'getDefaultAutoSelectFamilyAttemptTimeout': {
+      const a = actorFor(name, 'pure');
+      attempt(a, step, () => {
+        const v = net[op](...callArgs(step, a, () => []));
+        record(a, op, `${op} ${valueText(a, v)}`);
+        return v;
+      });
+      return true;
+    }
+    case 'setDefaultAutoSelectFamily':
+    case 'setDefaultAutoSelectFamilyAttemptTimeout': {
+      const a = actorFor(name, 'pure');
+      attempt(a, step, () => net[op](...callArgs(step, a, () => positional(step.value))));
+      return true;
     }
     default:
-      break;
+      return false;
   }
+}
+
+function runOp(step, next) {
+  if (runCreatingOrPure(step, next)) return;
+  const op = step.do;
+  const name = step.actor;
   const a = actors.get(name);
-  // Reading: an operation on an actor whose creation threw records nothing.
+  // Reading: an operation on an actor whose creation threw (or that a reaction that has not
+  // run yet would create) records nothing.
   if (a === undefined || a.obj === null) return;
   const o = a.obj;
+  const call = (method, fallback) => attempt(a, step, () => o[method](...callArgs(step, a, fallback)));
   switch (op) {
+    case 'connect':
+    case 'socketConnect':
+      attempt(a, step, () => {
+        const r = o.connect(...callArgs(step, a, () => positional(options(step))));
+        a.live = true;
+        return r;
+      });
+      return;
     case 'listen':
-      attempt(a, () => {
-        const opts = options(step);
-        o.listen(opts);
-        if (typeof opts.path === 'string') bind(`$${name}.path`, opts.path);
+      attempt(a, step, () => {
+        const list = callArgs(step, a, () => positional(options(step)));
+        // `$A.path` is bound when listen is called (before the call, so that what the call
+        // throws may name it).
+        const p = listenPath(list[0]);
+        if (p !== undefined) bind(`$${name}.path`, p);
+        return o.listen(...list);
       });
       return;
     case 'set':
-      attempt(a, () => { o[step.prop] = step.value; });
+      attempt(a, step, () => {
+        o[step.prop] = step.value;
+        return step.value;
+      });
       return;
     case 'close':
-      attempt(a, () => {
-        o.close((err) => record(a, 'closeCallback', `closeCallback ${errOrNull(err)}`));
-      });
+      call('close', () => [(err) => record(a, 'closeCallback', `closeCallback ${errOrNull(err)}`)]);
       return;
     case 'getConnections':
-      attempt(a, () => {
-        o.getConnections((err, n) => record(a, 'connections',
-          `connections ${err ? codeOf(err) : n}`));
-      });
+      call('getConnections', () => [(err, n) => record(a, 'connections',
+        `connections ${err ? errorText(err) : n}`)]);
+      return;
+    case 'address':
+      call('address', () => []);
       return;
     case 'write':
     case 'end':
-      writeOrEnd(a, step);
+      call(op, () => writeOrEndArgs(a, step));
       return;
     case 'destroy':
-      attempt(a, () => {
-        if (step.error === undefined) o.destroy();
-        else o.destroy(makeError(step.error));
-      });
+      call('destroy', () => positional(step.error === undefined ? undefined : makeError(step.error)));
       return;
     case 'destroySoon':
     case 'resetAndDestroy':
@@ -644,40 +974,98 @@ function runOp(step, next) {
     case 'resume':
     case 'ref':
     case 'unref':
-      attempt(a, () => o[op]());
+      call(op, () => []);
       return;
     case 'setTimeout':
-      attempt(a, () => o.setTimeout(...args(step.ms)));
+      call('setTimeout', () => positional(step.ms));
       return;
     case 'setNoDelay':
-      attempt(a, () => o.setNoDelay(...args(step.value)));
+      call('setNoDelay', () => positional(step.value));
       return;
     case 'setKeepAlive':
-      attempt(a, () => o.setKeepAlive(...args(step.enable, step.initialDelay)));
+      call('setKeepAlive', () => positional(step.enable, step.initialDelay));
       return;
     case 'echo':
-      echo(o);
+      attempt(a, step, () => echo(o));
       return;
     case 'addAddress':
-      attempt(a, () => o.addAddress(...args(step.address, step.type)));
+      call('addAddress', () => positional(step.address, step.type));
       return;
     case 'addRange':
-      attempt(a, () => o.addRange(...args(step.start, step.end, step.type)));
+      call('addRange', () => positional(step.start, step.end, step.type));
       return;
     case 'addSubnet':
-      attempt(a, () => o.addSubnet(...args(step.net, step.prefix, step.type)));
+      call('addSubnet', () => positional(step.net, step.prefix, step.type));
       return;
     case 'check':
-      attempt(a, () => {
-        const r = o.check(...args(step.address, step.type));
-        const type = step.type === undefined ? 'ipv4' : String(step.type);
-        record(a, 'check', `check ${JSON.stringify(step.address)} ${type} ${r}`);
+      attempt(a, step, () => {
+        const list = callArgs(step, a, () => positional(step.address, step.type));
+        const r = o.check(...list);
+        const type = list[1] === undefined ? 'ipv4' : String(list[1]);
+        record(a, 'check', `check ${firstText(step, list, 'address')} ${type} ${r}`);
+        return r;
       });
       return;
     default:
       throw new Error(`unhandled operation ${op}`);
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Reactions: `{"on":"A:EVENT","do":[…],"times":N}`.
+
+const reactions = new Map(); // actor name -> [{ event, steps, left }], in the order added
+
+function addReaction(step) {
+  const t = splitTarget(step.on);
+  if (!reactions.has(t.actor)) reactions.set(t.actor, []);
+  const times = step.times === undefined ? 1 : step.times;
+  reactions.get(t.actor).push({ event: t.event, steps: step.do, left: times === 0 ? Infinity : times });
+}
+
+// The steps of a reaction on SERVER:connection with `SERVER#new` (from) replaced by the
+// accepted socket (to) in the actor of operations, the actor of snapshots and the actor
+// part of nested `on` steps, and in the steps of those nested reactions, except in a
+// nested reaction on SERVER:connection itself (there it means that later socket).
+function renameNew(steps, server, from, to) {
+  return steps.map((s) => {
+    const t = { ...s };
+    if (t.on !== undefined) {
+      const target = splitTarget(t.on);
+      const actor = target.actor === from ? to : target.actor;
+      t.on = `${actor}:${target.event}`;
+      if (!(actor === server && target.event === 'connection')) t.do = renameNew(t.do, server, from, to);
+      return t;
+    }
+    if (t.actor === from) t.actor = to;
+    if (t.snapshot === from) t.snapshot = to;
+    return t;
+  });
+}
+
+function runReactionStep(step) {
+  if (step.on !== undefined) addReaction(step);
+  else if (step.snapshot !== undefined) snapshot(step);
+  else runOp(step);
+}
+
+// After a's line for EVENT: runs, in the order they were added, the reactions to it that
+// were there before it (one added meanwhile waits for the next occurrence); onRun is
+// called first when at least one runs.
+react = (a, event, accepted, onRun) => {
+  if (finished) return;
+  const list = reactions.get(a.name);
+  if (list === undefined) return;
+  const due = list.filter((r) => r.event === event && r.left > 0);
+  if (due.length > 0 && onRun !== undefined) onRun();
+  for (const r of due) {
+    r.left -= 1;
+    const steps = event === 'connection' && accepted !== undefined ?
+      renameNew(r.steps, a.name, `${a.name}#new`, accepted) : r.steps;
+    for (const s of steps) runReactionStep(s);
+  }
+};
+
 
 // ---------------------------------------------------------------------------------------
 // The black hole: a child process listening with backlog 1 whose accept queue this process
@@ -699,7 +1087,7 @@ function blackhole(step, next) {
     if (done) return;
     done = true;
     process.stderr.write(`node-runner: blackhole ${name}: ${why}\n`);
-    record(actorFor(name, 'blackhole'), '!timeout', '!timeout waiting for blackhole');
+    record(actorFor(name, 'blackhole'), null, '!timeout waiting for blackhole');
     finish(1);
   };
   const timer = setTimeout(() => fail('setup timed out'), BLACKHOLE_SETUP_TIMEOUT);
@@ -732,6 +1120,7 @@ function blackhole(step, next) {
   });
 }
 
+
 // ---------------------------------------------------------------------------------------
 // Running: steps, waits, settle, output.
 
@@ -742,24 +1131,24 @@ let pc = 0;
 let waiting = null; // { actor, event, count, bytes, timer }
 let settling = null; // { timer, done } once the steps have run
 
-// Reading: a wait on A counts only what A observed after the previous wait on A was
-// satisfied (since A's creation for the first one): the events and bytes up to and including
-// the one that satisfies a wait are consumed by it, whatever their kind. So `close srv` then
-// `wait srv:close` waits for the close it causes even if an earlier close() on the stopped
-// server emitted one before a `wait srv:listening`.
+// A wait counts what its actor observed in all since it was created: `count` occurrences
+// of the event, or `bytes` bytes received. With the project extension
+// `"waits": "since-last-wait"` it counts only what the actor observed after its previous
+// satisfied wait: a satisfied wait uses up every event count and the byte count of its
+// actor (a.used).
 function satisfied(w) {
   const a = actors.get(w.actor);
   if (a === undefined) return false;
-  const ok = w.bytes !== undefined ? a.bytesIn >= w.bytes : (a.counts.get(w.event) || 0) >= w.count;
-  if (ok) {
-    a.counts.clear();
-    a.bytesIn = 0;
-  }
+  const used = a.used || { counts: new Map(), bytes: 0 };
+  const ok = w.bytes !== undefined ? a.bytesIn - used.bytes >= w.bytes :
+    (a.counts.get(w.event) || 0) - (used.counts.get(w.event) || 0) >= w.count;
+  if (ok && scenario.waits === 'since-last-wait') a.used = { counts: new Map(a.counts), bytes: a.bytesIn };
   return ok;
 }
 
-// Reading: "open" = a socket actor that connected (connect step that did not throw, or
-// accepted by a server) and has not emitted 'close' since, or a server that is listening.
+// Reading: "open" = a socket actor that connected (connect or socketConnect step that did
+// not throw, or accepted by a server) and has not emitted 'close' since, or a server that is
+// listening.
 function openActors() {
   return [...actors.values()].filter((a) =>
     (a.kind === 'socket' && a.live) || (a.kind === 'server' && a.obj !== null && a.obj.listening));
@@ -780,18 +1169,28 @@ onObserved = () => {
 function runSteps() {
   while (!finished && pc < scenario.steps.length) {
     const step = scenario.steps[pc++];
+    if (step.on !== undefined) {
+      addReaction(step);
+      continue;
+    }
     if (step.wait !== undefined) {
-      const colon = step.wait.lastIndexOf(':');
+      const t = splitTarget(step.wait);
       const w = {
-        actor: step.wait.slice(0, colon),
-        event: step.wait.slice(colon + 1),
+        actor: t.actor,
+        event: t.event,
         count: step.count === undefined ? 1 : step.count,
         bytes: step.bytes,
       };
-      if (satisfied(w)) continue;
+      // Reading: a wait that is already satisfied also resumes on setImmediate, like one
+      // satisfied later: what the steps before it set off in this turn (next ticks, the
+      // rest of the current loop phase) is recorded before the steps after it run.
+      if (satisfied(w)) {
+        setImmediate(runSteps);
+        return;
+      }
       w.timer = setTimeout(() => {
         waiting = null;
-        record(actorFor(w.actor, 'unknown'), '!timeout', `!timeout waiting for ${w.event}`);
+        record(actorFor(w.actor, 'unknown'), null, `!timeout waiting for ${w.event}`);
         finish(1);
       }, step.timeout === undefined ? DEFAULT_WAIT_TIMEOUT : step.timeout);
       waiting = w;

@@ -111,6 +111,9 @@ pub trait Backend {
     /// A turn limited to what is due now, before a later loop turn's work (what runs before
     /// a `setImmediate` callback); false when nothing is.
     fn turn_immediate(&mut self) -> bool;
+    /// The next `setImmediate` was scheduled from the check phase: it runs in the next
+    /// iteration's check phase (see [`Backend::turn_immediate`]).
+    fn immediate_from_check(&mut self);
     /// Lets the clock reach `at` (after the turns up to it were taken).
     fn advance_clock(&mut self, at: Instant);
 }
@@ -267,6 +270,10 @@ impl Backend for SimBackend {
 
     fn turn_immediate(&mut self) -> bool {
         self.sim.turn_immediate()
+    }
+
+    fn immediate_from_check(&mut self) {
+        self.sim.immediate_from_check();
     }
 
     fn advance_clock(&mut self, at: Instant) {

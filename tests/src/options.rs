@@ -1,65 +1,74 @@
-//! Scenario option objects → the core's typed options, through Node's argument rules
-//! (the loose face of `sansnet::options`). A `blockList` given as a list of rules
-//! (FORMAT.md) becomes a real `BlockList`, attached after validation.
+//! A call's arguments → the core's typed options, through Node's argument rules (the
+//! loose face of `sansnet::options`). A `blockList` given as a list of rules (FORMAT.md)
+//! becomes a real `BlockList`, attached after validation; a `lookup` given as answers
+//! becomes the answers of a custom lookup.
 
 use serde_json::Value as Json;
 
 use sansnet::options::{self, ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
-use sansnet::{Duration, NetError, Value};
+use sansnet::socket::LookupAnswer;
+use sansnet::NetError;
 
-use crate::scenario::to_value;
+use crate::runner::args::Call;
 
-/// The options object as the JavaScript value Node would receive: a rule list under
-/// `blockList` stands for a `net.BlockList` instance, an answer list under `lookup` for a
-/// custom lookup function.
-fn loose(o: &Json) -> Value {
-    match to_value(o) {
-        Value::Object(props) => Value::Object(
-            props
-                .into_iter()
-                .map(|(k, v)| {
-                    if k == "blockList" && matches!(v, Value::Array(_)) {
-                        (k, Value::Instance("BlockList".into()))
-                    } else if k == "lookup" && matches!(v, Value::Array(_)) {
-                        (k, Value::Function)
-                    } else {
-                        (k, v)
-                    }
-                })
-                .collect(),
-        ),
-        Value::Null => Value::Undefined,
-        other => other,
-    }
+/// The options object among the arguments (the first one, when it is an object).
+fn options_json(call: &Call) -> Option<&Json> {
+    call.json(0).filter(|j| {
+        j.as_object()
+            .is_some_and(|o| !o.keys().next().is_some_and(|k| k.starts_with('$')))
+    })
 }
 
-/// `new net.Socket(options)`.
-pub fn socket(o: &Json) -> Result<SocketOptions, NetError> {
-    let mut s = options::socket_options_from_value(&loose(o))?;
-    s.block_list = crate::pure::block_list_from_rules(o.get("blockList"))?;
+fn block_list(call: &Call) -> Result<Option<sansnet::blocklist::BlockList>, NetError> {
+    crate::pure::block_list_from_rules(options_json(call).and_then(|o| o.get("blockList")))
+}
+
+/// The answers of a `lookup` option given as a list.
+pub fn lookup(call: &Call) -> Option<Vec<LookupAnswer>> {
+    let list = options_json(call)?.get("lookup")?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|a| {
+                Some(LookupAnswer {
+                    address: a.get(0)?.as_str()?.to_string(),
+                    family: a.get(1)?.as_i64()?,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `new net.Socket(...args)`.
+pub fn socket(call: &Call) -> Result<SocketOptions, NetError> {
+    let o = match call.arg(0) {
+        sansnet::Value::Null => &sansnet::Value::Undefined,
+        v => v,
+    };
+    let mut s = options::socket_options_from_value(o)?;
+    s.block_list = block_list(call)?;
     Ok(s)
 }
 
-/// `net.connect(options)`.
-pub fn connect(o: &Json) -> Result<ConnectOptions, NetError> {
-    let mut c = options::normalize_connect_args(&[loose(o)])?;
-    c.socket.block_list = crate::pure::block_list_from_rules(o.get("blockList"))?;
+/// `net.createConnection(...args)`.
+pub fn connect(call: &Call) -> Result<ConnectOptions, NetError> {
+    let mut c = options::normalize_connect_args(&call.values)?;
+    c.socket.block_list = block_list(call)?;
     Ok(c)
 }
 
-/// `socket.setTimeout(ms)`.
-pub fn timeout(ms: &Json) -> Result<Duration, NetError> {
-    Ok(options::timeout_ms(&to_value(ms))?.unwrap_or(Duration::ZERO))
+/// `socket.connect(...args)`.
+pub fn socket_connect(call: &Call) -> Result<ConnectOptions, NetError> {
+    options::normalize_socket_connect_args(&call.values)
 }
 
-/// `net.createServer(options)`.
-pub fn server(o: &Json) -> Result<ServerOptions, NetError> {
-    let mut s = options::server_options_from_value(&loose(o))?;
-    s.block_list = crate::pure::block_list_from_rules(o.get("blockList"))?;
+/// `net.createServer(...args)`.
+pub fn server(call: &Call) -> Result<ServerOptions, NetError> {
+    let mut s = options::server_options_from_args(&call.values)?.options;
+    s.block_list = block_list(call)?;
     Ok(s)
 }
 
-/// `server.listen(options)`.
-pub fn listen(o: &Json) -> Result<ListenOptions, NetError> {
-    options::normalize_listen_args(&[loose(o)])
+/// `server.listen(...args)`.
+pub fn listen(call: &Call) -> Result<ListenOptions, NetError> {
+    options::normalize_listen_args(&call.values)
 }

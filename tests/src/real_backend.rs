@@ -227,6 +227,8 @@ macro_rules! real_backend {
             }
 
             fn take_seen(&mut self) -> Vec<Seen> {
+                // Also what the calls since the last turn emitted synchronously.
+                self.scan();
                 std::mem::take(&mut self.seen)
             }
 
@@ -239,6 +241,10 @@ macro_rules! real_backend {
             fn turn_immediate(&mut self) -> bool {
                 let ran = self.rt.turn_immediate();
                 self.scan() || ran
+            }
+
+            fn immediate_from_check(&mut self) {
+                self.rt.immediate_from_check();
             }
 
             fn advance_clock(&mut self, _at: Instant) {}

@@ -1,5 +1,4 @@
-//! Conformance scenarios (format v1, `tests/conformance/FORMAT.md`): parsing and option
-//! values.
+//! Conformance scenarios (format v2, `tests/conformance/FORMAT.md`): parsing and checking.
 
 use serde_json::Value as Json;
 
@@ -12,6 +11,12 @@ pub struct Scenario {
     pub name: String,
     /// `settle` in ms (default 5000).
     pub settle: u64,
+    /// `errorDetail`: error lines show the error's details.
+    pub error_detail: bool,
+    /// `"waits": "since-last-wait"` (a project extension, used by the differential
+    /// tester's generator): a wait counts only what its actor observed after its previous
+    /// satisfied wait, instead of totals.
+    pub waits_since_last: bool,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -50,6 +55,17 @@ pub enum Step {
         /// The properties.
         props: Vec<String>,
     },
+    /// `{"on": "A:EVENT", "do": [STEP, …], "times": N}`: a reaction.
+    On {
+        /// The actor.
+        actor: String,
+        /// The event (`call NAME` for a callback).
+        event: String,
+        /// The steps, as JSON (parsed when they run, after `A#new` substitution).
+        steps: Vec<Json>,
+        /// How many occurrences run the steps; `None` for every one (`times: 0`).
+        times: Option<usize>,
+    },
 }
 
 /// Parses a scenario; `Err` names what is invalid (exit status 2).
@@ -61,22 +77,84 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
         .ok_or("missing \"name\"")?
         .to_string();
     let settle = json.get("settle").and_then(Json::as_u64).unwrap_or(5000);
+    let error_detail = json
+        .get("errorDetail")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    let waits_since_last = json.get("waits").and_then(Json::as_str) == Some("since-last-wait");
     let steps = json
         .get("steps")
         .and_then(Json::as_array)
         .ok_or("missing \"steps\"")?;
     let mut out = Vec::new();
     for (i, s) in steps.iter().enumerate() {
-        out.push(parse_step(s).map_err(|e| format!("step {i}: {e}"))?);
+        let step = parse_step(s).map_err(|e| format!("step {}: {e}", i + 1))?;
+        check_new(s, &[], false).map_err(|e| format!("step {}: {e}", i + 1))?;
+        out.push(step);
     }
     Ok(Scenario {
         name,
         settle,
+        error_detail,
+        waits_since_last,
         steps: out,
     })
 }
 
-fn parse_step(s: &Json) -> Result<Step, String> {
+/// Checks that `A#new` appears only inside a reaction on `A:connection` (`servers`: the
+/// servers whose 'connection' reactions enclose this step) and that a reaction holds no
+/// `wait`, `sleep` or `blackhole`.
+fn check_new(s: &Json, servers: &[String], in_reaction: bool) -> Result<(), String> {
+    let named = |field: Option<&str>| -> Result<(), String> {
+        match field.and_then(|a| a.strip_suffix("#new")) {
+            Some(srv) if !servers.iter().any(|x| x == srv) => {
+                Err(format!("{srv}#new outside a reaction on {srv}:connection"))
+            }
+            _ => Ok(()),
+        }
+    };
+    if in_reaction
+        && (s.get("wait").is_some()
+            || s.get("sleep").is_some()
+            || s.get("do").and_then(Json::as_str) == Some("blackhole"))
+    {
+        return Err("wait, sleep and blackhole cannot run inside a reaction".into());
+    }
+    if let Some(on) = s.get("on").and_then(Json::as_str) {
+        let (actor, event) = on.rsplit_once(':').unwrap_or((on, ""));
+        named(Some(actor))?;
+        let mut inner = servers.to_vec();
+        if event == "connection" {
+            inner.push(actor.to_string());
+        }
+        for step in s.get("do").and_then(Json::as_array).into_iter().flatten() {
+            check_new(step, &inner, true)?;
+        }
+        return Ok(());
+    }
+    named(s.get("actor").and_then(Json::as_str))?;
+    named(s.get("snapshot").and_then(Json::as_str))
+}
+
+/// Parses one step (also a step inside a reaction).
+pub fn parse_step(s: &Json) -> Result<Step, String> {
+    if let Some(on) = s.get("on").and_then(Json::as_str) {
+        let (actor, event) = on.rsplit_once(':').ok_or("on must be \"ACTOR:EVENT\"")?;
+        let steps = s
+            .get("do")
+            .and_then(Json::as_array)
+            .ok_or("\"on\" without a \"do\" list")?;
+        for st in steps {
+            parse_step(st)?;
+        }
+        let times = s.get("times").and_then(Json::as_u64).unwrap_or(1) as usize;
+        return Ok(Step::On {
+            actor: actor.to_string(),
+            event: event.to_string(),
+            steps: steps.clone(),
+            times: (times > 0).then_some(times),
+        });
+    }
     if let Some(op) = s.get("do").and_then(Json::as_str) {
         let actor = s
             .get("actor")

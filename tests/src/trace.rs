@@ -5,6 +5,16 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+/// The event a trace line counts as: its first word, or `call NAME` for a callback line.
+pub fn event_of(line: &str) -> &str {
+    let mut words = line.splitn(3, ' ');
+    let first = words.next().unwrap_or("");
+    match (first, words.next()) {
+        ("call", Some(name)) => &line[..first.len() + 1 + name.len()],
+        _ => first,
+    }
+}
+
 /// FNV-1a, 32 bits.
 pub fn fnv1a(bytes: &[u8]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
@@ -45,6 +55,8 @@ pub struct Trace {
     actors: BTreeMap<String, Actor>,
     /// Port and path values bound to variables (`$srv.port`), written back in lines.
     vars: Vec<(String, String)>,
+    /// Fresh `$tmp` paths handed out.
+    tmp: Vec<String>,
 }
 
 impl Trace {
@@ -69,13 +81,21 @@ impl Trace {
         }
     }
 
-    /// Records a line (and counts the event named by its first word).
+    /// Ends the actor's pending merged `data` line, if any.
+    pub fn flush(&mut self, actor: &str) {
+        if let Some(a) = self.actors.get_mut(actor) {
+            Self::flush_data(a);
+        }
+    }
+
+    /// Records a line (and counts the event named by its first word, or by its first two
+    /// words for a `call NAME` line).
     pub fn line(&mut self, actor: &str, line: impl Into<String>) {
         self.actor(actor);
         let a = self.actors.get_mut(actor).expect("actor exists");
         Self::flush_data(a);
         let line = line.into();
-        let event = line.split(' ').next().unwrap_or("").to_string();
+        let event = event_of(&line).to_string();
         *a.counts.entry(event).or_default() += 1;
         a.lines.push(line);
     }
@@ -111,8 +131,11 @@ impl Trace {
 
     /// Binds a variable (`$srv.port` → `"40123"`).
     pub fn bind(&mut self, var: String, value: String) {
-        self.vars.retain(|(v, _)| *v != var);
-        self.vars.push((var, value));
+        if let Some(slot) = self.vars.iter_mut().find(|(v, _)| *v == var) {
+            slot.1 = value;
+        } else {
+            self.vars.push((var, value));
+        }
     }
 
     /// The value of a variable.
@@ -141,12 +164,65 @@ impl Trace {
             .map_or(p, |(v, _)| v.clone())
     }
 
-    /// A path as a trace shows it: its variable if bound.
+    /// A path as a trace shows it: its variable if bound (the first bound one when two
+    /// hold it), `$tmp` for a fresh path never bound.
     pub fn path(&self, path: &str) -> String {
         self.vars
             .iter()
             .find(|(v, x)| x == path && v.ends_with(".path"))
-            .map_or_else(|| path.to_string(), |(v, _)| v.clone())
+            .map_or_else(
+                || {
+                    if self.tmp.iter().any(|t| t == path) {
+                        "$tmp".to_string()
+                    } else {
+                        path.to_string()
+                    }
+                },
+                |(v, _)| v.clone(),
+            )
+    }
+
+    /// Remembers a fresh `$tmp` path.
+    pub fn tmp_path(&mut self, path: &str) {
+        self.tmp.push(path.to_string());
+    }
+
+    /// An error message as a trace shows it: bound ports and paths (and fresh paths never
+    /// bound) written as their variables.
+    pub fn message(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        let mut paths: Vec<&str> = self
+            .vars
+            .iter()
+            .filter(|(v, _)| v.ends_with(".path"))
+            .map(|(_, x)| x.as_str())
+            .chain(self.tmp.iter().map(String::as_str))
+            .collect();
+        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in paths {
+            if !p.is_empty() && out.contains(p) {
+                out = out.replace(p, &self.path(p));
+            }
+        }
+        for (v, x) in self.vars.iter().filter(|(v, _)| v.ends_with(".port")) {
+            let pat = format!(":{x}");
+            let mut rebuilt = String::new();
+            let mut rest = out.as_str();
+            while let Some(i) = rest.find(&pat) {
+                let after = &rest[i + pat.len()..];
+                rebuilt.push_str(&rest[..i]);
+                if after.starts_with(|c: char| c.is_ascii_digit()) {
+                    rebuilt.push_str(&pat);
+                } else {
+                    rebuilt.push(':');
+                    rebuilt.push_str(v);
+                }
+                rest = after;
+            }
+            rebuilt.push_str(rest);
+            out = rebuilt;
+        }
+        out
     }
 
     /// The canonical JSON text.

@@ -125,6 +125,8 @@ fn format_value(ctx: &mut Ctx, v: &Value, recurse_times: usize) -> String {
         Value::BigInt(s) => format!("{s}n"),
         Value::String(s) => format_string(ctx, s),
         Value::Function => "[Function (anonymous)]".into(),
+        Value::Symbol(d) => format!("Symbol({d})"),
+        Value::Buffer(b) => format_buffer(b),
         Value::Instance(name) if name == "AbortSignal" => "AbortSignal { aborted: false }".into(),
         Value::Instance(name) => format!("{name} {{}}"),
         Value::Array(items) => {
@@ -172,6 +174,25 @@ fn format_value(ctx: &mut Ctx, v: &Value, recurse_times: usize) -> String {
             reduce_to_single_string(ctx, output, ("{", "}"), None, rt)
         }
     }
+}
+
+/// `<Buffer 3a 3a 31>`: at most 50 bytes (`buffer.INSPECT_MAX_BYTES`), then how many more.
+fn format_buffer(b: &[u8]) -> String {
+    let shown: Vec<String> = b.iter().take(50).map(|x| format!("{x:02x}")).collect();
+    let mut out = format!(
+        "<Buffer{}{}",
+        if b.is_empty() { "" } else { " " },
+        shown.join(" ")
+    );
+    if b.len() > 50 {
+        let more = b.len() - 50;
+        out.push_str(&format!(
+            " ... {more} more byte{}",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    out.push('>');
+    out
 }
 
 fn format_string(ctx: &Ctx, s: &str) -> String {

@@ -230,19 +230,23 @@ pub enum ChunkArg {
         /// The encoding argument, if one was given.
         encoding: Option<Encoding>,
     },
-    /// A `Buffer`, `TypedArray` or `DataView` (the encoding argument is ignored).
+    /// A `TypedArray` or `DataView` given without its bytes (the encoding argument is
+    /// ignored; the embedder has the bytes).
     Binary,
+    /// A `Buffer` with its bytes (the encoding argument is ignored).
+    Bytes(Vec<u8>),
 }
 
 impl ChunkArg {
-    /// The typed chunk for a text argument, given the stream's default encoding; `None`
-    /// for [`ChunkArg::Binary`], whose bytes only the embedder has.
+    /// The typed chunk, given the stream's default encoding; `None` for
+    /// [`ChunkArg::Binary`], whose bytes only the embedder has.
     pub fn into_text_chunk(self, default_encoding: Encoding) -> Option<Chunk> {
         match self {
             ChunkArg::Text { text, encoding } => Some(Chunk::Text {
                 text,
                 encoding: encoding.unwrap_or(default_encoding),
             }),
+            ChunkArg::Bytes(b) => Some(Chunk::Bytes(b)),
             ChunkArg::Binary => None,
         }
     }
@@ -336,6 +340,7 @@ pub fn validate_chunk(chunk: &Value, encoding: &Value) -> Result<ChunkArg, NetEr
             encoding,
         }),
         Value::Instance(name) if BINARY_VIEWS.contains(&name.as_str()) => Ok(ChunkArg::Binary),
+        Value::Buffer(b) => Ok(ChunkArg::Bytes(b.clone())),
         other => Err(validate::invalid_arg_type(
             "chunk",
             &["string", "Buffer", "TypedArray", "DataView"],

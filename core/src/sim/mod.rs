@@ -528,6 +528,14 @@ impl Sim {
         false
     }
 
+    /// Says that the application's `setImmediate` was scheduled from the check phase: it
+    /// runs in the next iteration's check phase, so the following
+    /// [`Sim::turn_immediate`] calls also run this iteration's closing phase and the next
+    /// iteration's pending and poll phases.
+    pub fn immediate_from_check(&mut self) {
+        self.past_check = true;
+    }
+
     /// Moves the clock to `at` (after the turns up to it were taken).
     pub fn advance_clock(&mut self, at: Instant) {
         self.now = self.now.max(at);

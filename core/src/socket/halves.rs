@@ -35,6 +35,17 @@ impl Chunk {
     }
 }
 
+impl From<crate::options::Chunk> for Chunk {
+    /// A chunk as the loose face validated it: its bytes in its encoding, its length as
+    /// Node counts it (bytes, or UTF-16 code units for a string).
+    fn from(c: crate::options::Chunk) -> Chunk {
+        Chunk {
+            length: c.buffer_len(),
+            bytes: c.to_bytes(),
+        }
+    }
+}
+
 impl From<Vec<u8>> for Chunk {
     fn from(bytes: Vec<u8>) -> Chunk {
         Chunk::bytes(bytes)

@@ -158,7 +158,7 @@ impl Socket {
     fn announce_attempt(&mut self) {
         let Conn::Attempt {
             announced,
-            remote: Remote::Tcp(addr),
+            remote,
             family,
             ..
         } = &mut self.conn
@@ -168,10 +168,19 @@ impl Socket {
         if std::mem::replace(announced, true) {
             return;
         }
-        let e = SocketEvent::ConnectionAttempt {
-            address: addr.ip().to_string(),
-            port: Some(addr.port()),
-            family: family.map(Family::number),
+        // A unix path is announced too, with no port and no family (Node emits it inside
+        // `connect()`, so only a `socket.connect()` on an existing socket can observe it).
+        let e = match remote {
+            Remote::Tcp(addr) => SocketEvent::ConnectionAttempt {
+                address: addr.ip().to_string(),
+                port: Some(addr.port()),
+                family: family.map(Family::number),
+            },
+            Remote::Ipc(path) => SocketEvent::ConnectionAttempt {
+                address: path.clone(),
+                port: None,
+                family: None,
+            },
         };
         self.event(e);
     }
