@@ -521,7 +521,9 @@ impl Sim {
         if self.deliver_due() {
             return true;
         }
-        if self.past_check && self.later_phases() {
+        // Past the check phase (the closing phase ran), or in a new iteration's pending
+        // phase: the next check phase comes after this iteration's poll phase.
+        if (self.past_check || self.stage == Stage::Pending) && self.later_phases() {
             self.settle();
             return true;
         }
