@@ -374,9 +374,7 @@ impl Loop {
             }
             // A `setImmediate` scheduled from the closing phase runs after the next
             // iteration's pending and poll phases.
-            // (Also from a new iteration's pending phase: its check phase comes after
-            // its poll phase.)
-            return (self.past_check || self.stage == Stage::Pending) && self.later_phases(now);
+            return self.past_check && self.later_phases(now);
         }
         // 3. The closing phase, then the next iteration's pending and poll phases.
         if self.later_phases(now) {

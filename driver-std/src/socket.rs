@@ -113,8 +113,10 @@ impl Socket {
     }
 
     /// `socket.connect(options)`: returns at once; progress and failure arrive as events.
-    /// A destroyed socket may connect again (Node reuses it).
+    /// A destroyed socket may connect again (Node reuses it). Options left unset take the
+    /// process defaults as they are now (`sansnet::defaults`).
     pub fn connect(&self, opts: ConnectOptions) {
+        let opts = opts.with_process_defaults();
         self.call(|st, i, now| {
             let e = &mut st.sockets[i];
             e.last_error = None;

@@ -203,18 +203,35 @@ impl ConnectOptions {
         }
     }
 
-    /// `autoSelectFamily`, or the process default ([`defaults::auto_select_family`]).
+    /// `autoSelectFamily`, or Node's built-in default when unset. (The loose face resolves
+    /// the process default into the options when the call is made, see
+    /// [`ConnectOptions::with_process_defaults`]; the state machines read no global.)
     pub fn effective_auto_select_family(&self) -> bool {
         self.auto_select_family
-            .unwrap_or_else(defaults::auto_select_family)
+            .unwrap_or(defaults::DEFAULT_AUTO_SELECT_FAMILY)
     }
 
-    /// The attempt timeout, or the process default, never below 10 ms.
+    /// The attempt timeout, or Node's built-in default when unset, never below 10 ms.
     pub fn effective_attempt_timeout(&self) -> Duration {
         defaults::clamp_attempt_timeout(
             self.auto_select_family_attempt_timeout
-                .unwrap_or_else(defaults::auto_select_family_attempt_timeout),
+                .unwrap_or(defaults::DEFAULT_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT),
         )
+    }
+
+    /// Fills what the call left unset with the process defaults as they are now
+    /// (`net.getDefaultAutoSelectFamily()`, `net.getDefaultAutoSelectFamilyAttemptTimeout()`),
+    /// as Node reads them when `connect()` is called.
+    pub fn with_process_defaults(mut self) -> ConnectOptions {
+        self.auto_select_family = Some(
+            self.auto_select_family
+                .unwrap_or_else(defaults::auto_select_family),
+        );
+        self.auto_select_family_attempt_timeout = Some(
+            self.auto_select_family_attempt_timeout
+                .unwrap_or_else(defaults::auto_select_family_attempt_timeout),
+        );
+        self
     }
 
     /// Whether a local bind precedes the connect (`localAddress || localPort`).
@@ -272,7 +289,7 @@ pub fn normalize_connect_args(args: &[Value]) -> Result<ConnectOptions, NetError
     let mut c = connect_from_options(&options)?;
     c.socket = socket;
     c.timeout = timeout;
-    Ok(c)
+    Ok(c.with_process_defaults())
 }
 
 /// `socket.connect(...args)` with any arguments (no constructor checks, no `timeout`; the
@@ -300,7 +317,7 @@ pub fn normalize_connect_args(args: &[Value]) -> Result<ConnectOptions, NetError
 /// `family`/`hints`/host are validated even with a custom `lookup` (Node passes them to it
 /// unchecked).
 pub fn normalize_socket_connect_args(args: &[Value]) -> Result<ConnectOptions, NetError> {
-    connect_from_options(&normalize_args(args).options)
+    connect_from_options(&normalize_args(args).options).map(ConnectOptions::with_process_defaults)
 }
 
 fn connect_from_options(options: &Value) -> Result<ConnectOptions, NetError> {

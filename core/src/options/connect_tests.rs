@@ -205,6 +205,7 @@ fn local_address_and_port() {
 
 #[test]
 fn auto_select_family_options() {
+    let _guard = crate::defaults::test_lock();
     assert_eq!(
         connect(&[tcp(&[("autoSelectFamily", "INVALID".into())])]).unwrap_err().1,
         "The \"options.autoSelectFamily\" property must be of type boolean. Received type string ('INVALID')"
@@ -213,7 +214,8 @@ fn auto_select_family_options() {
         connect(&[tcp(&[("autoSelectFamily", Value::Null)])])
             .unwrap()
             .auto_select_family,
-        None
+        Some(true),
+        "unset: the process default, read when the call is made"
     );
     let t = |v: Value| {
         connect(&[tcp(&[("autoSelectFamilyAttemptTimeout", v)])])
@@ -222,7 +224,7 @@ fn auto_select_family_options() {
     assert_eq!(t(1.0.into()), Ok(Some(Duration::from_millis(10))));
     assert_eq!(t(9.0.into()), Ok(Some(Duration::from_millis(10))));
     assert_eq!(t(11.0.into()), Ok(Some(Duration::from_millis(11))));
-    assert_eq!(t(Value::Null), Ok(None));
+    assert_eq!(t(Value::Null), Ok(Some(Duration::from_millis(250))));
     for bad in [0.0, -10.0, 1.5, 2147483648.0] {
         assert_eq!(t(bad.into()).unwrap_err().0, Code::ErrOutOfRange, "{bad}");
     }

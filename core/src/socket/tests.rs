@@ -565,3 +565,17 @@ fn a_bound_attempt_is_announced_once() {
     s.attempt_connected(t(2), attempt(&io), None, None);
     assert_eq!(names(&drain(&mut s).0), ["Connect", "Ready"]);
 }
+
+#[test]
+fn an_overdue_idle_timeout_fires_before_later_activity() {
+    // setTimeout(10) at t=1; the driver feeds a read at t=50 before its timer: Node's
+    // timer (due at 11) ran first, so 'timeout' comes before the bytes re-arm the timer.
+    let mut s = connected();
+    s.set_timeout(t(1), Duration::from_millis(10));
+    s.received(t(50), b"x".to_vec());
+    s.handle_timeout(t(50));
+    let ev = names(&drain(&mut s).0);
+    assert_eq!(ev.first().map(String::as_str), Some("Timeout"), "{ev:?}");
+    assert!(ev.contains(&"data 1".to_string()), "{ev:?}");
+    assert_eq!(s.poll_timeout(), Some(t(60)), "re-armed by the read");
+}
