@@ -215,11 +215,17 @@ fn format_string(ctx: &Ctx, s: &str) -> String {
 /// Own property order of a JavaScript object: array-index keys ascending, then the other
 /// keys in insertion order; a repeated key keeps its first position and its last value.
 fn ordered_props(props: &[(String, Value)]) -> Vec<(&str, &Value)> {
-    let mut unique: Vec<(&str, &Value)> = Vec::new();
+    // Linear in the number of keys: a map from key to its first position.
+    let mut unique: Vec<(&str, &Value)> = Vec::with_capacity(props.len());
+    let mut seen: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(props.len());
     for (k, v) in props {
-        match unique.iter_mut().find(|(uk, _)| *uk == k.as_str()) {
-            Some(slot) => slot.1 = v,
-            None => unique.push((k.as_str(), v)),
+        match seen.get(k.as_str()) {
+            Some(&i) => unique[i].1 = v,
+            None => {
+                seen.insert(k.as_str(), unique.len());
+                unique.push((k.as_str(), v));
+            }
         }
     }
     let index = |k: &str| -> Option<u32> {
@@ -233,7 +239,7 @@ fn ordered_props(props: &[(String, Value)]) -> Vec<(&str, &Value)> {
         .iter()
         .filter_map(|p| index(p.0).map(|i| (i, *p)))
         .collect();
-    indexed.sort_by_key(|(i, _)| *i);
+    indexed.sort_unstable_by_key(|(i, _)| *i);
     let mut out: Vec<(&str, &Value)> = indexed.into_iter().map(|(_, p)| p).collect();
     out.extend(unique.into_iter().filter(|p| index(p.0).is_none()));
     out
@@ -361,6 +367,20 @@ fn group_array_elements(ctx: &Ctx, output: Vec<String>, numeric: bool) -> Vec<St
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn many_keys_keep_their_order_and_the_last_value() {
+        // 50,000 keys, one repeated: linear work (a quadratic scan took seconds here).
+        let mut props: Vec<(String, Value)> = (0..50_000)
+            .map(|i| (format!("k{i}"), Value::Number(1.0)))
+            .collect();
+        props.push(("k7".into(), Value::Number(2.0)));
+        let text = inspect(&Value::Object(props));
+        assert!(text.starts_with("{\n  k0: 1,\n  k1: 1,"), "{}", &text[..40]);
+        assert!(text.contains("  k7: 2,\n"));
+        assert!(text.ends_with("  k49999: 1\n}"));
+    }
+
     use super::*;
 
     #[test]
