@@ -5,7 +5,6 @@
 //! failures leave the core as an `'error'` event carrying a `NetError`.
 
 use std::fmt;
-use std::num::NonZeroI32;
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, $class:ident; )*) => {
@@ -263,11 +262,11 @@ pub struct NetError {
     pub syscall: Option<&'static str>,
     /// `err.address` for system errors (an IP or a unix path).
     pub address: Option<String>,
-    /// `err.port` for system errors (Node sets it only when non-zero; `-1` for a unix
-    /// path, as Node's `listen` reports it).
-    pub port: Option<NonZeroI32>,
+    /// `err.port`: for system errors Node sets it only when non-zero (`-1` for a unix
+    /// path, as Node's `listen` reports it); `ERR_INVALID_ADDRESS_FAMILY` always has one.
+    pub port: Option<i32>,
     /// The inner errors of an `AggregateError`, in attempt order.
-    pub errors: Vec<NetError>,
+    pub errors: Box<[NetError]>,
 }
 
 impl NetError {
@@ -280,7 +279,7 @@ impl NetError {
             syscall: None,
             address: None,
             port: None,
-            errors: Vec::new(),
+            errors: Box::default(),
         }
     }
 
@@ -312,8 +311,8 @@ impl NetError {
             message,
             syscall: Some(syscall),
             address: address.map(str::to_string),
-            port: port.and_then(|p| NonZeroI32::new(i32::from(p))),
-            errors: Vec::new(),
+            port: port.filter(|p| *p != 0).map(i32::from),
+            errors: Box::default(),
         }
     }
 
@@ -323,8 +322,8 @@ impl NetError {
     pub fn listen(code: Code, address: &str, port: Option<u16>) -> NetError {
         let desc = code.uv_description().unwrap_or("unknown error");
         let mut message = format!("listen {}: {desc} {address}", code.as_str());
-        let port = NonZeroI32::new(port.map_or(-1, i32::from));
-        if let Some(p) = port.filter(|p| p.get() > 0) {
+        let port = Some(port.map_or(-1, i32::from)).filter(|p| *p != 0);
+        if let Some(p) = port.filter(|p| *p > 0) {
             message.push_str(&format!(":{p}"));
         }
         NetError {
@@ -334,7 +333,7 @@ impl NetError {
             syscall: Some("listen"),
             address: Some(address.to_string()),
             port,
-            errors: Vec::new(),
+            errors: Box::default(),
         }
     }
 
@@ -353,8 +352,20 @@ impl NetError {
                 syscall: None,
                 address: None,
                 port: None,
-                errors,
+                errors: errors.into(),
             },
+        }
+    }
+
+    /// `ERR_INVALID_ADDRESS_FAMILY` for a lookup answer of an unknown family: "Invalid
+    /// address family: 100 localhost:80", with the port (even 0) as its `port`.
+    pub fn invalid_address_family(family: i64, host: &str, port: u16) -> NetError {
+        NetError {
+            port: Some(i32::from(port)),
+            ..NetError::new(
+                Code::ErrInvalidAddressFamily,
+                format!("Invalid address family: {family} {host}:{port}"),
+            )
         }
     }
 

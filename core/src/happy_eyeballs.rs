@@ -79,10 +79,7 @@ pub fn order(answers: &[LookupAnswer], host: &str, port: u16) -> Result<Vec<Cand
                 format!("Invalid IP address: {}", first.address),
             ));
         }
-        return Err(NetError::new(
-            Code::ErrInvalidAddressFamily,
-            format!("Invalid address family: {} {host}:{port}", first.family),
-        ));
+        return Err(NetError::invalid_address_family(first.family, host, port));
     }
     let [g0, g1] = groups;
     let mut out = Vec::with_capacity(g0.len() + g1.len());

@@ -71,6 +71,13 @@ impl<O, D> Queue<O, D> {
         self.ticks.push_back(d);
     }
 
+    /// Work that Node runs right after the listeners of the event just emitted, in the
+    /// same function (the auto-destroy after `'end'` or `'finish'`): before any other
+    /// deferred work.
+    pub(crate) fn after_listeners(&mut self, d: D) {
+        self.ticks.push_front(d);
+    }
+
     /// Defers work to libuv's pending phase: after the poll phase in progress, or at the
     /// start of the next iteration.
     pub(crate) fn pending(&mut self, d: D) {

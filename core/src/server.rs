@@ -328,7 +328,15 @@ impl Server {
             Err(code) => {
                 self.state = State::Idle;
                 let e = match &listen.target {
-                    ListenTarget::Ipc { path } => NetError::listen(code, path, None),
+                    // libuv's uv_pipe_bind reports a missing folder (ENOENT) as EACCES.
+                    ListenTarget::Ipc { path } => {
+                        let code = if code == Code::Enoent {
+                            Code::Eacces
+                        } else {
+                            code
+                        };
+                        NetError::listen(code, path, None)
+                    }
                     ListenTarget::Tcp { host, port } => {
                         let shown = match host {
                             Some(h) => h.clone(),

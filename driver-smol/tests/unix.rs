@@ -55,7 +55,14 @@ fn echo_round_trip_over_a_unix_socket() {
         assert_eq!(data_of(&events), b"over unix");
         assert_eq!(
             names(&events),
-            ["connect", "ready", "finish", "end", "close"]
+            [
+                "connectionAttempt",
+                "connect",
+                "ready",
+                "finish",
+                "end",
+                "close"
+            ]
         );
         assert_eq!(
             events.last(),
@@ -86,9 +93,14 @@ fn missing_path_is_enoent() {
         let events = events_until_close(&socket).await;
         assert_eq!(
             names(&events),
-            ["connectionAttemptFailed", "error", "close"]
+            [
+                "connectionAttempt",
+                "connectionAttemptFailed",
+                "error",
+                "close"
+            ]
         );
-        let SocketEvent::Error(e) = &events[1] else {
+        let SocketEvent::Error(e) = &events[2] else {
             unreachable!()
         };
         assert_eq!(e.code, Code::Enoent);

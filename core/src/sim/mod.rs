@@ -641,7 +641,14 @@ impl Sim {
                 ..
             } => {
                 let answers = match &self.sockets[h.0].lookup {
-                    Some(list) => Ok(list.clone()),
+                    Some(list) if !list.is_empty() => Ok(list.clone()),
+                    // No answer at all: not found, as dns.lookup reports it.
+                    Some(_) => Err(NetError::syscall(
+                        Code::Enotfound,
+                        "getaddrinfo",
+                        Some(&host),
+                        None,
+                    )),
                     None => match self.dns.get(&host) {
                         Some(list) => Ok(list
                             .iter()

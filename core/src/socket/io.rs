@@ -376,10 +376,7 @@ impl Socket {
                 return;
             }
             if !matches!(first.family, 4 | 6) {
-                let e = NetError::new(
-                    Code::ErrInvalidAddressFamily,
-                    format!("Invalid address family: {} {host}:{port}", first.family),
-                );
+                let e = NetError::invalid_address_family(first.family, &host, port);
                 self.q.next_tick(Deferred::Destroy(self.life, e));
                 return;
             }
@@ -747,7 +744,7 @@ impl Socket {
         }
         self.event(SocketEvent::Finish);
         if self.w.destroy_on_finish || self.r.end_emitted {
-            self.destroy(None);
+            self.q.after_listeners(Deferred::AutoDestroy(self.life));
         }
     }
 
@@ -1023,6 +1020,11 @@ impl Socket {
                 if self.w.open() && !self.cfg.allow_half_open {
                     self.q.next_tick(Deferred::AutoEnd(life));
                 } else if self.w.finished() {
+                    self.q.after_listeners(Deferred::AutoDestroy(life));
+                }
+            }
+            Deferred::AutoDestroy(life) => {
+                if life == self.life && !self.destroyed {
                     self.destroy(None);
                 }
             }

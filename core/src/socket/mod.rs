@@ -139,6 +139,9 @@ enum Deferred {
     EmitEnd(u64),
     /// Node's `endWritableNT`: the automatic `end()` after `'end'` without half-open.
     AutoEnd(u64),
+    /// The stream's auto-destroy, right after the listeners of `'end'` or `'finish'`
+    /// (they still see the socket alive).
+    AutoDestroy(u64),
     /// `resume()`'s flow of buffered data.
     Flow(u64),
     /// `destroy(err)` on the next tick (lookup failures).

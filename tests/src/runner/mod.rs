@@ -631,9 +631,9 @@ impl<B: Backend> Runner<B> {
         }
         d.insert("message".into(), Json::from(self.trace.message(&e.message)));
         if let Some(p) = e.port {
-            let shown = match u16::try_from(p.get()) {
+            let shown = match u16::try_from(p) {
                 Ok(port) if port > 0 => Json::from(self.trace.port(port)),
-                _ => Json::from(p.get()),
+                _ => Json::from(p),
             };
             d.insert("port".into(), shown);
         }

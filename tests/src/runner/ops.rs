@@ -86,6 +86,7 @@ impl<B: Backend> Runner<B> {
             "close" => self.close(actor, &c),
             "getConnections" => self.get_connections(actor, &c),
             "address" if self.servers.contains_key(actor) => self.server_address(actor),
+            "ref" | "unref" if self.servers.contains_key(actor) => Some(Ret::This),
             "connect" | "socket" => self.create_socket(op, actor, &c),
             "socketConnect" => self.socket_connect(actor, &c),
             "blackhole" => {
@@ -498,7 +499,15 @@ impl<B: Backend> Runner<B> {
                 if self.net().socket_view(h).destroyed {
                     return Some(Ret::This);
                 }
-                let shown = c.json(0).cloned().unwrap_or(Json::Null);
+                // The property holds the JavaScript number (1e6 is 1000000).
+                let shown = match c.json(0) {
+                    Some(Json::Number(n)) => n
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map_or_else(|| Json::Number(n.clone()), |f| Json::from(f as i64)),
+                    Some(j) => j.clone(),
+                    None => Json::Null,
+                };
                 self.sock_state.entry(h).or_default().timeout_prop = Some(shown);
                 match sansnet::options::timeout_ms(c.arg(0)) {
                     Ok(d) => self.net().set_timeout(h, d.unwrap_or(Duration::ZERO)),
