@@ -367,6 +367,7 @@ fn group_array_elements(ctx: &Ctx, output: Vec<String>, numeric: bool) -> Vec<St
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn many_keys_keep_their_order_and_the_last_value() {
@@ -380,8 +381,6 @@ mod tests {
         assert!(text.contains("  k7: 2,\n"));
         assert!(text.ends_with("  k49999: 1\n}"));
     }
-
-    use super::*;
 
     #[test]
     fn numbers_print_as_javascript_does() {

@@ -259,6 +259,8 @@ pub struct WriteArgs {
     pub chunk: ChunkArg,
     /// Whether a callback function was given.
     pub has_callback: bool,
+    /// Which argument is the callback, when one was given (`write(chunk, cb)`: 1).
+    pub callback: Option<usize>,
 }
 
 /// `socket.end([chunk][, encoding][, callback])`, validated.
@@ -268,6 +270,8 @@ pub struct EndArgs {
     pub chunk: Option<ChunkArg>,
     /// Whether a callback function was given.
     pub has_callback: bool,
+    /// Which argument is the callback, when one was given (`end(cb)`: 0).
+    pub callback: Option<usize>,
 }
 
 /// The constructor names `ArrayBuffer.isView` accepts (a `Buffer` is a `Uint8Array`).
@@ -354,12 +358,14 @@ pub fn validate_chunk(chunk: &Value, encoding: &Value) -> Result<ChunkArg, NetEr
 pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Undefined);
     let (encoding, cb) = match arg(1) {
-        Value::Function => (&Value::Undefined, arg(1)),
-        e => (e, arg(2)),
+        Value::Function => (&Value::Undefined, 1),
+        e => (e, 2),
     };
+    let callback = matches!(arg(cb), Value::Function).then_some(cb);
     Ok(WriteArgs {
         chunk: validate_chunk(arg(0), encoding)?,
-        has_callback: matches!(cb, Value::Function),
+        has_callback: callback.is_some(),
+        callback,
     })
 }
 
@@ -368,24 +374,40 @@ pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
 pub fn end_args(args: &[Value]) -> Result<EndArgs, NetError> {
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Undefined);
     let (chunk, encoding, cb) = match (arg(0), arg(1)) {
-        (Value::Function, _) => (&Value::Null, &Value::Null, arg(0)),
-        (c, Value::Function) => (c, &Value::Null, arg(1)),
-        (c, e) => (c, e, arg(2)),
+        (Value::Function, _) => (&Value::Null, &Value::Null, 0),
+        (c, Value::Function) => (c, &Value::Null, 1),
+        (c, e) => (c, e, 2),
     };
     let chunk = if chunk.is_nullish() {
         None
     } else {
         Some(validate_chunk(chunk, encoding)?)
     };
+    let callback = matches!(arg(cb), Value::Function).then_some(cb);
     Ok(EndArgs {
         chunk,
-        has_callback: matches!(cb, Value::Function),
+        has_callback: callback.is_some(),
+        callback,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_callback_argument_is_named_by_position() {
+        let f = || Value::Function;
+        let w = |args: &[Value]| write_args(args).unwrap().callback;
+        assert_eq!(w(&["a".into(), f()]), Some(1));
+        assert_eq!(w(&["a".into(), "utf8".into(), f()]), Some(2));
+        assert_eq!(w(&["a".into(), "utf8".into()]), None);
+        let e = |args: &[Value]| end_args(args).unwrap().callback;
+        assert_eq!(e(&[f()]), Some(0));
+        assert_eq!(e(&["a".into(), f()]), Some(1));
+        assert_eq!(e(&["a".into(), "hex".into(), f()]), Some(2));
+        assert_eq!(e(&[]), None);
+    }
 
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
@@ -529,7 +551,8 @@ mod tests {
             end_args(&[]).unwrap(),
             EndArgs {
                 chunk: None,
-                has_callback: false
+                has_callback: false,
+                callback: None
             }
         );
         assert!(end_args(&[Value::Function]).unwrap().has_callback);

@@ -641,14 +641,7 @@ impl Sim {
                 ..
             } => {
                 let answers = match &self.sockets[h.0].lookup {
-                    Some(list) if !list.is_empty() => Ok(list.clone()),
-                    // No answer at all: not found, as dns.lookup reports it.
-                    Some(_) => Err(NetError::syscall(
-                        Code::Enotfound,
-                        "getaddrinfo",
-                        Some(&host),
-                        None,
-                    )),
+                    Some(list) => Ok(list.clone()),
                     None => match self.dns.get(&host) {
                         Some(list) => Ok(list
                             .iter()

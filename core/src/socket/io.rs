@@ -330,6 +330,20 @@ impl Socket {
         }
         let (host, port, all) = (host.clone(), *port, *all);
         self.refresh_timer(now);
+        // A lookup with no answer at all failed: ENOTFOUND, as `dns.lookup` reports it,
+        // on either path ('lookup' with the error, then the error).
+        let result = result.and_then(|a| {
+            if a.is_empty() {
+                Err(NetError::syscall(
+                    Code::Enotfound,
+                    "getaddrinfo",
+                    Some(&host),
+                    None,
+                ))
+            } else {
+                Ok(a)
+            }
+        });
         let answers = match result {
             Err(e) => {
                 self.event(SocketEvent::Lookup {
@@ -346,15 +360,7 @@ impl Socket {
         };
         if !all {
             let Some(first) = answers.into_iter().next() else {
-                let e = NetError::syscall(Code::Enotfound, "getaddrinfo", Some(&host), None);
-                self.event(SocketEvent::Lookup {
-                    error: Some(e.clone()),
-                    address: None,
-                    family: None,
-                    host,
-                });
-                self.q.next_tick(Deferred::Destroy(self.life, e));
-                return;
+                return; // not empty: see above
             };
             self.event(SocketEvent::Lookup {
                 error: None,

@@ -579,3 +579,32 @@ fn an_overdue_idle_timeout_fires_before_later_activity() {
     assert!(ev.contains(&"data 1".to_string()), "{ev:?}");
     assert_eq!(s.poll_timeout(), Some(t(60)), "re-armed by the read");
 }
+
+#[test]
+fn a_lookup_without_answers_is_enotfound_on_both_paths() {
+    for family in [None, Some(Family::V4)] {
+        let mut s = socket();
+        let mut opts = ConnectOptions::tcp("nowhere.test", 80);
+        opts.family = family;
+        s.connect(t(0), &opts);
+        let (_, io) = drain(&mut s);
+        let Some(SocketIo::Lookup { id, .. }) = io
+            .iter()
+            .find(|i| matches!(i, SocketIo::Lookup { .. }))
+            .cloned()
+        else {
+            panic!("no lookup asked: {io:?}");
+        };
+        s.lookup_done(t(1), id, Ok(Vec::new()));
+        let ev = drain(&mut s).0;
+        assert!(
+            matches!(&ev[0], SocketEvent::Lookup { error: Some(e), .. } if e.code == Code::Enotfound),
+            "{family:?}: {ev:?}"
+        );
+        assert_eq!(
+            names(&ev)[1..],
+            ["error ENOTFOUND", "close HadError(true)"],
+            "{family:?}"
+        );
+    }
+}

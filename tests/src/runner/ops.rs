@@ -10,7 +10,7 @@ use sansnet::options::{
 };
 use sansnet::server::BoundAddress;
 use sansnet::socket::Chunk;
-use sansnet::{validate, Duration, NetError, Value};
+use sansnet::{validate, Duration, NetError};
 
 use super::args::{Call, Callback, Ret};
 use super::{Action, NeedsNetwork, Runner, SockState, SrvState};
@@ -433,10 +433,7 @@ impl<B: Backend> Runner<B> {
                     };
                     Self::v1_write_call(&step, word)
                 };
-                // The callback is the function Node's argument rules pick.
-                let cb_at = |first: usize| {
-                    (first..c.values.len()).find(|&i| matches!(c.values[i], Value::Function))
-                };
+                // The callback is the argument Node's rules pick (the core says which).
                 if op == "write" {
                     let w = match write_args(&c.values) {
                         Ok(w) => w,
@@ -445,7 +442,7 @@ impl<B: Backend> Runner<B> {
                             return None;
                         }
                     };
-                    let cb = cb_at(1).and_then(|i| c.callback(i));
+                    let cb = w.callback.and_then(|i| c.callback(i));
                     let r = self.net().write(h, Self::chunk(w.chunk), cb.is_some());
                     if let Some(cb) = cb {
                         self.callbacks.insert((h, r.id), cb);
@@ -459,7 +456,7 @@ impl<B: Backend> Runner<B> {
                             return None;
                         }
                     };
-                    let cb = cb_at(0).and_then(|i| c.callback(i));
+                    let cb = e.callback.and_then(|i| c.callback(i));
                     let r = self.net().end(h, e.chunk.map(Self::chunk));
                     if let Some(cb) = cb {
                         self.callbacks.insert((h, r.id), cb);
