@@ -16,15 +16,14 @@ impl Socket {
             flowing: true,
             ..ReadHalf::default()
         };
-        let accepted = self.w.bytes_accepted;
         // Callbacks the old life's errorBuffer owes are still delivered.
         for e in std::mem::take(&mut self.w.error_buffer) {
             self.q.next_tick(Deferred::Emit(e));
         }
-        self.w = WriteHalf {
-            bytes_accepted: accepted,
-            ..WriteHalf::default()
-        };
+        // `bytesRead` and `bytesWritten` are the handle's: a new connection gets a new
+        // handle, which counts from 0 (Node's connect() replaces a destroyed one).
+        self.w = WriteHalf::default();
+        self.bytes_read = 0;
         self.he = None;
         self.attempted_addresses = None;
         self.local = None;

@@ -608,3 +608,21 @@ fn a_lookup_without_answers_is_enotfound_on_both_paths() {
         );
     }
 }
+
+#[test]
+fn a_reconnected_socket_counts_its_bytes_from_zero() {
+    let mut s = connected();
+    s.write(t(1), Chunk::text("foo"));
+    s.received(t(2), b"abcd".to_vec());
+    drain(&mut s);
+    assert_eq!((s.bytes_read(), s.bytes_written()), (4, 3));
+    s.destroy(None);
+    drain(&mut s);
+    assert_eq!(
+        (s.bytes_read(), s.bytes_written()),
+        (4, 3),
+        "kept after destroy"
+    );
+    s.connect(t(3), &ConnectOptions::tcp("127.0.0.1", 80));
+    assert_eq!((s.bytes_read(), s.bytes_written()), (0, 0), "a new handle");
+}
