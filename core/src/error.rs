@@ -261,12 +261,24 @@ pub struct NetError {
     /// `err.syscall` for system errors (`"connect"`, `"listen"`, `"bind"`, `"read"`, …).
     pub syscall: Option<&'static str>,
     /// `err.address` for system errors (an IP or a unix path).
-    pub address: Option<String>,
+    pub address: Option<Box<str>>,
     /// `err.port`: for system errors Node sets it only when non-zero (`-1` for a unix
     /// path, as Node's `listen` reports it); `ERR_INVALID_ADDRESS_FAMILY` always has one.
     pub port: Option<i32>,
     /// The inner errors of an `AggregateError`, in attempt order.
     pub errors: Box<[NetError]>,
+    /// `err.localAddress` and `err.localPort` of a connect error whose socket was bound
+    /// to a local port (see [`NetError::with_local`]).
+    pub local: Option<Box<LocalName>>,
+}
+
+/// The local name a failed connect was bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalName {
+    /// `err.localAddress`.
+    pub address: String,
+    /// `err.localPort`.
+    pub port: u16,
 }
 
 impl NetError {
@@ -280,6 +292,7 @@ impl NetError {
             address: None,
             port: None,
             errors: Box::default(),
+            local: None,
         }
     }
 
@@ -310,9 +323,10 @@ impl NetError {
             code,
             message,
             syscall: Some(syscall),
-            address: address.map(str::to_string),
+            address: address.map(Box::from),
             port: port.filter(|p| *p != 0).map(i32::from),
             errors: Box::default(),
+            local: None,
         }
     }
 
@@ -331,9 +345,10 @@ impl NetError {
             code,
             message,
             syscall: Some("listen"),
-            address: Some(address.to_string()),
+            address: Some(Box::from(address)),
             port,
             errors: Box::default(),
+            local: None,
         }
     }
 
@@ -353,6 +368,7 @@ impl NetError {
                 address: None,
                 port: None,
                 errors: errors.into(),
+                local: None,
             },
         }
     }
@@ -367,6 +383,19 @@ impl NetError {
                 format!("Invalid address family: {family} {host}:{port}"),
             )
         }
+    }
+
+    /// A connect error of a socket bound to a local port, as Node's `afterConnect` words
+    /// it: `"connect ECONNREFUSED 127.0.0.1:80 - Local (127.0.0.1:5000)"`, with
+    /// `localAddress` and `localPort`.
+    pub fn with_local(mut self, address: &str, port: u16) -> NetError {
+        self.message
+            .push_str(&format!(" - Local ({address}:{port})"));
+        self.local = Some(Box::new(LocalName {
+            address: address.to_string(),
+            port,
+        }));
+        self
     }
 
     /// The `AbortError` an aborted signal destroys a socket with.

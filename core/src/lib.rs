@@ -149,7 +149,7 @@ pub mod validate;
 pub mod value;
 
 pub use blocklist::{AddressArg, BlockList};
-pub use error::{Code, ErrorClass, NetError};
+pub use error::{Code, ErrorClass, LocalName, NetError};
 pub use ip::Family;
 pub use options::{
     ConnectOptions, ListenOptions, ListenTarget, ServerOptions, SocketOptions, Target,

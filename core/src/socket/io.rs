@@ -482,9 +482,17 @@ impl Socket {
             return;
         }
         self.announce_attempt();
-        let Conn::Attempt { remote, family, .. } = &self.conn else {
+        let Conn::Attempt {
+            remote,
+            family,
+            local,
+            ..
+        } = &self.conn
+        else {
             return;
         };
+        // Node adds the local name when the socket was bound to a local port.
+        let bound = local.filter(|l| l.port() != 0);
         let (address, port, family) = match remote {
             Remote::Tcp(a) => (
                 a.ip().to_string(),
@@ -495,7 +503,10 @@ impl Socket {
         };
         // The attempt is over: nothing is left to abort.
         self.conn = Conn::Idle;
-        let error = NetError::syscall(code.clone(), "connect", Some(&address), port);
+        let mut error = NetError::syscall(code.clone(), "connect", Some(&address), port);
+        if let Some(l) = bound {
+            error = error.with_local(&l.ip().to_string(), l.port());
+        }
         self.event(SocketEvent::ConnectionAttemptFailed {
             address,
             port,

@@ -626,3 +626,25 @@ fn a_reconnected_socket_counts_its_bytes_from_zero() {
     s.connect(t(3), &ConnectOptions::tcp("127.0.0.1", 80));
     assert_eq!((s.bytes_read(), s.bytes_written()), (0, 0), "a new handle");
 }
+
+#[test]
+fn a_bound_connect_error_names_its_local_address() {
+    let mut s = socket();
+    let opts = ConnectOptions::tcp("127.0.0.1", 9)
+        .with_local(Some("127.0.0.1".parse().unwrap()), Some(5000));
+    s.connect(t(0), &opts);
+    let (_, io) = drain(&mut s);
+    let id = attempt(&io);
+    s.attempt_bound(t(1), id);
+    s.attempt_failed(t(1), id, Code::Econnrefused);
+    let ev = drain(&mut s).0;
+    let Some(SocketEvent::Error(e)) = ev.iter().find(|e| matches!(e, SocketEvent::Error(_))) else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(
+        e.message,
+        "connect ECONNREFUSED 127.0.0.1:9 - Local (127.0.0.1:5000)"
+    );
+    let l = e.local.as_deref().expect("the local name");
+    assert_eq!((l.address.as_str(), l.port), ("127.0.0.1", 5000));
+}

@@ -630,6 +630,10 @@ impl<B: Backend> Runner<B> {
             }
         }
         d.insert("message".into(), Json::from(self.trace.message(&e.message)));
+        if let Some(l) = &e.local {
+            d.insert("localAddress".into(), Json::from(l.address.clone()));
+            d.insert("localPort".into(), Json::from(self.trace.port(l.port)));
+        }
         if let Some(p) = e.port {
             let shown = match u16::try_from(p) {
                 Ok(port) if port > 0 => Json::from(self.trace.port(port)),
