@@ -374,7 +374,10 @@ impl Loop {
             }
             // A `setImmediate` scheduled from the closing phase runs after the next
             // iteration's pending and poll phases.
-            return self.past_check && self.later_phases(now);
+            // So does one scheduled from a new iteration's pending phase (before its OS
+            // poll): its check phase comes after its poll phase.
+            let in_pending = self.stage == Stage::Pending && !self.polled;
+            return (self.past_check || in_pending) && self.later_phases(now);
         }
         // 3. The closing phase, then the next iteration's pending and poll phases.
         if self.later_phases(now) {
