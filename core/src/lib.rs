@@ -80,6 +80,14 @@
 //! a task or thread per socket just calls [`Socket::poll_output`]: each socket's own order
 //! is the same, only the interleaving across sockets is its own.
 //!
+//! Where the application's continuation (its `setImmediate`) runs depends on where it was
+//! scheduled: from the poll phase or its ticks, in this iteration's check phase; from a
+//! new iteration's pending phase, after that iteration's poll phase; from the closing
+//! phase or from a check callback itself, in the next iteration's check phase, after its
+//! pending and poll phases. The simulator's `Sim::turn_immediate` (and sansnet-std's
+//! `Runtime::turn_immediate`) run up to that check phase; `immediate_from_check` says
+//! that the continuation was scheduled from a check callback.
+//!
 //! What a driver must report: every byte read (at most [`socket::READ_SIZE`] per call),
 //! EOF, read and write errors, write completions, connect outcomes (and the bind of a
 //! local address before its attempt), lookups, accepts and listen results. A shutdown
