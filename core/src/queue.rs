@@ -103,6 +103,13 @@ impl<O, D> Queue<O, D> {
         true
     }
 
+    /// An OS completion that libuv reports from its poll phase acts now (a connect, an
+    /// accept): work its callbacks defer to the pending phase runs right after that poll
+    /// phase, in the same iteration, as for a fact.
+    pub(crate) fn in_poll_phase(&mut self) {
+        self.polling = true;
+    }
+
     /// An OS fact, for the next poll phase. `ends_poll`: no later fact is handled in the
     /// same poll phase (libuv stops reading a socket for this phase after a read that did
     /// not fill its buffer, after EOF and after an error).

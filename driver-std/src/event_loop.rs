@@ -361,6 +361,11 @@ impl Loop {
         }
         // 2. One source the OS reported.
         if let Some(src) = self.ready.pop_front() {
+            // It is handled in a poll phase: in a new iteration whose pending phase ran,
+            // that iteration's poll phase (its closing phase comes next).
+            if self.stage == Stage::Pending {
+                self.begin_poll_phase();
+            }
             match src {
                 Source::Attempt(i) => self.attempts_ready(i, now),
                 Source::Listener(i) => self.accept_some(i, now),

@@ -59,6 +59,9 @@ pub(crate) struct Ready {
     pub(crate) writable: bool,
     /// The peer shut down its side, or the connection failed: a read will say so.
     pub(crate) hup: bool,
+    /// A hang-up (`POLLHUP` or an error): shut down both ways, reset, or a unix socket's
+    /// peer closed.
+    pub(crate) hang_up: bool,
 }
 
 /// The runtime's `epoll` and its wake-up `eventfd`.
@@ -129,6 +132,7 @@ impl Reactor {
                 readable: failed || f.intersects(EventFlags::IN | EventFlags::RDHUP),
                 writable: failed || f.contains(EventFlags::OUT),
                 hup: failed || f.contains(EventFlags::RDHUP),
+                hang_up: failed,
             });
         }
     }

@@ -42,6 +42,8 @@ pub(crate) struct SockEntry {
     can_read: bool,
     /// The kernel has EOF or an error to report after the bytes.
     hup: bool,
+    /// The kernel reported a hang-up (see [`sansnet::socket::Socket::eof_on_hang_up`]).
+    hang_up: bool,
     lookup_fn: Option<LookupFn>,
     /// The server that admitted it, with that server's generation.
     pub(crate) server: Option<(usize, u64)>,
@@ -120,6 +122,7 @@ impl SockEntry {
             read_eof: false,
             can_read,
             hup: false,
+            hang_up: false,
             lookup_fn: lookup,
             server: None,
             armed: None,
@@ -265,6 +268,7 @@ impl Loop {
         e.read_eof = false;
         e.can_read = true;
         e.hup = false;
+        e.hang_up = false;
     }
 
     /// Carries out one of socket `i`'s I/O requests.
@@ -437,6 +441,7 @@ impl Loop {
         if r.readable {
             e.can_read = true;
             e.hup |= r.hup;
+            e.hang_up |= r.hang_up;
             if e.reading && !e.read_eof {
                 self.readable.insert(i);
             }
@@ -465,7 +470,11 @@ impl Loop {
             match read.map_err(io::Error::from) {
                 Ok(0) => {
                     e.read_eof = true;
-                    e.core.eof(now);
+                    if e.hang_up {
+                        e.core.eof_on_hang_up(now);
+                    } else {
+                        e.core.eof(now);
+                    }
                 }
                 Ok(n) => {
                     if n < READ_SIZE && !e.hup {

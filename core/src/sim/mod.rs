@@ -332,17 +332,21 @@ impl Sim {
                         return true;
                     }
                 }
-                Stage::Pending => {
-                    self.stage = Stage::Closing;
-                    self.past_check = false;
-                    let mut any = self.deliver_lookups();
-                    for s in &mut self.sockets {
-                        any |= s.socket.start_poll_phase();
-                    }
-                    return any;
-                }
+                Stage::Pending => return self.begin_poll_phase(),
             }
         }
+    }
+
+    /// The poll phase begins for every machine at once, with the lookups answered and the
+    /// facts that arrived before it; the closing phase comes next.
+    fn begin_poll_phase(&mut self) -> bool {
+        self.stage = Stage::Closing;
+        self.past_check = false;
+        let mut any = self.deliver_lookups();
+        for s in &mut self.sockets {
+            any |= s.socket.start_poll_phase();
+        }
+        any
     }
 
     /// Runs deferred work until a machine emits an event for the application (which must
@@ -440,6 +444,11 @@ impl Sim {
             .map(|(k, _)| *k);
         match due {
             Some(key) => {
+                // Handled in a poll phase: in a new iteration whose pending phase ran,
+                // that iteration's poll phase (its closing phase comes next).
+                if self.stage == Stage::Pending {
+                    self.begin_poll_phase();
+                }
                 if let Some(p) = self.queue.remove(&key) {
                     self.deliver(p);
                 }
@@ -857,6 +866,19 @@ impl Sim {
         }
     }
 
+    /// Whether the kernel reports a hang-up on an endpoint (`POLLHUP`): a reset, the peer
+    /// of a unix socket closed, or a TCP connection shut down both ways (our FIN counts
+    /// from `'finish'`, as in [`Sim::kernel_closed`]).
+    fn hung_up(&self, ep: usize) -> bool {
+        let e = &self.net.endpoints[ep];
+        let peer = &self.net.endpoints[e.peer];
+        let ours = e.fin_sent
+            && e.owner
+                .is_none_or(|h| self.sockets[h.0].socket.writable_finished());
+        let unix = e.local.is_none() && e.remote.is_none();
+        e.reset || (unix && peer.closed) || (ours && e.fin_pending)
+    }
+
     /// Hands an endpoint's unread bytes and FIN to its owner while it reads.
     fn flush_endpoint(&mut self, ep: usize) {
         let Some(owner) = self.net.endpoints[ep].owner else {
@@ -879,7 +901,11 @@ impl Sim {
         if e.reading && e.unread.is_empty() && e.fin_pending && !e.fin_delivered {
             self.net.endpoints[ep].fin_delivered = true;
             let now = self.now;
-            self.sockets[owner.0].socket.eof(now);
+            if self.hung_up(ep) {
+                self.sockets[owner.0].socket.eof_on_hang_up(now);
+            } else {
+                self.sockets[owner.0].socket.eof(now);
+            }
             self.drain_socket(owner, false);
         }
     }

@@ -443,6 +443,7 @@ impl Socket {
             return;
         }
         let ipc = matches!(target, Remote::Ipc(_));
+        self.q.in_poll_phase();
         self.announce_attempt();
         if let Some(s) = self.he.as_mut() {
             s.attempt_settled();
@@ -561,6 +562,19 @@ impl Socket {
     /// The peer's FIN (a read of zero bytes). Acts in the next poll phase.
     pub fn eof(&mut self, now: Instant) {
         self.q.fact(Deferred::Io(self.life, Fact::Eof(now)), true);
+    }
+
+    /// The peer's FIN, read while the kernel reports a hang-up (`POLLHUP`: the peer of a
+    /// unix socket closed, or a TCP connection is shut down both ways). libuv then takes
+    /// the EOF in the same poll phase as a short read before it, instead of the next one.
+    pub fn eof_on_hang_up(&mut self, now: Instant) {
+        let life = self.life;
+        if let Some((Deferred::Io(l, Fact::Received(..)), ends_poll)) = self.q.last_fact_mut() {
+            if *l == life {
+                *ends_poll = false;
+            }
+        }
+        self.eof(now);
     }
 
     /// Reading failed (`ECONNRESET` when the peer reset): the socket is destroyed with a

@@ -1,7 +1,7 @@
 //! Node's loop phases, decided by the core whatever the moment a driver reports an OS
 //! fact: each case is what Node 20 prints for the same facts on loopback.
 
-use super::tests::{connected, drain, names, t};
+use super::tests::{attempt, connected, drain, drain_until_check, names, socket, t};
 use super::*;
 
 /// `srv.write('x'); c.end()` in one turn: the shutdown asked with nothing queued completes
@@ -186,4 +186,42 @@ fn a_fact_applied_late_re_arms_the_idle_timer_from_now() {
     s.handle_timeout(t(100));
     assert_eq!(names(&drain(&mut s).0), ["Timeout", "data 1"]);
     assert_eq!(s.poll_timeout(), Some(t(110)));
+}
+
+/// A unix socket's peer wrote and closed: the kernel reports a hang-up, and libuv reads
+/// past the short read to the EOF in the same poll phase. Our 'data' listener calls
+/// `end()`: Node gives `data end finish` (without the hang-up, `data finish end`).
+#[test]
+fn after_a_hang_up_the_eof_comes_in_the_same_poll_phase_as_the_short_read() {
+    let mut s = connected();
+    s.received(t(2), b"xyz".to_vec());
+    s.eof_on_hang_up(t(2));
+    assert!(matches!(
+        s.poll_output(),
+        Some(Output::Event(SocketEvent::Data(_)))
+    ));
+    s.end(t(2), None);
+    assert_eq!(
+        names(&drain(&mut s).0),
+        ["End", "Finish", "close HadError(false)"]
+    );
+}
+
+/// libuv completes a connect in its poll phase: in a loop shared with other sockets, the
+/// shutdown of an `end()` queued while connecting (nothing left to write) runs in the
+/// pending phase right after that poll phase, before the loop's check phase, not in the
+/// next iteration. Node: `connect ready finish` before a `setImmediate` of the
+/// 'connect' listener runs.
+#[test]
+fn a_connect_completes_in_a_poll_phase_so_its_shutdown_runs_right_after_it() {
+    let mut s = socket();
+    s.share_loop();
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (_, io) = drain(&mut s);
+    s.end(t(0), None);
+    let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let remote: SocketAddr = "127.0.0.1:80".parse().unwrap();
+    s.attempt_connected(t(1), attempt(&io), Some(local), Some(remote));
+    let (ev, _) = drain_until_check(&mut s);
+    assert_eq!(names(&ev), ["Connect", "Ready", "Finish"]);
 }

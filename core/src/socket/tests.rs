@@ -8,7 +8,7 @@ pub(super) fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
-fn socket() -> Socket {
+pub(super) fn socket() -> Socket {
     Socket::new(&SocketOptions::new())
 }
 
@@ -25,7 +25,7 @@ pub(super) fn drain(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
 }
 
 /// The next poll phase and its ticks, up to the loop's check phase.
-fn drain_until_check(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
+pub(super) fn drain_until_check(s: &mut Socket) -> (Vec<SocketEvent>, Vec<SocketIo>) {
     let (mut ev, mut io) = (Vec::new(), Vec::new());
     let mut first = s.poll_output();
     while let Some(o) = first.take().or_else(|| s.poll_tick_output()) {
@@ -67,7 +67,7 @@ pub(super) fn names(ev: &[SocketEvent]) -> Vec<String> {
         .collect()
 }
 
-fn attempt(io: &[SocketIo]) -> AttemptId {
+pub(super) fn attempt(io: &[SocketIo]) -> AttemptId {
     io.iter()
         .find_map(|i| match i {
             SocketIo::Connect { attempt, .. } => Some(*attempt),
