@@ -54,7 +54,7 @@
 //! | synchronous | the call itself: `connect()` validation, `write()`'s attempt, `destroy()` |
 //! | next tick | after every callback: the connect of an IP literal, `'error'` after `destroy(err)`, `'end'`, write callbacks of writes the OS took at once |
 //! | pending | a shutdown asked with nothing queued (the FIN leaves, then `'finish'`): right after the poll phase that asked it, else at the start of the next iteration |
-//! | poll | OS facts: bytes read, EOF, read and write errors, asynchronous write completions |
+//! | poll | OS facts: bytes read, EOF, read and write errors, asynchronous write completions; connects and accepts, which act when reported (work they defer to the pending phase runs right after this poll phase) |
 //! | check | the application's own `setImmediate` work (a driver's or runner's business) |
 //! | closing | a closed handle's `'close'` |
 //!
@@ -89,7 +89,8 @@
 //! that the continuation was scheduled from a check callback.
 //!
 //! What a driver must report: every byte read (at most [`socket::READ_SIZE`] per call),
-//! EOF, read and write errors, write completions, connect outcomes (and the bind of a
+//! EOF ([`socket::Socket::eof_on_hang_up`] when the kernel also reported a hang-up, as
+//! libuv then reads past a short read to the EOF in the same poll phase), read and write errors, write completions, connect outcomes (and the bind of a
 //! local address before its attempt), lookups, accepts and listen results. A shutdown
 //! ([`socket::SocketIo::Shutdown`], asked right before `'finish'`, as libuv shuts down right
 //! before the callback that finishes) is carried out and not reported (Node ignores its
