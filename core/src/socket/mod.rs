@@ -7,13 +7,16 @@
 //! when to call [`Socket::handle_timeout`].
 
 mod app;
+mod connect;
 mod event;
+mod facts;
 mod halves;
-mod io;
 #[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
 mod proptests;
+mod run_loop;
+mod teardown;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

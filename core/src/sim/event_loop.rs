@@ -1,0 +1,256 @@
+//! One iteration of Node's loop for every machine at once: ticks, OS completions due,
+//! the closing, pending and poll phases, and the clock.
+
+use super::*;
+
+impl Sim {
+    /// Whether some machine has deferred work (Node's ticks) or undelivered outputs.
+    pub(super) fn has_pending_work(&self) -> bool {
+        self.sockets.iter().any(|s| !s.socket.is_idle())
+            || self.servers.iter().any(|s| !s.server.is_idle())
+    }
+
+    /// The loop's phases after the check phase, for every machine at once: the closing
+    /// phase (each socket's `'close'`), then the next iteration's pending phase (work
+    /// deferred to it, such as a shutdown asked with nothing queued), then its poll phase
+    /// with the facts that arrived before it. Returns whether something ran.
+    pub(super) fn later_phases(&mut self) -> bool {
+        loop {
+            match self.stage {
+                Stage::Closing => {
+                    if let Some(i) =
+                        (0..self.sockets.len()).find(|&i| self.sockets[i].socket.has_closing_work())
+                    {
+                        self.past_check = true;
+                        self.drain_socket(SocketHandle(i), true);
+                        return true;
+                    }
+                    self.stage = Stage::Pending;
+                    let mut any = false;
+                    for s in &mut self.sockets {
+                        any |= s.socket.start_iteration();
+                    }
+                    if any {
+                        return true;
+                    }
+                }
+                Stage::Pending => return self.begin_poll_phase(),
+            }
+        }
+    }
+
+    /// The poll phase begins for every machine at once, with the lookups answered and the
+    /// facts that arrived before it; the closing phase comes next.
+    pub(super) fn begin_poll_phase(&mut self) -> bool {
+        self.stage = Stage::Closing;
+        self.past_check = false;
+        let mut any = self.deliver_lookups();
+        for s in &mut self.sockets {
+            any |= s.socket.start_poll_phase();
+        }
+        any
+    }
+
+    /// Runs deferred work until a machine emits an event for the application (which must
+    /// react before anything else happens, as a JavaScript listener runs before the next
+    /// tick) or all machines are quiet.
+    pub(super) fn run_deferred(&mut self) {
+        while self.observed.is_empty() {
+            let socket = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.is_idle());
+            if let Some(i) = socket {
+                self.drain_socket(SocketHandle(i), true);
+                continue;
+            }
+            let server = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle());
+            match server {
+                Some(i) => self.drain_server(ServerHandle(i), true),
+                None => return,
+            }
+        }
+    }
+
+    /// The next moment something happens: a packet or a machine's deadline.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        let packet = self.queue.keys().next().map(|(t, _)| *t);
+        let timers = self
+            .sockets
+            .iter()
+            .filter_map(|s| s.socket.poll_timeout())
+            .min();
+        match (packet, timers) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// One turn of the loop, stopping at the first event the application observes (the
+    /// caller takes it with [`Sim::take_observed`] and reacts between turns), in the order
+    /// of Node's loop: the ticks after the last callback and the rest of a poll phase in
+    /// progress; OS completions due now (connects, accepts, lookups, listens); then each
+    /// machine's next phases (closing, pending, its next poll phase); else the clock jumps
+    /// to the next packet or timer due no later than `limit`. Returns false when nothing
+    /// happens before `limit`.
+    pub fn turn(&mut self, limit: Instant) -> bool {
+        self.settle();
+        if !self.observed.is_empty() {
+            return true;
+        }
+        if self.run_until_check() {
+            return true;
+        }
+        if self.deliver_due() {
+            return true;
+        }
+        if self.later_phases() {
+            self.settle();
+            return true;
+        }
+        if self.has_pending_work() {
+            self.run_deferred();
+            self.settle();
+            return true;
+        }
+        let Some(at) = self.next_wakeup() else {
+            return false;
+        };
+        if at > limit {
+            return false;
+        }
+        self.now = self.now.max(at);
+        if self.deliver_due() {
+            return true;
+        }
+        for i in 0..self.sockets.len() {
+            if self.sockets[i]
+                .socket
+                .poll_timeout()
+                .is_some_and(|d| d <= self.now)
+            {
+                let now = self.now;
+                self.sockets[i].socket.handle_timeout(now);
+                self.drain_socket(SocketHandle(i), false);
+            }
+        }
+        self.settle();
+        true
+    }
+
+    /// Delivers the first packet due now, if any.
+    pub(super) fn deliver_due(&mut self) -> bool {
+        let now = self.now;
+        let due = self
+            .queue
+            .iter()
+            .take_while(|(k, _)| k.0 <= now)
+            .find(|(_, p)| !is_lookup(p))
+            .map(|(k, _)| *k);
+        match due {
+            Some(key) => {
+                // Handled in a poll phase: in a new iteration whose pending phase ran,
+                // that iteration's poll phase (its closing phase comes next).
+                if self.stage == Stage::Pending {
+                    self.begin_poll_phase();
+                }
+                if let Some(p) = self.queue.remove(&key) {
+                    self.deliver(p);
+                }
+                self.settle();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delivers the lookups answered by now: the resolver's thread pool reports them in a
+    /// poll phase, so they come with the next iteration's poll, after this one's closing
+    /// phase (a socket destroyed during its lookup has emitted `'close'` by then).
+    pub(super) fn deliver_lookups(&mut self) -> bool {
+        let now = self.now;
+        let due: Vec<(Instant, u64)> = self
+            .queue
+            .iter()
+            .take_while(|(k, _)| k.0 <= now)
+            .filter(|(_, p)| is_lookup(p))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in &due {
+            if let Some(p) = self.queue.remove(key) {
+                self.deliver(p);
+            }
+        }
+        self.settle();
+        !due.is_empty()
+    }
+
+    /// Runs what comes before the check phase on the first machine that has some (ticks,
+    /// the rest of its poll phase), until the application observes an event.
+    pub(super) fn run_until_check(&mut self) -> bool {
+        let Some(i) = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained())
+        else {
+            // A server's deferred work is all next-tick work.
+            let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle())
+            else {
+                return false;
+            };
+            self.drain_server(ServerHandle(i), true);
+            self.settle();
+            return true;
+        };
+        let h = SocketHandle(i);
+        while self.observed.is_empty() {
+            match self.sockets[i].socket.poll_tick_output() {
+                None => break,
+                Some(Output::Event(e)) => {
+                    self.observe(h, e);
+                    // The application reacts before the next deferred work runs.
+                    while let Some(o) = self.sockets[i].socket.poll_emitted() {
+                        match o {
+                            Output::Event(e) => self.observe(h, e),
+                            Output::Io(io) => self.socket_io(h, io),
+                        }
+                    }
+                }
+                Some(Output::Io(io)) => self.socket_io(h, io),
+            }
+        }
+        self.settle();
+        true
+    }
+
+    /// Like [`Sim::turn`] up to the current time, but only up to the loop's next check
+    /// phase: what runs before a `setImmediate` callback in Node. Scheduled during the
+    /// poll phase (or its ticks), that is this iteration's check phase; scheduled from the
+    /// closing phase, the next iteration's, after its pending and poll phases.
+    pub fn turn_immediate(&mut self) -> bool {
+        self.settle();
+        if !self.observed.is_empty() {
+            return true;
+        }
+        if self.run_until_check() {
+            return true;
+        }
+        if self.deliver_due() {
+            return true;
+        }
+        // Past the check phase (the closing phase ran), or in a new iteration's pending
+        // phase: the next check phase comes after this iteration's poll phase.
+        if (self.past_check || self.stage == Stage::Pending) && self.later_phases() {
+            self.settle();
+            return true;
+        }
+        false
+    }
+
+    /// Says that the application's `setImmediate` was scheduled from the check phase: it
+    /// runs in the next iteration's check phase, so the following
+    /// [`Sim::turn_immediate`] calls also run this iteration's closing phase and the next
+    /// iteration's pending and poll phases.
+    pub fn immediate_from_check(&mut self) {
+        self.past_check = true;
+    }
+
+    /// Moves the clock to `at` (after the turns up to it were taken).
+    pub fn advance_clock(&mut self, at: Instant) {
+        self.now = self.now.max(at);
+    }
+}

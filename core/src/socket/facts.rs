@@ -1,0 +1,294 @@
+//! What the OS reports about an open connection (bytes, EOF, errors, write
+//! completions), applied in its poll phase, and reading to the application.
+
+use super::*;
+
+impl Socket {
+    /// Bytes read from the OS (only while reading was asked for), at most [`READ_SIZE`] per
+    /// call, as libuv reads. Like every OS fact, it acts in the next poll phase, whenever
+    /// it is reported (see the crate manual); a read shorter than [`READ_SIZE`] ends that
+    /// poll phase's reading, as in libuv.
+    ///
+    /// Bytes reported before their poll phase began are read together, as one read of
+    /// the kernel's buffer would take them: a driver may report them in any pieces.
+    pub fn received(&mut self, now: Instant, mut data: Vec<u8>) {
+        let life = self.life;
+        if let Some((Deferred::Io(l, Fact::Received(at, last)), ends_poll)) = self.q.last_fact_mut()
+        {
+            if *l == life && last.len() < READ_SIZE {
+                let take = data.len().min(READ_SIZE - last.len());
+                last.extend(data.drain(..take));
+                *at = now;
+                *ends_poll = last.len() < READ_SIZE;
+            }
+        }
+        while !data.is_empty() {
+            let rest = if data.len() > READ_SIZE {
+                data.split_off(READ_SIZE)
+            } else {
+                Vec::new()
+            };
+            let ends_poll = data.len() < READ_SIZE;
+            self.q
+                .fact(Deferred::Io(life, Fact::Received(now, data)), ends_poll);
+            data = rest;
+        }
+    }
+
+    /// The peer's FIN (a read of zero bytes). Acts in the next poll phase.
+    pub fn eof(&mut self, now: Instant) {
+        self.q.fact(Deferred::Io(self.life, Fact::Eof(now)), true);
+    }
+
+    /// The peer's FIN, read while the kernel reports a hang-up (`POLLHUP`: the peer of a
+    /// unix socket closed, or a TCP connection is shut down both ways). libuv then takes
+    /// the EOF in the same poll phase as a short read before it, instead of the next one.
+    pub fn eof_on_hang_up(&mut self, now: Instant) {
+        let life = self.life;
+        if let Some((Deferred::Io(l, Fact::Received(..)), ends_poll)) = self.q.last_fact_mut() {
+            if *l == life {
+                *ends_poll = false;
+            }
+        }
+        self.eof(now);
+    }
+
+    /// Reading failed (`ECONNRESET` when the peer reset): the socket is destroyed with a
+    /// `read` error in the next poll phase.
+    pub fn read_failed(&mut self, code: Code) {
+        self.q
+            .fact(Deferred::Io(self.life, Fact::ReadFailed(code)), true);
+    }
+
+    /// The batch [`SocketIo::Write`] `id` was fully taken by the OS. Reported while the
+    /// driver carries out the call that wrote (libuv's synchronous attempt took every
+    /// byte), it acts at once; later, it is a completion of the next poll phase.
+    pub fn write_done(&mut self, now: Instant, id: WriteId) {
+        if self.w.dispatching {
+            self.apply_write_done(now, id);
+        } else {
+            self.q
+                .fact(Deferred::Io(self.life, Fact::WriteDone(now, id)), false);
+        }
+    }
+
+    /// Whether bytes the driver reported wait for a poll phase.
+    pub(super) fn has_unpolled_bytes(&self) -> bool {
+        self.q
+            .any_unapplied(|d| matches!(d, Deferred::Io(_, Fact::Received(..))))
+    }
+
+    /// A write failed (`EPIPE`, `ECONNRESET`): its callbacks get a `write` error, then the
+    /// socket is destroyed with it; at once when the synchronous attempt failed, else in
+    /// the next poll phase.
+    ///
+    /// The kernel reports a connection's error once, to the first syscall that asks: when
+    /// the driver's read already took it (a reset waiting for its poll phase), the write
+    /// that Node would have made first gets it instead of the `EPIPE` that follows.
+    pub fn write_failed(&mut self, code: Code) {
+        let unpolled = self.q.find_arriving(|d| match d {
+            Deferred::Io(_, Fact::ReadFailed(c)) => Some(c.clone()),
+            _ => None,
+        });
+        let code = match unpolled {
+            Some(first) if code == Code::Epipe => first,
+            _ => code,
+        };
+        if self.w.dispatching {
+            self.apply(Fact::WriteFailed(code));
+        } else {
+            self.q
+                .fact(Deferred::Io(self.life, Fact::WriteFailed(code)), true);
+        }
+    }
+
+    /// An OS fact in its poll phase.
+    pub(super) fn apply(&mut self, fact: Fact) {
+        match fact {
+            Fact::Received(now, data) => self.apply_received(now, data),
+            Fact::Eof(now) => {
+                if !self.is_open() || self.r.eof {
+                    return;
+                }
+                self.r.eof = true;
+                self.refresh_timer(now);
+                self.maybe_end();
+            }
+            Fact::ReadFailed(code) => {
+                if !self.is_open() {
+                    return;
+                }
+                let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
+                e.syscall = Some("read");
+                self.destroy(Some(e));
+            }
+            Fact::WriteDone(now, id) => {
+                self.w.in_write_callback = true;
+                self.apply_write_done(now, id);
+                self.w.in_write_callback = false;
+            }
+            Fact::WriteFailed(code) => {
+                if !self.is_open() {
+                    return;
+                }
+                let mut e = NetError::new(code.clone(), format!("write {}", code.as_str()));
+                e.syscall = Some("write");
+                // Its callbacks first, then the destroy (see write_error); libuv's
+                // synchronous attempt (within write()) defers that to the next tick.
+                self.write_error(e, None, self.w.sync_window);
+            }
+        }
+    }
+
+    pub(super) fn apply_received(&mut self, now: Instant, data: Vec<u8>) {
+        if !self.is_open() || data.is_empty() || self.r.eof {
+            return;
+        }
+        self.bytes_read += data.len() as u64;
+        self.refresh_timer(now);
+        if self.r.flowing && self.r.buffer.is_empty() {
+            self.event(SocketEvent::Data(data));
+            return;
+        }
+        self.r.buffered += data.len();
+        self.r.buffer.push_back(data);
+        if self.r.buffered >= self.cfg.high_water_mark && self.r.reading {
+            self.r.reading = false;
+            self.io(SocketIo::StopReading);
+        }
+    }
+
+    pub(super) fn apply_write_done(&mut self, now: Instant, id: WriteId) {
+        if self.w.in_flight_id != Some(id) {
+            return;
+        }
+        self.w.in_flight_id = None;
+        let done = std::mem::take(&mut self.w.in_flight);
+        if self.destroyed {
+            // Node calls the callback of a write that completes after destroy with null,
+            // then errorBuffer.
+            for w in &done {
+                self.w.length = self.w.length.saturating_sub(w.length);
+            }
+            let callbacks: Vec<SocketEvent> = done
+                .into_iter()
+                .filter(|w| w.callback)
+                .map(|w| SocketEvent::WriteCallback {
+                    id: w.id,
+                    error: None,
+                })
+                .collect();
+            self.q.next_tick(Deferred::AfterWrite(callbacks));
+            return;
+        }
+        self.refresh_timer(now);
+        // Completed while the write()'s own outputs are still being carried out: libuv
+        // took the bytes synchronously, and Node runs the callbacks on the next tick (after
+        // the caller's following statements). Otherwise an I/O callback runs them now,
+        // after 'drain'.
+        let sync = self.w.sync_window;
+        for w in &done {
+            self.w.length -= w.length;
+        }
+        self.resolve_drain_check();
+        if self.w.need_drain && self.w.length == 0 && !self.w.ended {
+            self.w.need_drain = false;
+            self.event(SocketEvent::Drain);
+        }
+        let callbacks: Vec<SocketEvent> = done
+            .into_iter()
+            .filter(|w| w.callback)
+            .map(|w| SocketEvent::WriteCallback {
+                id: w.id,
+                error: None,
+            })
+            .collect();
+        if sync {
+            if !callbacks.is_empty() {
+                self.q.next_tick(Deferred::AfterWrite(callbacks));
+            }
+        } else {
+            for e in callbacks {
+                self.event(e);
+            }
+        }
+        self.flush_writes(now);
+    }
+
+    /// Node's errorBuffer: the callbacks a destroy failed, once (whichever of the
+    /// destroy's tick and an earlier write's callbacks runs it first).
+    pub(super) fn error_buffer(&mut self) {
+        let released = std::mem::take(&mut self.w.error_buffer_length);
+        self.w.length = self.w.length.saturating_sub(released);
+        for e in std::mem::take(&mut self.w.error_buffer) {
+            self.event(e);
+        }
+        // Node's errorBuffer also fails the end() callbacks waiting for 'finish' (its
+        // kOnFinished), those of an end() called after destroy() included; not while a
+        // write is still in progress (the parked write of a connect is one).
+        if self.destroyed && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none() {
+            let error = self.w.errored.clone().unwrap_or_else(|| {
+                NetError::new(
+                    Code::ErrStreamDestroyed,
+                    "Cannot call end after a stream was destroyed",
+                )
+            });
+            for id in std::mem::take(&mut self.w.end_callbacks) {
+                self.event(SocketEvent::EndCallback {
+                    id,
+                    error: Some(error.clone()),
+                });
+            }
+        }
+    }
+
+    pub(super) fn finish(&mut self) {
+        self.w.shutdown = Shutdown::Finished;
+        // Node calls the end() callbacks, then emits 'finish'.
+        for id in std::mem::take(&mut self.w.end_callbacks) {
+            self.event(SocketEvent::EndCallback { id, error: None });
+        }
+        self.event(SocketEvent::Finish);
+        if self.w.destroy_on_finish || self.r.end_emitted {
+            self.q.after_listeners(Deferred::AutoDestroy(self.life));
+        }
+    }
+
+    /// Connected and not destroyed: the only state in which the OS can report traffic.
+    pub(super) fn is_open(&self) -> bool {
+        !self.destroyed && matches!(self.conn, Conn::Open { .. })
+    }
+
+    // ----- reading to the application ------------------------------------------------------
+
+    /// Schedules `'end'` once the FIN arrived and every byte was consumed.
+    /// Paused or not: Node's `read(0)` after the EOF ends a stream with nothing buffered.
+    pub(super) fn maybe_end(&mut self) {
+        if self.r.eof && self.r.buffer.is_empty() && !self.r.end_scheduled && !self.r.end_emitted {
+            self.r.end_scheduled = true;
+            self.q.next_tick(Deferred::EmitEnd(self.life));
+        }
+    }
+
+    pub(super) fn flow(&mut self) {
+        // A resume() made before destroy() still hands out what was buffered: Node's
+        // read() returns buffered data from a destroyed stream too.
+        while self.r.flowing {
+            let Some(chunk) = self.r.buffer.pop_front() else {
+                break;
+            };
+            self.r.buffered -= chunk.len();
+            self.event(SocketEvent::Data(chunk));
+        }
+        if self.r.flowing
+            && !self.r.reading
+            && !self.r.eof
+            && !self.destroyed
+            && matches!(self.conn, Conn::Open { .. })
+        {
+            self.r.reading = true;
+            self.io(SocketIo::StartReading);
+        }
+        self.maybe_end();
+    }
+}

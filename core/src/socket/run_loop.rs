@@ -1,0 +1,282 @@
+//! The deferred work of Node's ticks and loop phases, and the outputs a driver pulls.
+
+use super::*;
+
+impl Socket {
+    pub(super) fn run(&mut self, d: Deferred) {
+        match d {
+            Deferred::StartConnect(life) => {
+                if life != self.life || !self.connecting {
+                    return;
+                }
+                match std::mem::replace(&mut self.conn, Conn::Idle) {
+                    Conn::Scheduled { remote, family } => {
+                        self.start_attempt(remote, family);
+                    }
+                    Conn::Unparsable {
+                        address,
+                        port,
+                        family,
+                    } => self.fail_unparsable(address, port, family),
+                    other => self.conn = other,
+                }
+            }
+            // Events and callbacks already owed are delivered even if the socket was
+            // connected again meanwhile: the old life still ends with its 'close'.
+            Deferred::Emit(e) => self.event(e),
+            Deferred::Close(kind, after, released) => {
+                self.event(SocketEvent::Close(kind));
+                if !after.is_empty() || self.w.errored_after_close.is_some() {
+                    self.q.next_tick(Deferred::AfterClose(after, released));
+                }
+            }
+            Deferred::AfterClose(after, released) => {
+                self.w.length = self.w.length.saturating_sub(released);
+                for e in after {
+                    self.event(e);
+                }
+                if let Some(e) = self.w.errored_after_close.take() {
+                    let errored = self.w.errored.get_or_insert(e).clone();
+                    for id in std::mem::take(&mut self.w.end_callbacks) {
+                        self.event(SocketEvent::EndCallback {
+                            id,
+                            error: Some(errored.clone()),
+                        });
+                    }
+                }
+            }
+            Deferred::AfterWrite(events) => {
+                for e in events {
+                    self.event(e);
+                }
+                if self.destroyed {
+                    self.error_buffer();
+                }
+            }
+            Deferred::ErrorBuffer => self.error_buffer(),
+            Deferred::EmitEnd(life) => {
+                self.r.end_scheduled = false;
+                if life != self.life
+                    || self.destroyed
+                    || self.r.end_emitted
+                    || !self.r.buffer.is_empty()
+                {
+                    return;
+                }
+                self.r.end_emitted = true;
+                self.event(SocketEvent::End);
+                if !self.cfg.allow_half_open {
+                    // Node swaps in writeAfterFIN when 'end' is emitted.
+                    self.w.write_after_fin_is_epipe = true;
+                }
+                if self.w.open() && !self.cfg.allow_half_open {
+                    self.q.next_tick(Deferred::AutoEnd(life));
+                } else if self.w.finished() {
+                    self.q.after_listeners(Deferred::AutoDestroy(life));
+                }
+            }
+            Deferred::AutoDestroy(life) => {
+                if life == self.life && !self.destroyed {
+                    self.destroy(None);
+                }
+            }
+            Deferred::AutoEnd(life) => {
+                if life == self.life && !self.destroyed && self.w.open() {
+                    self.end(Instant::ZERO, None);
+                }
+            }
+            Deferred::Flow(life) => {
+                if life == self.life {
+                    // Node's resume_: read(0) starts the handle reading even when pause()
+                    // came in between; what arrives then waits in the buffer.
+                    if !self.r.reading
+                        && !self.r.eof
+                        && !self.destroyed
+                        && matches!(self.conn, Conn::Open { .. })
+                        && self.r.buffered < self.cfg.high_water_mark
+                    {
+                        self.r.reading = true;
+                        self.io(SocketIo::StartReading);
+                    }
+                    self.flow();
+                }
+            }
+            Deferred::Destroy(life, e) => {
+                if life == self.life {
+                    self.connecting = false;
+                    self.destroy(Some(e));
+                }
+            }
+            Deferred::WriteError(life, e, failed) => {
+                if life == self.life {
+                    self.after_write_error(e, failed);
+                } else {
+                    // Connected again meanwhile: only the failed writes are still owed.
+                    for id in failed {
+                        self.event(SocketEvent::WriteCallback {
+                            id,
+                            error: Some(e.clone()),
+                        });
+                    }
+                }
+            }
+            Deferred::FinishAfterShutdown(life) => {
+                if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
+                    self.io(SocketIo::Shutdown);
+                    self.finish();
+                }
+            }
+            Deferred::Io(life, fact) => {
+                if life == self.life {
+                    self.apply(fact);
+                }
+            }
+        }
+    }
+
+    // ----- the run loop ------------------------------------------------------------------
+
+    /// The next output in causal order, running deferred work (Node's ticks) once nothing
+    /// synchronous is left. `None`: nothing to do until the next input or deadline.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        loop {
+            if let Some(o) = self.q.pop() {
+                return Some(o);
+            }
+            if self.sync_section_done() {
+                continue;
+            }
+            let d = self.q.pop_deferred()?;
+            self.run(d);
+        }
+    }
+
+    /// The driver carried out everything emitted so far: what Node decides right after
+    /// its synchronous I/O is decided now. `'ready'` follows `'connect'` once the writes
+    /// the connection started were tried (a write libuv completes at once calls back in
+    /// between); the high-water-mark check of the last `write()`s settles; completions
+    /// from now on are asynchronous. Returns whether it emitted something.
+    pub(super) fn sync_section_done(&mut self) -> bool {
+        self.resolve_drain_check();
+        self.w.sync_window = false;
+        self.w.dispatching = false;
+        if std::mem::take(&mut self.ready_pending) {
+            self.event(SocketEvent::Ready);
+            if self.reset_on_connect && !self.destroyed {
+                self.destroy_with(None, true);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Node's high-water-mark check of the last `write()`s, once the driver's synchronous
+    /// I/O is done.
+    pub(super) fn resolve_drain_check(&mut self) {
+        if std::mem::take(&mut self.w.check_drain)
+            && self.w.length >= self.cfg.high_water_mark
+            && !self.destroyed
+        {
+            self.w.need_drain = true;
+        }
+    }
+
+    /// `write()`'s return value as Node computes it, once the driver carried out the
+    /// writes emitted so far: whether the write buffer is below the high-water mark.
+    pub fn write_return_value(&self) -> bool {
+        // Node's writeOrBuffer: false once the stream errored or was destroyed (a refused
+        // write errors or destroys it), so this is the whole answer for every driver.
+        self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed
+    }
+
+    /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's
+    /// (a handle's `'close'`): what happens before a `setImmediate` callback.
+    pub fn poll_tick_output(&mut self) -> Option<Output> {
+        loop {
+            if let Some(o) = self.q.pop() {
+                return Some(o);
+            }
+            if self.sync_section_done() {
+                continue;
+            }
+            let d = self.q.pop_until_check()?;
+            self.run(d);
+        }
+    }
+
+    /// The next output already emitted, without running deferred work: what a caller may
+    /// carry out between two synchronous calls (Node would not have reached its next tick).
+    pub fn poll_emitted(&mut self) -> Option<Output> {
+        if let Some(o) = self.q.pop() {
+            return Some(o);
+        }
+        // The driver carried out everything emitted (a write it completed at once
+        // included).
+        self.sync_section_done();
+        self.q.pop()
+    }
+
+    /// For a driver whose sockets share one loop: whether this socket has closing-phase
+    /// work (a closed handle's `'close'`) waiting. [`Socket::poll_output`] runs it.
+    pub fn has_closing_work(&self) -> bool {
+        self.q.has_closing()
+    }
+
+    /// For a driver whose sockets share one loop: its poll phase begins, for every socket
+    /// at once, with the facts that arrived before it (what [`Socket::poll_output`] would
+    /// otherwise begin when this socket alone reaches it). Returns whether this socket has
+    /// one; [`Socket::poll_tick_output`] then runs it.
+    pub fn start_poll_phase(&mut self) -> bool {
+        self.q.start_poll()
+    }
+
+    /// For a driver whose sockets share one loop: from now on it begins each iteration
+    /// ([`Socket::start_iteration`]), so pending work asked outside a poll phase waits for
+    /// the next iteration, after this one's closing phase, as in libuv.
+    pub fn share_loop(&mut self) {
+        self.q.share_loop();
+    }
+
+    /// For a driver whose sockets share one loop: a new iteration begins, for every socket
+    /// at once, before its poll phase ([`Socket::start_poll_phase`]). Returns whether this
+    /// socket has pending work for it; [`Socket::poll_tick_output`] then runs it.
+    pub fn start_iteration(&mut self) -> bool {
+        self.q.start_iteration()
+    }
+
+    /// Whether nothing at all is pending (no output, no deferred work).
+    pub fn is_idle(&self) -> bool {
+        self.q.is_idle()
+    }
+
+    /// Whether only work of a later event-loop turn (a handle's `'close'`) is pending: a
+    /// JavaScript continuation after an event would run now.
+    pub fn ticks_drained(&self) -> bool {
+        self.q.ticks_drained()
+    }
+
+    /// The next deadline (idle timer, happy-eyeballs attempt timer). Side-effect free.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let he = self.he.as_ref().and_then(Schedule::deadline);
+        match (self.idle_deadline, he) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the timers due at `now`. Harmless when early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock = self.clock.max(now);
+        if let Some(d) = self.he.as_ref().and_then(Schedule::deadline) {
+            if d <= now {
+                self.attempt_timed_out(now);
+            }
+        }
+        if let Some(d) = self.idle_deadline {
+            if d <= now && !self.destroyed {
+                self.idle_deadline = None;
+                self.event(SocketEvent::Timeout);
+            }
+        }
+    }
+}
