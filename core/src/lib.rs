@@ -107,6 +107,16 @@
 //! `'drain'` are decided after libuv's synchronous write attempt, and the core decides them
 //! at the same point.
 //!
+//! ## One input type, and runs that replay
+//!
+//! Every entry point that changes a socket is a [`socket::Input`] (an application call,
+//! an OS fact, the clock, a driver pulling outputs), applied with
+//! [`socket::Socket::handle`]`(now, input)`; the named methods above are shorthands for it.
+//! A run is therefore data: [`socket::Socket::start_recording`] keeps the socket's state
+//! and every `(Instant, Input)` from then on, whichever driver feeds it, and
+//! [`socket::Recording::replay`] runs it again to the same outputs and the same state (the
+//! simulator records every socket with `Sim::record_sockets`).
+//!
 //! ## Invariants
 //!
 //! - `'close'` is emitted exactly once per life of a socket and is its last event; `'error'`

@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 
 /// Outputs in causal order plus deferred work of type `D`, by loop phase.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Queue<O, D> {
     out: VecDeque<O>,
     ticks: VecDeque<D>,

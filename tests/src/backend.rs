@@ -136,6 +136,18 @@ impl SimBackend {
         }
     }
 
+    /// A simulator whose sockets record their runs ([`Sim::record_sockets`]).
+    pub fn recording(seed: u64) -> SimBackend {
+        let mut b = SimBackend::new(seed);
+        b.sim.record_sockets();
+        b
+    }
+
+    /// The simulator.
+    pub fn sim(&mut self) -> &mut Sim {
+        &mut self.sim
+    }
+
     fn sock<R>(&mut self, s: SockId, f: impl FnOnce(&mut Socket, Instant) -> R) -> R {
         self.sim.socket(SocketHandle(s), f)
     }

@@ -135,3 +135,36 @@ fn invalid_scenarios_are_rejected() {
     assert!(scenario::parse(r#"{"name":"x","steps":[{"wat":1}]}"#).is_err());
     assert!(scenario::parse(r#"{"name":"x","steps":[{"do":"connect"}]}"#).is_err());
 }
+
+/// Every socket of every scenario's simulated run, recorded as `(Instant, Input)` pairs,
+/// replays from its starting state to the same outputs and the same final state.
+#[test]
+fn recorded_runs_replay_to_the_same_outputs() {
+    let mut replayed = 0;
+    for (name, sc, _) in scenarios() {
+        let (_, _, backend) = Runner::new(SimBackend::recording(3))
+            .run_keeping(&sc)
+            .expect("runs");
+        let Some(mut backend) = backend else { continue };
+        let sim = backend.sim();
+        for i in 0..sim.socket_count() {
+            let h = sansnet::sim::SocketHandle(i);
+            let rec = sim
+                .socket(h, |s, _| s.take_recording())
+                .unwrap_or_else(|| panic!("{name}: socket {i} recorded nothing"));
+            let (socket, outcomes) = rec.replay();
+            assert_eq!(
+                outcomes,
+                rec.outcomes(),
+                "{name}: socket {i} replayed otherwise"
+            );
+            assert_eq!(
+                format!("{socket:?}"),
+                format!("{:?}", sim.socket_ref(h)),
+                "{name}: socket {i} ended elsewhere"
+            );
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 100, "only {replayed} sockets replayed");
+}

@@ -139,6 +139,8 @@ pub struct Sim {
     /// The loop ran closing work since its last poll phase began: the next check phase
     /// (a `setImmediate`) comes after the next iteration's pending and poll phases.
     past_check: bool,
+    /// Every socket records its run ([`Sim::record_sockets`]).
+    record: bool,
 }
 
 /// Whether a queued packet is a resolver's answer.
@@ -185,6 +187,7 @@ impl Sim {
             next_token: 1,
             stage: Stage::Closing,
             past_check: false,
+            record: false,
         }
     }
 
@@ -211,6 +214,9 @@ impl Sim {
         lookup: Option<Vec<LookupAnswer>>,
     ) -> SocketHandle {
         let mut socket = socket;
+        if self.record {
+            socket.start_recording();
+        }
         socket.share_loop();
         self.sockets.push(SimSocket {
             socket,
@@ -220,6 +226,18 @@ impl Sim {
             attempts: BTreeMap::new(),
         });
         SocketHandle(self.sockets.len() - 1)
+    }
+
+    /// From now on every socket added (accepted ones too) records its run
+    /// ([`Socket::start_recording`]); take a socket's with
+    /// `sim.socket(h, |s, _| s.take_recording())`.
+    pub fn record_sockets(&mut self) {
+        self.record = true;
+    }
+
+    /// How many sockets the simulation has had.
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
     }
 
     /// Adds a server.

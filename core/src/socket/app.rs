@@ -13,23 +13,13 @@ pub struct WriteResult {
 }
 
 impl Socket {
-    /// `socket.write(chunk, cb)`. The callback arrives as [`SocketEvent::WriteCallback`]
-    /// with the returned id.
-    ///
-    /// Node decides `write()`'s return value (and whether `'drain'` is owed) after
-    /// libuv's synchronous write attempt. The core does the same: the check waits until the
-    /// driver carried out the emitted writes (a driver that completes a write at once calls
-    /// [`Socket::write_done`] before polling on). `ok` here is the value before any I/O;
-    /// [`Socket::write_return_value`] gives Node's value once the driver's synchronous
-    /// I/O is done.
-    pub fn write(&mut self, now: Instant, chunk: Chunk) -> WriteResult {
-        self.write_with(now, chunk, true)
-    }
-
-    /// `socket.write(chunk)` with or without a callback: with `callback` false no
-    /// [`SocketEvent::WriteCallback`] is ever emitted for it (Node calls nothing when no
-    /// callback was given), which spares the application an event per write.
-    pub fn write_with(&mut self, now: Instant, chunk: Chunk, callback: bool) -> WriteResult {
+    /// See [`Socket::write_with`].
+    pub(super) fn do_write_with(
+        &mut self,
+        now: Instant,
+        chunk: Chunk,
+        callback: bool,
+    ) -> WriteResult {
         let id = WriteId(self.id());
         if self.w.ended && self.w.write_after_fin_is_epipe {
             // Node's writeAfterFIN: EPIPE to the callback, then destroy (a no-op, and so no
@@ -226,18 +216,8 @@ impl Socket {
         }
     }
 
-    /// `socket.end([data][, cb])`: half-close after the queued writes. The callback arrives
-    /// as [`SocketEvent::EndCallback`]: at `'finish'`, or with the error of a failed write
-    /// or destroy before it.
-    ///
-    /// Node's decision, in its order: `end(data)` whose write is refused calls back with
-    /// that refusal (`ERR_STREAM_WRITE_AFTER_END` once ended, even if destroyed since);
-    /// a stream neither ending nor errored starts ending (even when destroyed: that
-    /// callback is then never called, as in Node); after `'finish'` it calls back with
-    /// `ERR_STREAM_ALREADY_FINISHED`, when destroyed with `ERR_STREAM_DESTROYED`, when
-    /// errored with the stream's error, each on the next tick; otherwise the callback waits
-    /// for `'finish'`.
-    pub fn end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
+    /// See [`Socket::end`].
+    pub(super) fn do_end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
         let id = WriteId(self.id());
         let refused = chunk.and_then(|c| {
             // The data is written without a callback (Node's _write, not write()).
@@ -276,37 +256,33 @@ impl Socket {
         }
     }
 
-    /// `socket.destroy([err])`. Only the first call counts.
-    pub fn destroy(&mut self, err: Option<NetError>) {
+    /// See [`Socket::destroy`].
+    pub(super) fn do_destroy(&mut self, err: Option<NetError>) {
         self.destroy_with(err, false);
     }
 
-    /// A driver's handle on this socket is gone (the application can no longer call it
-    /// or see its events): it ends gracefully, as `destroySoon()`: what was written is
-    /// sent, then the socket closes.
-    pub fn handle_dropped(&mut self, now: Instant) {
-        self.destroy_soon(now);
+    /// See [`Socket::handle_dropped`].
+    pub(super) fn do_handle_dropped(&mut self, now: Instant) {
+        self.do_destroy_soon(now);
     }
 
-    /// `socket.destroySoon()`: end, then destroy once `'finish'` was emitted.
-    pub fn destroy_soon(&mut self, now: Instant) {
+    /// See [`Socket::destroy_soon`].
+    pub(super) fn do_destroy_soon(&mut self, now: Instant) {
         if self.destroyed {
             return;
         }
         if self.w.open() {
-            self.end(now, None);
+            self.do_end(now, None);
         }
         if self.w.finished() {
-            self.destroy(None);
+            self.do_destroy(None);
         } else {
             self.w.destroy_on_finish = true;
         }
     }
 
-    /// `socket.resetAndDestroy()`: close with RST. Without a connection the socket is
-    /// destroyed with `ERR_SOCKET_CLOSED`; a unix-domain connection is
-    /// `Err(ERR_INVALID_HANDLE_TYPE)`; while connecting the reset waits for `'connect'`.
-    pub fn reset_and_destroy(&mut self) -> Result<(), NetError> {
+    /// See [`Socket::reset_and_destroy`].
+    pub(super) fn do_reset_and_destroy(&mut self) -> Result<(), NetError> {
         if self.destroyed {
             return Ok(());
         }
@@ -318,7 +294,7 @@ impl Socket {
             _ => false,
         };
         if !self.has_handle {
-            self.destroy(Some(NetError::new(
+            self.do_destroy(Some(NetError::new(
                 Code::ErrSocketClosed,
                 "Socket is closed",
             )));
@@ -338,14 +314,13 @@ impl Socket {
         Ok(())
     }
 
-    /// `socket.pause()`: stop `'data'`; reading from the OS stops once the read buffer
-    /// reaches the high-water mark.
-    pub fn pause(&mut self) {
+    /// See [`Socket::pause`].
+    pub(super) fn do_pause(&mut self) {
         self.r.flowing = false;
     }
 
-    /// `socket.resume()`: `'data'` flows again (also after `pauseOnConnect`).
-    pub fn resume(&mut self) {
+    /// See [`Socket::resume`].
+    pub(super) fn do_resume(&mut self) {
         if self.destroyed || self.r.flowing {
             return;
         }
@@ -358,9 +333,8 @@ impl Socket {
         self.r.flowing
     }
 
-    /// `socket.setTimeout(ms)`: `'timeout'` after `ms` of inactivity, once per idle
-    /// period; zero disables. Validation (Node's codes) is in [`crate::options`].
-    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
+    /// See [`Socket::set_timeout`].
+    pub(super) fn do_set_timeout(&mut self, now: Instant, timeout: Duration) {
         if self.destroyed {
             return;
         }
@@ -377,8 +351,8 @@ impl Socket {
         self.timeout
     }
 
-    /// `socket.setNoDelay(noDelay)`: remembered before connect, applied when it changes.
-    pub fn set_no_delay(&mut self, no_delay: bool) {
+    /// See [`Socket::set_no_delay`].
+    pub(super) fn do_set_no_delay(&mut self, no_delay: bool) {
         let changed = self.no_delay != no_delay;
         self.no_delay = no_delay;
         if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed {
@@ -386,9 +360,8 @@ impl Socket {
         }
     }
 
-    /// `socket.setKeepAlive(enable, initialDelay)` with the delay already in whole
-    /// seconds (`~~(ms / 1000)`).
-    pub fn set_keep_alive(&mut self, enable: bool, initial_delay_secs: u32) {
+    /// See [`Socket::set_keep_alive`].
+    pub(super) fn do_set_keep_alive(&mut self, enable: bool, initial_delay_secs: u32) {
         let want = enable.then_some(initial_delay_secs);
         let changed = self.keep_alive != want;
         self.keep_alive = want;
@@ -400,11 +373,10 @@ impl Socket {
         }
     }
 
-    /// The `AbortSignal` given in the options aborted: destroy with `AbortError`, and never
-    /// connect afterwards (Node 20 would connect anyway, a defect).
-    pub fn abort(&mut self) {
+    /// See [`Socket::abort`].
+    pub(super) fn do_abort(&mut self) {
         self.aborted = true;
-        self.destroy(Some(NetError::abort()));
+        self.do_destroy(Some(NetError::abort()));
     }
 
     pub(super) fn apply_options_on_connect(&mut self) {

@@ -61,15 +61,15 @@ impl Socket {
                     family: Some(fam),
                 });
                 let e = NetError::syscall(code, "connect", Some(host), Some(*port));
-                self.destroy(Some(e));
+                self.do_destroy(Some(e));
             }
             Target::Tcp { host, port } => {
                 let e = NetError::syscall(code, "connect", Some(host), Some(*port));
-                self.destroy(Some(e));
+                self.do_destroy(Some(e));
             }
             Target::Ipc { path } => {
                 let e = NetError::syscall(code, "connect", Some(path), None);
-                self.destroy(Some(e));
+                self.do_destroy(Some(e));
             }
         }
     }
@@ -107,7 +107,7 @@ impl Socket {
                     }
                     None => {
                         self.connecting = false;
-                        self.destroy(Some(e));
+                        self.do_destroy(Some(e));
                     }
                 }
                 return false;
@@ -127,7 +127,7 @@ impl Socket {
                     Some(s) => s.errors.push(error),
                     None => {
                         self.connecting = false;
-                        self.destroy(Some(error));
+                        self.do_destroy(Some(error));
                     }
                 }
                 return false;
@@ -184,10 +184,8 @@ impl Socket {
         self.event(e);
     }
 
-    /// The driver bound the local address of attempt `id` (`localAddress` /
-    /// `localPort`): the attempt is announced now. (A driver that does not report binds
-    /// gets the announcement with the attempt's outcome.)
-    pub fn attempt_bound(&mut self, _now: Instant, id: AttemptId) {
+    /// See [`Socket::attempt_bound`].
+    pub(super) fn do_attempt_bound(&mut self, _now: Instant, id: AttemptId) {
         if matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
             && !self.destroyed
         {
@@ -195,10 +193,8 @@ impl Socket {
         }
     }
 
-    /// Binding the local address of attempt `id` failed: Node reports a `bind` error
-    /// (`bind EADDRINUSE 127.0.0.1:8080`) without announcing the attempt; happy eyeballs
-    /// records it and tries the next address.
-    pub fn attempt_bind_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
+    /// See [`Socket::attempt_bind_failed`].
+    pub(super) fn do_attempt_bind_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
         let Conn::Attempt {
             id: current, local, ..
         } = &self.conn
@@ -223,7 +219,7 @@ impl Socket {
             }
             None => {
                 self.connecting = false;
-                self.destroy(Some(error));
+                self.do_destroy(Some(error));
             }
         }
     }
@@ -275,7 +271,7 @@ impl Socket {
         let mut e = NetError::syscall(Code::Einval, "connect", Some(&address), Some(port));
         e.message.push_str(" - Local (undefined:undefined)");
         self.connecting = false;
-        self.destroy(Some(e));
+        self.do_destroy(Some(e));
     }
 
     /// The next happy-eyeballs candidate, or the aggregate failure.
@@ -286,7 +282,7 @@ impl Socket {
                 let e = s.aggregate();
                 self.he = None;
                 self.connecting = false;
-                self.destroy(Some(e));
+                self.do_destroy(Some(e));
                 return;
             };
             let port = s.port();
@@ -304,10 +300,8 @@ impl Socket {
 
     // ----- driver inputs -----------------------------------------------------------------
 
-    /// The driver's answer to [`SocketIo::Lookup`]: every address (or the first, when not
-    /// `all`), raw as the resolver gave them, or the resolver's error
-    /// (`getaddrinfo ENOTFOUND host`).
-    pub fn lookup_done(
+    /// See [`Socket::lookup_done`].
+    pub(super) fn do_lookup_done(
         &mut self,
         now: Instant,
         id: LookupId,
@@ -426,9 +420,8 @@ impl Socket {
         }
     }
 
-    /// The driver's report that attempt `id` connected, with the local and peer addresses
-    /// (`None` for unix-domain sockets).
-    pub fn attempt_connected(
+    /// See [`Socket::attempt_connected`].
+    pub(super) fn do_attempt_connected(
         &mut self,
         now: Instant,
         id: AttemptId,
@@ -478,9 +471,8 @@ impl Socket {
         }
     }
 
-    /// The driver's report that attempt `id` failed with `code` (from the OS, or
-    /// `ECANCELED`).
-    pub fn attempt_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
+    /// See [`Socket::attempt_failed`].
+    pub(super) fn do_attempt_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
         if !matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
             || self.destroyed
         {
@@ -527,7 +519,7 @@ impl Socket {
             _ => {
                 self.he = None;
                 self.connecting = false;
-                self.destroy(Some(error));
+                self.do_destroy(Some(error));
             }
         }
     }

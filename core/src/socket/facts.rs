@@ -4,14 +4,8 @@
 use super::*;
 
 impl Socket {
-    /// Bytes read from the OS (only while reading was asked for), at most [`READ_SIZE`] per
-    /// call, as libuv reads. Like every OS fact, it acts in the next poll phase, whenever
-    /// it is reported (see the crate manual); a read shorter than [`READ_SIZE`] ends that
-    /// poll phase's reading, as in libuv.
-    ///
-    /// Bytes reported before their poll phase began are read together, as one read of
-    /// the kernel's buffer would take them: a driver may report them in any pieces.
-    pub fn received(&mut self, now: Instant, mut data: Vec<u8>) {
+    /// See [`Socket::received`].
+    pub(super) fn do_received(&mut self, now: Instant, mut data: Vec<u8>) {
         let life = self.life;
         if let Some((Deferred::Io(l, Fact::Received(at, last)), ends_poll)) = self.q.last_fact_mut()
         {
@@ -35,35 +29,30 @@ impl Socket {
         }
     }
 
-    /// The peer's FIN (a read of zero bytes). Acts in the next poll phase.
-    pub fn eof(&mut self, now: Instant) {
+    /// See [`Socket::eof`].
+    pub(super) fn do_eof(&mut self, now: Instant) {
         self.q.fact(Deferred::Io(self.life, Fact::Eof(now)), true);
     }
 
-    /// The peer's FIN, read while the kernel reports a hang-up (`POLLHUP`: the peer of a
-    /// unix socket closed, or a TCP connection is shut down both ways). libuv then takes
-    /// the EOF in the same poll phase as a short read before it, instead of the next one.
-    pub fn eof_on_hang_up(&mut self, now: Instant) {
+    /// See [`Socket::eof_on_hang_up`].
+    pub(super) fn do_eof_on_hang_up(&mut self, now: Instant) {
         let life = self.life;
         if let Some((Deferred::Io(l, Fact::Received(..)), ends_poll)) = self.q.last_fact_mut() {
             if *l == life {
                 *ends_poll = false;
             }
         }
-        self.eof(now);
+        self.do_eof(now);
     }
 
-    /// Reading failed (`ECONNRESET` when the peer reset): the socket is destroyed with a
-    /// `read` error in the next poll phase.
-    pub fn read_failed(&mut self, code: Code) {
+    /// See [`Socket::read_failed`].
+    pub(super) fn do_read_failed(&mut self, code: Code) {
         self.q
             .fact(Deferred::Io(self.life, Fact::ReadFailed(code)), true);
     }
 
-    /// The batch [`SocketIo::Write`] `id` was fully taken by the OS. Reported while the
-    /// driver carries out the call that wrote (libuv's synchronous attempt took every
-    /// byte), it acts at once; later, it is a completion of the next poll phase.
-    pub fn write_done(&mut self, now: Instant, id: WriteId) {
+    /// See [`Socket::write_done`].
+    pub(super) fn do_write_done(&mut self, now: Instant, id: WriteId) {
         if self.w.dispatching {
             self.apply_write_done(now, id);
         } else {
@@ -78,14 +67,8 @@ impl Socket {
             .any_unapplied(|d| matches!(d, Deferred::Io(_, Fact::Received(..))))
     }
 
-    /// A write failed (`EPIPE`, `ECONNRESET`): its callbacks get a `write` error, then the
-    /// socket is destroyed with it; at once when the synchronous attempt failed, else in
-    /// the next poll phase.
-    ///
-    /// The kernel reports a connection's error once, to the first syscall that asks: when
-    /// the driver's read already took it (a reset waiting for its poll phase), the write
-    /// that Node would have made first gets it instead of the `EPIPE` that follows.
-    pub fn write_failed(&mut self, code: Code) {
+    /// See [`Socket::write_failed`].
+    pub(super) fn do_write_failed(&mut self, code: Code) {
         let unpolled = self.q.find_arriving(|d| match d {
             Deferred::Io(_, Fact::ReadFailed(c)) => Some(c.clone()),
             _ => None,
@@ -120,7 +103,7 @@ impl Socket {
                 }
                 let mut e = NetError::new(code.clone(), format!("read {}", code.as_str()));
                 e.syscall = Some("read");
-                self.destroy(Some(e));
+                self.do_destroy(Some(e));
             }
             Fact::WriteDone(now, id) => {
                 self.w.in_write_callback = true;

@@ -65,7 +65,7 @@ impl From<&str> for Chunk {
 }
 
 /// A write waiting for its callback.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct QueuedWrite {
     pub(crate) id: WriteId,
     pub(crate) bytes: Vec<u8>,
@@ -76,7 +76,7 @@ pub(crate) struct QueuedWrite {
 
 /// The readable half: what was received, whether it flows to the application, and whether
 /// the peer's FIN was seen and `'end'` emitted.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct ReadHalf {
     /// Data waits here while the socket is paused.
     pub(crate) buffer: VecDeque<Vec<u8>>,
@@ -106,7 +106,7 @@ pub(crate) enum Shutdown {
 }
 
 /// The writable half: queued writes, the write in flight, `end()` and `'finish'`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct WriteHalf {
     /// Writes not yet handed to the driver (all of them while connecting).
     pub(crate) queue: VecDeque<QueuedWrite>,

@@ -11,6 +11,7 @@ mod connect;
 mod event;
 mod facts;
 mod halves;
+mod input;
 #[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
@@ -23,6 +24,7 @@ mod tests;
 mod writable_tests;
 
 pub use app::WriteResult;
+pub use input::{Input, Outcome, Recording};
 
 use std::net::SocketAddr;
 
@@ -81,7 +83,7 @@ struct Config {
 }
 
 /// The connection's progress.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Conn {
     /// No connection: a fresh `new Socket()`, or destroyed.
     Idle,
@@ -119,7 +121,7 @@ enum Conn {
 }
 
 /// Deferred work (see [`crate::queue`]).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Deferred {
     /// The connect an IP literal defers to the next tick, if still current.
     StartConnect(u64),
@@ -159,7 +161,7 @@ enum Deferred {
 }
 
 /// An OS fact waiting for the poll phase.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Fact {
     Received(Instant, Vec<u8>),
     Eof(Instant),
@@ -169,7 +171,7 @@ enum Fact {
 }
 
 /// A `net.Socket`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Socket {
     q: Queue<Output, Deferred>,
     cfg: Config,
@@ -214,6 +216,8 @@ pub struct Socket {
     he_timeout: Duration,
     local_bind: Option<LocalBind>,
     block_list: Option<crate::blocklist::BlockList>,
+    /// The run being recorded ([`Socket::start_recording`]).
+    recording: Option<Box<Recording>>,
 }
 
 /// `localAddress` / `localPort` of a connect: bind before connecting.
@@ -278,6 +282,7 @@ impl Socket {
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
             local_bind: None,
             block_list: None,
+            recording: None,
         }
     }
 
@@ -358,12 +363,8 @@ impl Socket {
 
     // ----- application calls -------------------------------------------------------------
 
-    /// `socket.connect(options)` / `net.connect(options)`. The options were validated by
-    /// [`crate::options`]; `now` re-arms the idle timer as Node does.
-    ///
-    /// Connecting a destroyed socket reuses it, as Node allows. Connecting while already
-    /// connecting or connected fails the new attempt with `EALREADY` / `EISCONN`.
-    pub fn connect(&mut self, now: Instant, opts: &ConnectOptions) {
+    /// See [`Socket::connect`].
+    pub(super) fn do_connect(&mut self, now: Instant, opts: &ConnectOptions) {
         if self.aborted {
             return;
         }
@@ -374,15 +375,15 @@ impl Socket {
             return;
         }
         if let Some(t) = opts.timeout.filter(|t| !t.is_zero()) {
-            self.set_timeout(now, t);
+            self.do_set_timeout(now, t);
         }
         if opts.socket.no_delay {
-            self.set_no_delay(true);
+            self.do_set_no_delay(true);
         }
         if opts.socket.keep_alive {
             let secs =
                 u32::try_from(opts.socket.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
-            self.set_keep_alive(true, secs);
+            self.do_set_keep_alive(true, secs);
         }
         self.connecting = true;
         self.has_handle = true;
@@ -604,19 +605,16 @@ impl Socket {
         }
     }
 
-    /// `socket.remoteAddress` / `remotePort` / `remoteFamily`: read from the connection and
-    /// cached on first read, so it survives `'close'` only if read while connected.
-    pub fn remote_address(&mut self) -> Option<SocketAddr> {
+    /// See [`Socket::remote_address`].
+    pub(super) fn do_remote_address(&mut self) -> Option<SocketAddr> {
         if self.has_handle && !self.connecting && self.remote_cache.is_none() && !self.peer_gone {
             self.remote_cache = self.remote;
         }
         self.remote_cache
     }
 
-    /// The OS no longer knows this connection's peer: `getpeername` fails once the kernel
-    /// closed the connection (both FINs exchanged, or a reset), whether or not the socket
-    /// read them. `remoteAddress` then reads `undefined` unless it was read before.
-    pub fn peer_address_gone(&mut self) {
+    /// See [`Socket::peer_address_gone`].
+    pub(super) fn do_peer_address_gone(&mut self) {
         self.peer_gone = true;
     }
 

@@ -72,6 +72,8 @@ struct Harness {
     errors: usize,
     ends: usize,
     connected: bool,
+    /// Every output pulled, in order.
+    pulled: Vec<Output>,
 }
 
 impl Harness {
@@ -80,6 +82,7 @@ impl Harness {
         while let Some(o) = s.poll_output() {
             n += 1;
             prop_assert!(n < 10_000, "one input gave an unbounded number of outputs");
+            self.pulled.push(o.clone());
             match o {
                 Output::Io(SocketIo::Lookup { id, .. }) => self.lookups.push(id),
                 Output::Io(SocketIo::Connect { attempt, .. }) => self.attempts.push(attempt),
@@ -138,16 +141,27 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn socket_invariants_hold(steps in proptest::collection::vec(step(), 1..60), half_open in any::<bool>()) {
+    fn socket_invariants_hold(
+        steps in proptest::collection::vec(step(), 1..60),
+        half_open in any::<bool>(),
+        record_from in 0usize..60,
+    ) {
         let mut s = Socket::new(&SocketOptions::new().with_allow_half_open(half_open));
         let mut h = Harness::default();
         let mut connected_once = false;
-        for st in steps {
+        // The run is recorded from some step on; it must replay to the same outputs and
+        // the same state.
+        let mut recorded_from = None;
+        for (k, st) in steps.into_iter().enumerate() {
+            if k == record_from {
+                s.start_recording();
+                recorded_from = Some(h.pulled.len());
+            }
             let now = Instant::from_millis(h.now);
             if matches!(st, Step::ConnectIp(_) | Step::ConnectHost | Step::ConnectIpc) && !connected_once && s.destroyed() {
                 // Connecting a destroyed socket reuses it (Node's reconnect): a new life.
                 h.drain(&mut s)?;
-                h = Harness { now: h.now, ..Harness::default() };
+                h = Harness { now: h.now, pulled: std::mem::take(&mut h.pulled), ..Harness::default() };
             }
             let before = h.events.len();
             match st {
@@ -262,6 +276,18 @@ proptest! {
         if let Some(i) = h.events.iter().position(|e| matches!(e, SocketEvent::Error(_))) {
             let close = h.events.iter().position(|e| matches!(e, SocketEvent::Close(_)));
             prop_assert!(close.is_some_and(|c| c > i), "'error' must come before 'close'");
+        }
+        if let (Some(mark), Some(rec)) = (recorded_from, s.take_recording()) {
+            let (replayed, outcomes) = rec.replay();
+            let outputs: Vec<Output> = outcomes
+                .into_iter()
+                .filter_map(|o| match o {
+                    Outcome::Output(Some(o)) => Some(o),
+                    _ => None,
+                })
+                .collect();
+            prop_assert_eq!(&outputs[..], &h.pulled[mark..], "the replay pulled other outputs");
+            prop_assert_eq!(format!("{replayed:?}"), format!("{s:?}"), "the replay ended elsewhere");
         }
     }
 }

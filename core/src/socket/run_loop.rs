@@ -77,12 +77,12 @@ impl Socket {
             }
             Deferred::AutoDestroy(life) => {
                 if life == self.life && !self.destroyed {
-                    self.destroy(None);
+                    self.do_destroy(None);
                 }
             }
             Deferred::AutoEnd(life) => {
                 if life == self.life && !self.destroyed && self.w.open() {
-                    self.end(Instant::ZERO, None);
+                    self.do_end(Instant::ZERO, None);
                 }
             }
             Deferred::Flow(life) => {
@@ -104,7 +104,7 @@ impl Socket {
             Deferred::Destroy(life, e) => {
                 if life == self.life {
                     self.connecting = false;
-                    self.destroy(Some(e));
+                    self.do_destroy(Some(e));
                 }
             }
             Deferred::WriteError(life, e, failed) => {
@@ -136,9 +136,8 @@ impl Socket {
 
     // ----- the run loop ------------------------------------------------------------------
 
-    /// The next output in causal order, running deferred work (Node's ticks) once nothing
-    /// synchronous is left. `None`: nothing to do until the next input or deadline.
-    pub fn poll_output(&mut self) -> Option<Output> {
+    /// See [`Socket::poll_output`].
+    pub(super) fn do_poll_output(&mut self) -> Option<Output> {
         loop {
             if let Some(o) = self.q.pop() {
                 return Some(o);
@@ -189,9 +188,8 @@ impl Socket {
         self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed
     }
 
-    /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's
-    /// (a handle's `'close'`): what happens before a `setImmediate` callback.
-    pub fn poll_tick_output(&mut self) -> Option<Output> {
+    /// See [`Socket::poll_tick_output`].
+    pub(super) fn do_poll_tick_output(&mut self) -> Option<Output> {
         loop {
             if let Some(o) = self.q.pop() {
                 return Some(o);
@@ -204,9 +202,8 @@ impl Socket {
         }
     }
 
-    /// The next output already emitted, without running deferred work: what a caller may
-    /// carry out between two synchronous calls (Node would not have reached its next tick).
-    pub fn poll_emitted(&mut self) -> Option<Output> {
+    /// See [`Socket::poll_emitted`].
+    pub(super) fn do_poll_emitted(&mut self) -> Option<Output> {
         if let Some(o) = self.q.pop() {
             return Some(o);
         }
@@ -222,25 +219,18 @@ impl Socket {
         self.q.has_closing()
     }
 
-    /// For a driver whose sockets share one loop: its poll phase begins, for every socket
-    /// at once, with the facts that arrived before it (what [`Socket::poll_output`] would
-    /// otherwise begin when this socket alone reaches it). Returns whether this socket has
-    /// one; [`Socket::poll_tick_output`] then runs it.
-    pub fn start_poll_phase(&mut self) -> bool {
+    /// See [`Socket::start_poll_phase`].
+    pub(super) fn do_start_poll_phase(&mut self) -> bool {
         self.q.start_poll()
     }
 
-    /// For a driver whose sockets share one loop: from now on it begins each iteration
-    /// ([`Socket::start_iteration`]), so pending work asked outside a poll phase waits for
-    /// the next iteration, after this one's closing phase, as in libuv.
-    pub fn share_loop(&mut self) {
+    /// See [`Socket::share_loop`].
+    pub(super) fn do_share_loop(&mut self) {
         self.q.share_loop();
     }
 
-    /// For a driver whose sockets share one loop: a new iteration begins, for every socket
-    /// at once, before its poll phase ([`Socket::start_poll_phase`]). Returns whether this
-    /// socket has pending work for it; [`Socket::poll_tick_output`] then runs it.
-    pub fn start_iteration(&mut self) -> bool {
+    /// See [`Socket::start_iteration`].
+    pub(super) fn do_start_iteration(&mut self) -> bool {
         self.q.start_iteration()
     }
 
@@ -264,8 +254,8 @@ impl Socket {
         }
     }
 
-    /// Runs the timers due at `now`. Harmless when early.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// See [`Socket::handle_timeout`].
+    pub(super) fn do_handle_timeout(&mut self, now: Instant) {
         self.clock = self.clock.max(now);
         if let Some(d) = self.he.as_ref().and_then(Schedule::deadline) {
             if d <= now {

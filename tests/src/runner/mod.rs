@@ -182,7 +182,16 @@ impl<B: Backend> Runner<B> {
     }
 
     /// Runs a scenario; returns the trace text and the outcome.
-    pub fn run(mut self, sc: &Scenario) -> Result<(String, Outcome), NeedsNetwork> {
+    pub fn run(self, sc: &Scenario) -> Result<(String, Outcome), NeedsNetwork> {
+        self.run_keeping(sc)
+            .map(|(text, outcome, _)| (text, outcome))
+    }
+
+    /// [`Runner::run`], giving back the backend too (to look at what it recorded).
+    pub fn run_keeping(
+        mut self,
+        sc: &Scenario,
+    ) -> Result<(String, Outcome, Option<B>), NeedsNetwork> {
         self.error_detail = sc.error_detail;
         if sc.waits_since_last {
             self.used = Some(BTreeMap::new());
@@ -243,7 +252,7 @@ impl<B: Backend> Runner<B> {
                 self.trace.line(&a, "!not closed at end");
             }
         }
-        Ok((self.trace.render(&sc.name), outcome))
+        Ok((self.trace.render(&sc.name), outcome, self.net.take()))
     }
 
     /// The backend (present: checked by `need_network` before any network operation).
