@@ -185,6 +185,9 @@ impl Sim {
                     if !e.fin_sent && !e.closed && !e.reset {
                         e.fin_sent = true;
                         let peer = e.peer;
+                        // The FIN pushes what Nagle held and carries the ACK owed.
+                        self.push_held(ep);
+                        self.piggyback_ack(ep);
                         self.send(Packet::Fin { endpoint: peer });
                     }
                 }
@@ -200,7 +203,15 @@ impl Sim {
                     self.net.endpoints[ep].reading = false;
                 }
             }
-            SocketIo::SetNoDelay(_) | SocketIo::SetKeepAlive { .. } => {}
+            SocketIo::SetNoDelay(on) => {
+                if let Some(ep) = self.sockets[h.0].endpoint {
+                    self.net.endpoints[ep].tcp.no_delay = on;
+                    if on {
+                        self.push_held(ep);
+                    }
+                }
+            }
+            SocketIo::SetKeepAlive { .. } => {}
             SocketIo::Close => {
                 if let Some(ep) = self.sockets[h.0].endpoint.take() {
                     let unread = !self.net.endpoints[ep].unread.is_empty();
@@ -258,11 +269,9 @@ impl Sim {
             }
             e.outstanding += n;
             let (peer, owner) = (e.peer, e.owner);
+            let _ = peer;
             if !chunk.is_empty() {
-                self.send(Packet::Data {
-                    endpoint: peer,
-                    data: chunk,
-                });
+                self.transmit(ep, chunk);
             }
             if let (true, Some(o)) = (done, owner) {
                 let now = self.now;
@@ -276,10 +285,16 @@ impl Sim {
 
     /// Closes an endpoint: RST to the peer if `rst`, else FIN (if not sent yet).
     pub(super) fn close_endpoint(&mut self, ep: usize, rst: bool) {
-        let e = &mut self.net.endpoints[ep];
-        if e.closed {
+        if self.net.endpoints[ep].closed {
             return;
         }
+        if rst {
+            self.net.endpoints[ep].tcp.held.clear();
+        } else if !self.net.endpoints[ep].reset {
+            // What Nagle held leaves with the FIN.
+            self.push_held(ep);
+        }
+        let e = &mut self.net.endpoints[ep];
         e.closed = true;
         e.owner = None;
         e.unread.clear();
@@ -334,10 +349,15 @@ impl Sim {
         let Some(owner) = self.net.endpoints[ep].owner else {
             return;
         };
+        let mut read = false;
         while self.net.endpoints[ep].reading {
             let Some(data) = self.net.endpoints[ep].unread.pop_front() else {
+                if read {
+                    self.read_drained(ep);
+                }
                 break;
             };
+            read = true;
             let now = self.now;
             let len = data.len();
             self.sockets[owner.0].socket.received(now, data);

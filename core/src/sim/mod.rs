@@ -5,7 +5,9 @@
 //! scenario names; listeners with backlogs; black holes; a DNS table. Loopback behaves as
 //! Linux's: data, FIN and RST are in the peer's kernel before the sending call returns
 //! (closing a socket with unread data sends RST), and the peers hear of them in their next
-//! poll phase. The clock jumps to the next event; ties are broken by sequence number. The
+//! poll phase. TCP ends keep Linux's timing where Node's traces show it: Nagle's algorithm
+//! (a small write waits while the last small segment is unacknowledged) and delayed ACKs
+//! in interactive mode (see `tcp.rs`). The clock jumps to the next event; ties are broken by sequence number. The
 //! seed picks the ephemeral ports; the same seed gives the same run, byte for byte.
 //!
 //! Application calls go through [`Sim::socket`] / [`Sim::server`]: they run synchronously
@@ -17,6 +19,7 @@ mod carry_out;
 mod event_loop;
 mod net;
 mod packets;
+mod tcp;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};

@@ -44,6 +44,34 @@ pub(crate) struct Endpoint {
     /// The local and peer addresses (None for unix sockets).
     pub(crate) local: Option<SocketAddr>,
     pub(crate) remote: Option<SocketAddr>,
+    /// TCP's send and ACK timing on this end (see `sim::tcp`).
+    pub(crate) tcp: TcpTiming,
+}
+
+/// The part of a TCP end's state that decides when segments leave: Nagle's algorithm on
+/// the sending side, delayed ACKs on the receiving side (Linux's rules, simplified).
+#[derive(Debug, Default)]
+pub(crate) struct TcpTiming {
+    /// `TCP_NODELAY`: no Nagle.
+    pub(crate) no_delay: bool,
+    /// The last sub-MSS segment we sent is not acknowledged yet (Minshall's Nagle).
+    pub(crate) small_unacked: bool,
+    /// Bytes Nagle holds in the send queue until that ACK (or a FIN) pushes them.
+    pub(crate) held: Vec<u8>,
+    /// Interactive mode: we replied soon after receiving, so our ACKs wait to ride on data.
+    pub(crate) pingpong: bool,
+    /// Quick ACKs left (Linux's quickack mode, at the start and after an idle period).
+    pub(crate) quick: u32,
+    /// When data last arrived.
+    pub(crate) last_received: Option<crate::time::Instant>,
+    /// The largest segment received (at least 536 bytes): "one full frame".
+    pub(crate) rcv_mss: usize,
+    /// Bytes received and not acknowledged yet.
+    pub(crate) unacked_received: usize,
+    /// Small segments among them (Linux's ICSK_ACK_PUSHED / PUSHED2).
+    pub(crate) small_received: u8,
+    /// An ACK is owed and the delayed-ACK timer runs.
+    pub(crate) ack_owed: bool,
 }
 
 /// What a listener is bound to.
@@ -94,6 +122,8 @@ pub(crate) enum Packet {
     Fin { endpoint: usize },
     /// A RST reaches an endpoint.
     Rst { endpoint: usize },
+    /// An endpoint's delayed-ACK timer fires.
+    DelayedAck { endpoint: usize },
     /// A local completion (write done, shutdown done, lookup answered, listen result).
     Local(super::Completion),
 }

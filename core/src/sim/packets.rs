@@ -152,7 +152,9 @@ impl Sim {
                     }
                     return;
                 }
+                let len = data.len();
                 e.unread.push_back(data);
+                self.data_arrived(endpoint, len);
                 self.flush_endpoint(endpoint);
             }
             Packet::Fin { endpoint } => {
@@ -178,6 +180,7 @@ impl Sim {
                     self.drain_socket(owner, false);
                 }
             }
+            Packet::DelayedAck { endpoint } => self.delayed_ack(endpoint),
             Packet::Local(c) => self.complete(c),
         }
     }
