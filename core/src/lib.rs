@@ -22,26 +22,110 @@
 //!
 //! ## The run loop a driver follows
 //!
-//! ```text
-//! loop {
-//!     // 1. Application calls go in, each with the current time: socket.write(now, chunk),
-//!     //    socket.end(now, None), server.listen(opts), ... Carry out what they emitted
-//!     //    at once (poll_emitted): a write is tried inline, and a write the OS took
-//!     //    whole is reported (write_done) before polling on.
-//!     // 2. OS facts go in as they happen, at any moment: socket.received(now, bytes),
-//!     //    socket.eof(now), socket.read_failed(code), socket.write_done(now, id),
-//!     //    socket.attempt_connected(now, id, local, remote), server.incoming(...), ...
-//!     // 3. Pull outputs until None, in order, and act on each:
-//!     while let Some(out) = socket.poll_output() {
+//! A driver feeds each machine what the application calls and what the OS reports, each
+//! with the current time, and carries out what the machine asks. This is the whole loop,
+//! with a pretend OS that completes everything at once (a real driver does the same
+//! against sockets; the simulator against its virtual network):
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use sansnet::server::{BoundAddress, Server, ServerEvent, ServerIo, ServerOutput};
+//! use sansnet::socket::{Chunk, Output, Socket, SocketEvent, SocketIo};
+//! use sansnet::{ConnectOptions, Instant, ListenOptions, ServerOptions, SocketOptions};
+//!
+//! let now = Instant::from_millis(0);
+//! let server_addr: SocketAddr = "127.0.0.1:8124".parse().unwrap();
+//! let client_addr: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+//!
+//! // The server: `listen()` validates at once; the bind is I/O the driver carries out and
+//! // reports with `listen_done`. Outputs are pulled until `None`.
+//! let mut server = Server::new(ServerOptions::new());
+//! server.listen(ListenOptions::tcp(Some("127.0.0.1".into()), 8124)).unwrap();
+//! let mut accepted = Vec::new();
+//! let mut pump_server = |server: &mut Server, accepted: &mut Vec<Box<Socket>>| {
+//!     let mut events = Vec::new();
+//!     while let Some(out) = server.poll_output() {
 //!         match out {
-//!             Output::Event(e) => deliver_to_application(e),   // Node's events, in Node's order
-//!             Output::Io(io) => carry_out(io),                  // connect, write, shutdown, close, ...
+//!             ServerOutput::Io(ServerIo::Listen { id, .. }) => {
+//!                 server.listen_done(id, Ok(BoundAddress::Tcp(server_addr)))
+//!             }
+//!             ServerOutput::Io(_) => {} // close the listener, unlink a path, refuse a peer
+//!             ServerOutput::Event(ServerEvent::Connection { socket, .. }) => {
+//!                 accepted.push(socket); // a connected `net.Socket`, driven like any other
+//!                 events.push("connection");
+//!             }
+//!             ServerOutput::Event(ServerEvent::Listening) => events.push("listening"),
+//!             ServerOutput::Event(_) => events.push("other"),
 //!         }
 //!     }
-//!     // 4. Sleep until I/O is ready or the deadline passes, then handle timers.
-//!     if let Some(at) = socket.poll_timeout() { /* wake at `at` */ }
-//!     socket.handle_timeout(now);
+//!     events
+//! };
+//! assert_eq!(pump_server(&mut server, &mut accepted), ["listening"]);
+//!
+//! // A client: `connect()` defers its attempt to the next tick, as Node does.
+//! let mut client = Socket::new(&SocketOptions::new());
+//! client.connect(now, &ConnectOptions::tcp("127.0.0.1", 8124));
+//! let mut events = Vec::new();
+//! while let Some(out) = client.poll_output() {
+//!     match out {
+//!         // The OS connect. A driver that binds a local address first reports the bind
+//!         // (`attempt_bound`) before the connect's outcome: 'connectionAttempt' waits
+//!         // for it.
+//!         Output::Io(SocketIo::Connect { attempt, .. }) => {
+//!             client.attempt_connected(now, attempt, Some(client_addr), Some(server_addr));
+//!             server.incoming(1, Some(server_addr), Some(client_addr));
+//!         }
+//!         // Bytes to send: report `write_done` once the OS took them all.
+//!         Output::Io(SocketIo::Write { id, .. }) => client.write_done(now, id),
+//!         Output::Io(_) => {} // start reading, shut down, close, set options, ...
+//!         Output::Event(e) => events.push(e),
+//!     }
 //! }
+//! assert!(events.contains(&SocketEvent::Connect) && events.contains(&SocketEvent::Ready));
+//! assert_eq!(pump_server(&mut server, &mut accepted), ["connection"]);
+//!
+//! // An application call inside a JavaScript turn: carry out what it emitted at once
+//! // (`poll_emitted`: the inline write attempt), report what the OS took, and only then
+//! // read `write()`'s return value (`write_return_value`), which Node decides after
+//! // libuv's synchronous attempt.
+//! let w = client.write(now, Chunk::text("hello"));
+//! while let Some(out) = client.poll_emitted() {
+//!     if let Output::Io(SocketIo::Write { id, .. }) = out {
+//!         client.write_done(now, id);
+//!     }
+//! }
+//! assert!(w.ok && client.write_return_value());
+//!
+//! // `poll_tick_output` runs what comes before the loop's check phase (a `setImmediate`):
+//! // the next ticks, here the write's callback.
+//! let mut before_check = Vec::new();
+//! while let Some(out) = client.poll_tick_output() {
+//!     if let Output::Event(e) = out {
+//!         before_check.push(e);
+//!     }
+//! }
+//! assert!(matches!(before_check[..], [SocketEvent::WriteCallback { .. }]));
+//!
+//! // The peer's bytes and FIN are OS facts: they act in the next poll phase.
+//! let peer = &mut accepted[0];
+//! peer.received(now, b"hello".to_vec());
+//! peer.eof(now);
+//! let mut seen = Vec::new();
+//! while let Some(out) = peer.poll_output() {
+//!     match out {
+//!         Output::Event(SocketEvent::Data(d)) => seen.push(format!("data {}", d.len())),
+//!         Output::Event(SocketEvent::End) => seen.push("end".into()),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(seen, ["data 5", "end"]);
+//!
+//! // Timers: sleep until `poll_timeout()`, then `handle_timeout(now)`.
+//! client.set_timeout(now, sansnet::Duration::from_millis(100));
+//! let at = client.poll_timeout().unwrap();
+//! client.handle_timeout(at);
+//! assert!(std::iter::from_fn(|| client.poll_output())
+//!     .any(|o| o == Output::Event(SocketEvent::Timeout)));
 //! ```
 //!
 //! ## The event loop is the core's
