@@ -138,6 +138,8 @@ codes! {
     Enametoolong = "ENAMETOOLONG", Error;
     /// Too many open files.
     Emfile = "EMFILE", Error;
+    /// Too many open files in the system.
+    Enfile = "ENFILE", Error;
     /// Operation not permitted.
     Eperm = "EPERM", Error;
     /// Connection aborted.
@@ -172,6 +174,7 @@ const ERRNO_TABLE: &[(i32, Code, &str)] = &[
     (13, Code::Eacces, "permission denied"),
     (20, Code::Enotdir, "not a directory"),
     (22, Code::Einval, "invalid argument"),
+    (23, Code::Enfile, "file table overflow"),
     (24, Code::Emfile, "too many open files"),
     (30, Code::Erofs, "read-only file system"),
     (32, Code::Epipe, "broken pipe"),

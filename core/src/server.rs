@@ -433,6 +433,18 @@ impl Server {
         self.emit_close_if_drained();
     }
 
+    /// Accepting a connection failed and the driver could not shed the queue (libuv, out
+    /// of descriptors, accepts and closes the queued connections with a spare one; only
+    /// without it does Node hear of the failure): `'error'` with syscall `accept`
+    /// (`accept EMFILE`), as Node's `onconnection`. The server keeps listening.
+    pub fn accept_failed(&mut self, code: Code) {
+        if !self.listening() {
+            return;
+        }
+        let e = NetError::syscall(code, "accept", None, None);
+        self.q.push(ServerOutput::Event(ServerEvent::Error(e)));
+    }
+
     /// The server's `AbortSignal` aborted: `close()`.
     pub fn abort(&mut self) {
         if self.has_handle() || matches!(self.state, State::Lookup { .. }) {
@@ -567,6 +579,26 @@ mod tests {
             Some("127.0.0.1:4000".parse().unwrap()),
             Some("127.0.0.1:5555".parse().unwrap()),
         )
+    }
+
+    /// Out of descriptors without a spare: `'error'` as Node's `onconnection` gives it
+    /// (`accept EMFILE`, syscall `accept`), synchronously; the server keeps listening.
+    /// Not listening, there is nothing to accept.
+    #[test]
+    fn a_failed_accept_is_an_error_with_syscall_accept() {
+        let mut s = listening(ServerOptions::new());
+        s.accept_failed(Code::Emfile);
+        let e = match s.poll_emitted() {
+            Some(ServerOutput::Event(ServerEvent::Error(e))) => e,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(e.code, Code::Emfile);
+        assert_eq!(e.message, "accept EMFILE");
+        assert_eq!(e.syscall, Some("accept"));
+        assert!(s.listening());
+        let mut idle = Server::new(ServerOptions::new());
+        idle.accept_failed(Code::Emfile);
+        assert!(drain(&mut idle).0.is_empty());
     }
 
     #[test]

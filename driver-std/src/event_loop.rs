@@ -115,6 +115,16 @@ pub(crate) struct Loop {
     /// What each application thread holds in its current turn (sockets by index, servers
     /// by `usize::MAX - index`): released when that thread next waits on anything.
     holds: HashMap<std::thread::ThreadId, Vec<usize>>,
+    /// A spare descriptor (libuv's `emfile_fd`): out of descriptors, a listener closes it
+    /// to accept and close the connections queued, so that they do not hang.
+    pub(crate) spare_fd: Option<std::fs::File>,
+}
+
+/// Opens the spare descriptor, as libuv does (`/dev/null`, else `/`).
+pub(crate) fn open_spare() -> Option<std::fs::File> {
+    std::fs::File::open("/dev/null")
+        .or_else(|_| std::fs::File::open("/"))
+        .ok()
 }
 
 impl std::fmt::Debug for Loop {
@@ -154,6 +164,7 @@ impl Loop {
             polls_os: true,
             holds: HashMap::new(),
             task_takes: HashMap::new(),
+            spare_fd: open_spare(),
         }
     }
 

@@ -215,7 +215,14 @@ impl Loop {
                 Err(e) => match e.kind() {
                     io::ErrorKind::WouldBlock => return,
                     io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted => {}
-                    // EMFILE and friends: the connection stays queued; the next edge
+                    _ if is_out_of_descriptors(&e) => {
+                        if let Err(code) = self.shed_queue(i) {
+                            self.servers[i].core.accept_failed(code);
+                            self.drain_server(i, false);
+                        }
+                        return;
+                    }
+                    // Another failure: the connection stays queued; the next edge
                     // (another connection) tries again.
                     _ => return,
                 },
@@ -226,4 +233,32 @@ impl Loop {
             self.ready.push_back(Source::Listener(i));
         }
     }
+
+    /// libuv's EMFILE trick: out of descriptors, close the spare one, accept and close
+    /// every connection queued (their clients see the connection closed instead of
+    /// waiting in the backlog), and open the spare again. Without a spare, the failure
+    /// goes to the server (`'error'`, syscall `accept`).
+    fn shed_queue(&mut self, i: usize) -> Result<(), sansnet::Code> {
+        if self.spare_fd.take().is_none() {
+            return Err(sansnet::Code::Emfile);
+        }
+        if let Some(l) = self.servers.get(i).and_then(|s| s.listener.as_ref()) {
+            loop {
+                match l.accept() {
+                    Ok(_) => {} // dropped: closed at once
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        self.spare_fd = crate::event_loop::open_spare();
+        Ok(())
+    }
+}
+
+/// `EMFILE` or `ENFILE`: no descriptor for the accepted connection.
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    let code = e.raw_os_error().map(sansnet::Code::from_errno);
+    matches!(code, Some(sansnet::Code::Emfile | sansnet::Code::Enfile))
 }
