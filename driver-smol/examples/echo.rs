@@ -52,12 +52,21 @@ fn main() {
     });
 }
 
-/// Writes back each chunk; ends at `'end'`; stops at `'close'`.
+/// Writes back each chunk; ends at `'end'`; stops at `'close'`. Like Node's
+/// `socket.pipe(socket)`, it honours back-pressure: when `write()` says the buffer is full
+/// (a peer that does not read), it pauses reading until `'drain'`, so the server never
+/// holds more than the high-water mark and the kernel's buffers for a connection.
 async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write_quietly(d);
+                if !socket.write_quietly(d).ok {
+                    socket.pause();
+                    if socket.drained().await.is_err() {
+                        return;
+                    }
+                    socket.resume();
+                }
             }
             SocketEvent::End => {
                 socket.end(None);
