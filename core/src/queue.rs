@@ -117,6 +117,16 @@ impl<O, D> Queue<O, D> {
         self.arriving.push_back((d, ends_poll));
     }
 
+    /// A fact `first` right before a fact `second`, both not yet in a poll phase: no
+    /// longer ends the poll phase, so that one poll phase takes both.
+    pub(crate) fn join_before(&mut self, first: impl Fn(&D) -> bool, second: impl Fn(&D) -> bool) {
+        for i in 1..self.arriving.len() {
+            if second(&self.arriving[i].0) && first(&self.arriving[i - 1].0) {
+                self.arriving[i - 1].1 = false;
+            }
+        }
+    }
+
     /// The last fact not yet in a poll phase, with whether it ends one.
     pub(crate) fn last_fact_mut(&mut self) -> Option<&mut (D, bool)> {
         self.arriving.back_mut()

@@ -441,7 +441,11 @@ impl Loop {
         if r.readable {
             e.can_read = true;
             e.hup |= r.hup;
-            e.hang_up |= r.hang_up;
+            if r.hang_up && !e.hang_up {
+                // Bytes and EOF read before the hang-up and not polled yet: one poll.
+                e.hang_up = true;
+                e.core.hung_up();
+            }
             if e.reading && !e.read_eof {
                 self.readable.insert(i);
             }

@@ -296,6 +296,10 @@ impl Sim {
         }
         let e = &mut self.net.endpoints[ep];
         e.closed = true;
+        let peer = e.peer;
+        // A unix socket's peer hangs up when this end closes.
+        self.tell_hang_up(peer);
+        let e = &mut self.net.endpoints[ep];
         e.owner = None;
         e.unread.clear();
         let peer = e.peer;
@@ -328,6 +332,17 @@ impl Sim {
         let theirs = e.fin_pending && fin_left(self.net.endpoints[e.peer].owner);
         if (ours && theirs) || e.reset {
             self.sockets[o.0].socket.peer_address_gone();
+        }
+        self.tell_hang_up(ep);
+    }
+
+    /// Tells an endpoint's owner when its kernel starts reporting a hang-up: bytes and an
+    /// EOF it was given and has not polled yet are then read in one poll phase.
+    pub(super) fn tell_hang_up(&mut self, ep: usize) {
+        if let Some(o) = self.net.endpoints[ep].owner {
+            if self.hung_up(ep) {
+                self.sockets[o.0].socket.hung_up();
+            }
         }
     }
 

@@ -36,13 +36,17 @@ impl Socket {
 
     /// See [`Socket::eof_on_hang_up`].
     pub(super) fn do_eof_on_hang_up(&mut self, now: Instant) {
-        let life = self.life;
-        if let Some((Deferred::Io(l, Fact::Received(..)), ends_poll)) = self.q.last_fact_mut() {
-            if *l == life {
-                *ends_poll = false;
-            }
-        }
         self.do_eof(now);
+        self.do_hung_up();
+    }
+
+    /// See [`Socket::hung_up`].
+    pub(super) fn do_hung_up(&mut self) {
+        let life = self.life;
+        self.q.join_before(
+            |d| matches!(d, Deferred::Io(l, Fact::Received(..)) if *l == life),
+            |d| matches!(d, Deferred::Io(l, Fact::Eof(_)) if *l == life),
+        );
     }
 
     /// See [`Socket::read_failed`].

@@ -76,6 +76,8 @@ pub enum Input {
     Eof,
     /// [`Socket::eof_on_hang_up`].
     EofOnHangUp,
+    /// [`Socket::hung_up`].
+    HungUp,
     /// [`Socket::read_failed`].
     ReadFailed(Code),
     /// [`Socket::write_done`].
@@ -215,6 +217,7 @@ impl Socket {
             Input::Received(data) => self.do_received(now, data),
             Input::Eof => self.do_eof(now),
             Input::EofOnHangUp => self.do_eof_on_hang_up(now),
+            Input::HungUp => self.do_hung_up(),
             Input::ReadFailed(code) => self.do_read_failed(code),
             Input::WriteDone(id) => self.do_write_done(now, id),
             Input::WriteFailed(code) => self.do_write_failed(code),
@@ -432,6 +435,15 @@ impl Socket {
     /// the EOF in the same poll phase as a short read before it, instead of the next one.
     pub fn eof_on_hang_up(&mut self, now: Instant) {
         self.handle(now, Input::EofOnHangUp);
+    }
+
+    /// The kernel now reports a hang-up (`POLLHUP`: the peer of a unix socket closed, or a
+    /// TCP connection is shut down both ways) for bytes and an EOF reported before it and
+    /// not yet taken by a poll phase: libuv's next poll phase takes both, instead of
+    /// stopping at the short read. (A driver that learns of the hang-up when it reads the
+    /// EOF calls [`Socket::eof_on_hang_up`] instead.)
+    pub fn hung_up(&mut self) {
+        self.handle(self.clock, Input::HungUp);
     }
 
     /// Reading failed (`ECONNRESET` when the peer reset): the socket is destroyed with a

@@ -225,3 +225,22 @@ fn a_connect_completes_in_a_poll_phase_so_its_shutdown_runs_right_after_it() {
     let (ev, _) = drain_until_check(&mut s);
     assert_eq!(names(&ev), ["Connect", "Ready", "Finish"]);
 }
+
+/// The hang-up may come after the EOF was reported (the unix peer ended, then closed):
+/// as long as no poll phase took them, libuv's next one reads both.
+#[test]
+fn a_hang_up_after_the_eof_still_joins_it_to_the_short_read() {
+    let mut s = connected();
+    s.received(t(2), b"xyz".to_vec());
+    s.eof(t(2));
+    s.hung_up();
+    assert!(matches!(
+        s.poll_output(),
+        Some(Output::Event(SocketEvent::Data(_)))
+    ));
+    s.end(t(2), None);
+    assert_eq!(
+        names(&drain(&mut s).0),
+        ["End", "Finish", "close HadError(false)"]
+    );
+}
