@@ -1,0 +1,281 @@
+//! Load and abuse on real loopback sockets, bounded in count and time: many connections
+//! opened, echoed and closed with nothing left behind; a connect flood against
+//! `maxConnections`; slow clients cut by the idle timeout; a reset in the middle of a
+//! transfer. `SANSNET_LOAD=N` sets the connection count (default 300 for CI; the figures
+//! in ROBUSTNESS.md are from `SANSNET_LOAD=10000`).
+//!
+//! Each test runs in this one process, one at a time (they count descriptors and threads).
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sansnet_std::{
+    BoundAddress, ListenOptions, Server, ServerEvent, ServerOptions, Socket, SocketEvent,
+};
+
+/// One test at a time: they count the process's descriptors and threads.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn load() -> usize {
+    std::env::var("SANSNET_LOAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+fn count(dir: &str) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+fn fds() -> usize {
+    count("/proc/self/fd")
+}
+
+fn threads() -> usize {
+    count("/proc/self/task")
+}
+
+fn listen(server: &Server) -> SocketAddr {
+    match server
+        .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
+        .expect("listen")
+    {
+        BoundAddress::Tcp(a) => a,
+        BoundAddress::Ipc(p) => panic!("{p}"),
+    }
+}
+
+/// Echoes until `'close'` (the byte stream: `io::copy` of the socket onto itself).
+fn echo(socket: Socket) {
+    let _ = std::io::copy(&mut &socket, &mut &socket);
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    while socket.next_event().is_some() {}
+}
+
+#[test]
+fn many_connections_open_echo_and_close_leaving_nothing_behind() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let n = load();
+    let server = std::sync::Arc::new(Server::new(ServerOptions::default()));
+    let addr = listen(&server);
+    let (fds0, threads0) = (fds(), threads());
+    let started = Instant::now();
+    let s = server.clone();
+    let acceptor = std::thread::spawn(move || {
+        let mut echoes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let socket = s.accept().expect("accept");
+            echoes.push(
+                std::thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || echo(socket))
+                    .expect("thread"),
+            );
+        }
+        echoes
+    });
+    // Every client open at once, each echoed once.
+    let mut clients = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut c = TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let msg = format!("ping {i}\n");
+        c.write_all(msg.as_bytes()).expect("write");
+        let mut back = vec![0u8; msg.len()];
+        c.read_exact(&mut back).expect("echo");
+        assert_eq!(back, msg.as_bytes());
+        clients.push(c);
+    }
+    let held = server.get_connections();
+    assert_eq!(held as usize, n, "every connection held at once");
+    for c in &clients {
+        c.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+    for mut c in clients {
+        let mut rest = Vec::new();
+        c.read_to_end(&mut rest).expect("the server ends too");
+        assert!(rest.is_empty());
+    }
+    for t in acceptor.join().expect("acceptor") {
+        t.join().expect("echo thread");
+    }
+    let took = started.elapsed();
+    let (fds1, threads1) = (fds(), threads());
+    eprintln!(
+        "{n} connections held at once, echoed and closed in {took:.2?}; descriptors {fds0} -> {fds1}, threads {threads0} -> {threads1}"
+    );
+    assert_eq!(fds1, fds0, "a descriptor was left open");
+    assert_eq!(threads1, threads0, "a thread was left running");
+    assert_eq!(server.get_connections(), 0);
+}
+
+#[test]
+fn a_connect_flood_against_max_connections_admits_exactly_that_many() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let max = (load() / 5).max(10);
+    let flood = max * 5;
+    let server = Server::new(ServerOptions::default());
+    server.set_max_connections(Some(max as u32));
+    let addr = listen(&server);
+    let mut clients = Vec::with_capacity(flood);
+    for _ in 0..flood {
+        let c = TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        clients.push(c);
+    }
+    let (mut admitted, mut dropped) = (Vec::new(), 0);
+    while admitted.len() + dropped < flood {
+        match server.next_event_timeout(Duration::from_secs(20)) {
+            Some(ServerEvent::Connection(s)) => admitted.push(s),
+            Some(ServerEvent::Drop(_)) => dropped += 1,
+            Some(ServerEvent::Error(e)) => panic!("{e}"),
+            Some(_) => {}
+            None => panic!(
+                "{} admitted, {dropped} dropped, then nothing",
+                admitted.len()
+            ),
+        }
+    }
+    eprintln!(
+        "flood of {flood} against maxConnections {max}: {} admitted, {dropped} dropped",
+        admitted.len()
+    );
+    assert_eq!(admitted.len(), max);
+    assert_eq!(dropped, flood - max);
+    assert_eq!(server.get_connections() as usize, max);
+    // Every dropped client sees its connection closed; an admitted one does not.
+    let mut closed = 0;
+    for c in &mut clients {
+        c.set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        match c.read(&mut [0u8; 1]) {
+            Ok(0) => closed += 1,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => closed += 1,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        closed,
+        flood - max,
+        "every dropped connection is closed, and only those"
+    );
+    drop(admitted);
+    drop(clients);
+    server.close().expect("close");
+}
+
+#[test]
+fn slow_clients_are_cut_by_the_idle_timeout() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let n = load().min(1000);
+    let server = std::sync::Arc::new(Server::new(ServerOptions::default()));
+    let addr = listen(&server);
+    let started = Instant::now();
+    let s = server.clone();
+    let acceptor = std::thread::spawn(move || {
+        (0..n)
+            .map(|_| {
+                let socket = s.accept().expect("accept");
+                socket.set_timeout(Duration::from_millis(300));
+                std::thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || {
+                        // Node's idiom: destroy the socket at 'timeout'.
+                        let mut timed_out = false;
+                        while let Some(e) = socket.next_event() {
+                            match e {
+                                SocketEvent::Timeout => {
+                                    timed_out = true;
+                                    socket.destroy(None);
+                                }
+                                SocketEvent::Close(_) => break,
+                                _ => {}
+                            }
+                        }
+                        timed_out
+                    })
+                    .expect("thread")
+            })
+            .collect::<Vec<_>>()
+    });
+    // Each client sends a byte, then waits longer than the timeout before the next.
+    let mut clients: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr).expect("connect");
+            c.write_all(b"G").expect("write");
+            c
+        })
+        .collect();
+    let mut cut = 0;
+    for c in &mut clients {
+        c.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        match c.read(&mut [0u8; 1]) {
+            Ok(0) => cut += 1,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => cut += 1,
+            other => panic!("a slow client was not cut: {other:?}"),
+        }
+    }
+    let timed_out = acceptor
+        .join()
+        .expect("acceptor")
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .filter(|t| *t)
+        .count();
+    eprintln!(
+        "{n} slow clients cut by a 300 ms idle timeout in {:.2?}",
+        started.elapsed()
+    );
+    assert_eq!(cut, n);
+    assert_eq!(timed_out, n, "each server socket saw 'timeout'");
+    server.close().expect("close");
+}
+
+#[test]
+fn a_reset_mid_transfer_delivers_a_prefix_in_order_and_nothing_after() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let server = Server::new(ServerOptions::default());
+    let addr = listen(&server);
+    let sent: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let to_send = sent.clone();
+    let client = std::thread::spawn(move || {
+        let c = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        c.connect(&addr.into()).expect("connect");
+        let mut c: TcpStream = c.into();
+        c.write_all(&to_send[..3 * 1024 * 1024]).expect("write");
+        // Close with RST (linger 0) while bytes may still be in flight.
+        socket2::SockRef::from(&c)
+            .set_linger(Some(Duration::ZERO))
+            .expect("linger");
+        drop(c);
+    });
+    let socket = server.accept().expect("accept");
+    let mut got = Vec::new();
+    let mut ended_with = None;
+    while let Some(e) = socket.next_event_timeout(Duration::from_secs(20)) {
+        match e {
+            SocketEvent::Data(d) => got.extend_from_slice(&d),
+            SocketEvent::Error(e) => ended_with = Some(e.code.to_string()),
+            SocketEvent::Close(_) => break,
+            _ => {}
+        }
+    }
+    client.join().expect("client");
+    assert!(got.len() <= 3 * 1024 * 1024);
+    assert_eq!(got[..], sent[..got.len()], "a prefix, in order");
+    eprintln!(
+        "reset after 3 MiB written: {} bytes delivered in order, then {}",
+        got.len(),
+        ended_with.as_deref().unwrap_or("end")
+    );
+    server.close().expect("close");
+}
