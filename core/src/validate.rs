@@ -158,7 +158,27 @@ pub fn inspect(v: &Value) -> String {
     crate::options::inspect::inspect(v)
 }
 
-/// Node's `determineSpecificType`, the text after "Received" in its messages.
+/// `util.inspect(value, { depth })` (`util.format('%s')` uses depth 0 for objects).
+pub fn inspect_with_depth(v: &Value, depth: usize) -> String {
+    crate::options::inspect::inspect_with_depth(v, depth)
+}
+
+/// `util.format('%s', value)`, as Node's `%s` messages (`ERR_INVALID_IP_ADDRESS`,
+/// `ERR_UNKNOWN_ENCODING`) quote their argument: numbers as `util.inspect` prints them
+/// (`-0`), bigints with `n`, plain objects and arrays inspected with depth 0
+/// (`{ a: [Object] }`), anything else as `String(value)`.
+pub fn format_s(v: &Value) -> String {
+    match v {
+        Value::Number(_) | Value::BigInt(_) => inspect(v),
+        Value::Object(_) | Value::Array(_) | Value::Instance(_) => inspect_with_depth(v, 0),
+        other => to_js_string(other),
+    }
+}
+
+/// Node's `determineSpecificType`, the text after "Received" in its messages: the type
+/// and value of a primitive (a string past 28 UTF-16 units cut to 25 and `...`, quoted
+/// with `'` unless it contains one, else as `JSON.stringify` quotes it), the class of an
+/// object.
 pub fn describe(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".into(),
@@ -168,21 +188,62 @@ pub fn describe(v: &Value) -> String {
         Value::Object(_) => "an instance of Object".into(),
         Value::Instance(name) => format!("an instance of {name}"),
         Value::Buffer(_) => "an instance of Buffer".into(),
-        other => {
-            let type_name = match other {
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                Value::BigInt(_) => "bigint",
-                Value::Symbol(_) => "symbol",
-                _ => "string",
+        Value::Bool(b) => format!("type boolean ({b})"),
+        Value::Number(n) if *n == 0.0 && n.is_sign_negative() => "type number (-0)".into(),
+        Value::Number(n) => format!("type number ({})", number_to_string(*n)),
+        Value::BigInt(s) => format!("type bigint ({s}n)"),
+        Value::Symbol(d) => format!("type symbol (Symbol({d}))"),
+        Value::String(s) => {
+            let (shown, lone, cut) = if s.encode_utf16().nth(28).is_some() {
+                let (prefix, lone) = crate::options::inspect::utf16_prefix(s, 25);
+                (prefix, lone, "...")
+            } else {
+                (s.as_str(), None, "")
             };
-            let mut shown = inspect(other);
-            if shown.chars().count() > 28 {
-                shown = shown.chars().take(25).collect::<String>() + "...";
+            if shown.contains('\'') {
+                let mut text = String::from(shown);
+                text.push_str(cut);
+                format!("type string ({})", json_quote(&text, lone, cut.len()))
+            } else {
+                // A lone surrogate cannot live in a Rust string: U+FFFD stands for it.
+                let half = if lone.is_some() { "\u{fffd}" } else { "" };
+                format!("type string ('{shown}{half}{cut}')")
             }
-            format!("type {type_name} ({shown})")
         }
     }
+}
+
+/// `JSON.stringify(text)`, where a lone high surrogate `lone` sits `tail` bytes before the
+/// end of `text` (the cut of [`describe`]).
+fn json_quote(text: &str, lone: Option<u16>, tail: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let split = text.len() - tail;
+    for (i, c) in text.char_indices() {
+        if i == split {
+            if let Some(unit) = lone {
+                out.push_str(&format!("\\u{unit:x}"));
+            }
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    if split == text.len() {
+        if let Some(unit) = lone {
+            out.push_str(&format!("\\u{unit:x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `ERR_INVALID_ARG_TYPE`: `name` is an argument (`"chunk"`) or a property
@@ -272,6 +333,15 @@ pub fn out_of_range(name: &str, range: &str, received: &Value) -> NetError {
     let shown = match received {
         Value::Number(n) if n.fract() == 0.0 && n.abs() > 4_294_967_296.0 => {
             group_digits(&number_to_string(*n))
+        }
+        Value::BigInt(s) => {
+            let digits = s.trim_start_matches('-');
+            let big = digits.len() > 10 || (digits.len() == 10 && digits > "4294967296");
+            if big {
+                format!("{}n", group_digits(s))
+            } else {
+                format!("{s}n")
+            }
         }
         other => inspect(other),
     };

@@ -70,7 +70,7 @@ fn mine(group: &str) -> bool {
 type Outcome = Result<&'static str, NetError>;
 
 fn arg(args: &[Value], i: usize) -> &Value {
-    args.get(i).unwrap_or(&Value::Undefined)
+    args.get(i).unwrap_or(&sansnet::value::UNDEFINED)
 }
 
 fn first_args(links: &[(String, Vec<Value>)]) -> &[Value] {
