@@ -119,8 +119,36 @@ pub fn to_int32(n: f64) -> i32 {
     to_uint32(n) as i32
 }
 
-/// JavaScript `String(value)` for the values `net` stringifies.
+/// JavaScript `String(value)` for the values `net` stringifies. Arrays are joined with
+/// commas, nested arrays in turn, `null`/`undefined` elements as empty text; the walk uses
+/// a heap stack, so any nesting works (Node's engine gives up earlier: see
+/// [`check_join_depth`]).
 pub fn to_js_string(v: &Value) -> String {
+    let Value::Array(items) = v else {
+        return scalar_string(v);
+    };
+    let mut out = String::new();
+    // Each level: the elements still to join, and whether one was joined already.
+    let mut stack = vec![(items.iter(), false)];
+    while let Some((iter, started)) = stack.last_mut() {
+        let Some(item) = iter.next() else {
+            stack.pop();
+            continue;
+        };
+        if *started {
+            out.push(',');
+        }
+        *started = true;
+        match item {
+            Value::Array(inner) => stack.push((inner.iter(), false)),
+            i if i.is_nullish() => {}
+            i => out.push_str(&scalar_string(i)),
+        }
+    }
+    out
+}
+
+fn scalar_string(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".into(),
         Value::Null => "null".into(),
@@ -128,23 +156,58 @@ pub fn to_js_string(v: &Value) -> String {
         Value::Number(n) => number_to_string(*n),
         Value::BigInt(s) => s.clone(),
         Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                if i.is_nullish() {
-                    String::new()
-                } else {
-                    to_js_string(i)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+        Value::Array(_) => to_js_string(v),
         Value::Object(_) => "[object Object]".into(),
         Value::Symbol(d) => format!("Symbol({d})"),
         Value::Buffer(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Function => "function () {}".into(),
         Value::Instance(name) => format!("[object {name}]"),
     }
+}
+
+/// How deeply arrays may nest inside arrays before converting them to a string or a
+/// number fails. `String(array)` joins nested arrays recursively, and V8 runs out of
+/// stack after about 3,200 levels with Node's default 984 KiB stack (3,219 for a bare
+/// `String(a)`, 3,217 inside `net.connect`: the figure moves with the frames below it).
+/// sansnet fixes the limit here so the outcome is deterministic.
+pub const MAX_JOIN_DEPTH: usize = 3_200;
+
+/// `RangeError: Maximum call stack size exceeded` (no `code`) where `String(value)` or
+/// `Number(value)` of an array nested deeper than [`MAX_JOIN_DEPTH`] would exhaust Node's
+/// stack. Objects end the nesting (`String({})` is `[object Object]`, no recursion).
+pub fn check_join_depth(v: &Value) -> Result<(), NetError> {
+    let Value::Array(items) = v else {
+        return Ok(());
+    };
+    let mut stack = vec![(items.iter(), 1usize)];
+    while let Some((iter, depth)) = stack.last_mut() {
+        let depth = *depth;
+        match iter.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Value::Array(inner)) => {
+                if depth + 1 > MAX_JOIN_DEPTH {
+                    return Err(NetError::stack_overflow());
+                }
+                stack.push((inner.iter(), depth + 1));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// [`to_js_string`], failing as Node does for arrays nested past [`MAX_JOIN_DEPTH`].
+pub fn try_to_js_string(v: &Value) -> Result<String, NetError> {
+    check_join_depth(v)?;
+    Ok(to_js_string(v))
+}
+
+/// [`to_number`], failing as Node does for arrays nested past [`MAX_JOIN_DEPTH`].
+pub fn try_to_number(v: &Value) -> Result<f64, NetError> {
+    check_join_depth(v)?;
+    Ok(to_number(v))
 }
 
 /// JavaScript `Number.prototype.toString()` for the numbers that appear in messages.
@@ -317,8 +380,8 @@ pub fn invalid_arg_value(name: &str, value: &Value, reason: Option<&str>) -> Net
         "argument"
     };
     let reason = reason.unwrap_or("is invalid");
-    let mut shown = inspect(value);
-    if shown.encode_utf16().count() > 128 {
+    let (mut shown, _) = crate::options::inspect::inspect_prefix(value, 128);
+    if shown.encode_utf16().nth(128).is_some() {
         let units: Vec<u16> = shown.encode_utf16().take(128).collect();
         shown = String::from_utf16_lossy(&units) + "...";
     }

@@ -47,6 +47,53 @@ pub fn inspect_with_depth(v: &Value, depth: usize) -> String {
     format_value(&mut ctx, v, 0)
 }
 
+/// An object with this many distinct keys or more is printed over several lines whatever
+/// its entries (Node's `isBelowBreakLength`: `3 * entries + 11 > breakLength`).
+const MANY_ENTRIES: usize = 24;
+
+/// `util.inspect(value)` when only its first `max` UTF-16 units matter (Node's
+/// `ERR_INVALID_ARG_VALUE` quotes 128 of them): the same text, but at least `max` units of
+/// it rather than all when that is known to be enough. An object with many keys at the top
+/// is one entry per line, so its entries are formatted only until the text is long enough;
+/// a message quoting a 100,000-key object costs the ordering of its keys, not the printing
+/// of all of them. Returns `(text, complete)`.
+pub fn inspect_prefix(v: &Value, max: usize) -> (String, bool) {
+    let Value::Object(props) = v else {
+        return (inspect(v), true);
+    };
+    if props.len() < MANY_ENTRIES {
+        return (inspect(v), true);
+    }
+    let props = ordered_props(props);
+    if props.len() < MANY_ENTRIES {
+        return (inspect(v), true);
+    }
+    let mut ctx = Ctx {
+        indentation: 0,
+        current_depth: 1,
+        depth: Some(DEPTH),
+        budget: Vec::new(),
+    };
+    let mut out = String::from("{\n  ");
+    let mut units = js_len(&out);
+    for (i, (k, val)) in props.iter().enumerate() {
+        if units > max {
+            return (out, false);
+        }
+        let sep = if i > 0 { ",\n  " } else { "" };
+        ctx.indentation += 2;
+        let s = format_value(&mut ctx, val, 1);
+        ctx.indentation -= 2;
+        let key = format_key(k);
+        for piece in [sep, &key, ": ", &s] {
+            out.push_str(piece);
+            units += js_len(piece);
+        }
+    }
+    out.push_str("\n}");
+    (out, true)
+}
+
 /// JavaScript `Number.prototype.toString()` (radix 10): shortest round-trip digits, with
 /// exponent notation below 1e-6 and from 1e21 on.
 pub fn js_number_to_string(n: f64) -> String {
@@ -58,6 +105,14 @@ pub fn js_number_to_string(n: f64) -> String {
     }
     if n == 0.0 {
         return "0".into();
+    }
+    // Between 1e-7 and 1e21 JavaScript prints no exponent, and neither does Rust's
+    // shortest round-trip `Display` (the common case, and far cheaper than the general one).
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        return (n as i64).to_string();
+    }
+    if (1e-6..1e21).contains(&n.abs()) {
+        return n.to_string();
     }
     let sign = if n < 0.0 { "-" } else { "" };
     // Rust's `{:e}` prints the shortest digits that round-trip: "1.2345e-7".
@@ -184,7 +239,37 @@ impl Ctx {
 }
 
 fn js_len(s: &str) -> usize {
-    s.encode_utf16().count()
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
+}
+
+/// A fast, non-keyed hash for the key de-duplication of [`ordered_props`] (FxHash's
+/// multiply-rotate; no need for DoS resistance: the caller already holds every key).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // MurmurHash3's finaliser: every input bit reaches the low bits the table uses.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
 }
 
 fn format_value(ctx: &mut Ctx, v: &Value, recurse_times: usize) -> String {
@@ -254,7 +339,12 @@ fn format_value(ctx: &mut Ctx, v: &Value, recurse_times: usize) -> String {
                     ctx.indentation += 2;
                     let s = format_value(ctx, val, rt);
                     ctx.indentation -= 2;
-                    format!("{}: {s}", format_key(k))
+                    let key = format_key(k);
+                    let mut entry = String::with_capacity(key.len() + 2 + s.len());
+                    entry.push_str(&key);
+                    entry.push_str(": ");
+                    entry.push_str(&s);
+                    entry
                 })
                 .collect();
             let res = reduce_to_single_string(ctx, output, ("{", "}"), None, rt);
@@ -332,47 +422,63 @@ fn format_string(ctx: &Ctx, s: &str) -> String {
 /// Own property order of a JavaScript object: array-index keys ascending, then the other
 /// keys in insertion order; a repeated key keeps its first position and its last value.
 fn ordered_props(props: &[(String, Value)]) -> Vec<(&str, &Value)> {
-    // Linear in the number of keys: a map from key to its first position.
-    let mut unique: Vec<(&str, &Value)> = Vec::with_capacity(props.len());
-    let mut seen: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::with_capacity(props.len());
+    use std::collections::hash_map::Entry;
+    // Linear in the number of keys: a map from key to its first position; each key is
+    // hashed once and classified once.
+    let mut unique: Vec<(&str, &Value, Option<u32>)> = Vec::with_capacity(props.len());
+    let mut seen: std::collections::HashMap<&str, usize, std::hash::BuildHasherDefault<KeyHasher>> =
+        std::collections::HashMap::with_capacity_and_hasher(props.len(), Default::default());
+    let mut indexed = 0;
     for (k, v) in props {
-        match seen.get(k.as_str()) {
-            Some(&i) => unique[i].1 = v,
-            None => {
-                seen.insert(k.as_str(), unique.len());
-                unique.push((k.as_str(), v));
+        match seen.entry(k.as_str()) {
+            Entry::Occupied(e) => unique[*e.get()].1 = v,
+            Entry::Vacant(e) => {
+                e.insert(unique.len());
+                let index = array_index(k);
+                indexed += usize::from(index.is_some());
+                unique.push((k.as_str(), v, index));
             }
         }
     }
-    let index = |k: &str| -> Option<u32> {
-        let ok = k == "0" || (!k.starts_with('0') && k.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
-            return None;
-        }
-        k.parse::<u32>().ok().filter(|n| *n != u32::MAX)
-    };
-    let mut indexed: Vec<(u32, (&str, &Value))> = unique
+    if indexed == 0 {
+        return unique.into_iter().map(|(k, v, _)| (k, v)).collect();
+    }
+    let mut first: Vec<(u32, &str, &Value)> = unique
         .iter()
-        .filter_map(|p| index(p.0).map(|i| (i, *p)))
+        .filter_map(|&(k, v, i)| i.map(|i| (i, k, v)))
         .collect();
-    indexed.sort_unstable_by_key(|(i, _)| *i);
-    let mut out: Vec<(&str, &Value)> = indexed.into_iter().map(|(_, p)| p).collect();
-    out.extend(unique.into_iter().filter(|p| index(p.0).is_none()));
+    first.sort_unstable_by_key(|(i, _, _)| *i);
+    let mut out: Vec<(&str, &Value)> = first.into_iter().map(|(_, k, v)| (k, v)).collect();
+    out.extend(
+        unique
+            .into_iter()
+            .filter(|p| p.2.is_none())
+            .map(|(k, v, _)| (k, v)),
+    );
     out
 }
 
-fn format_key(k: &str) -> String {
+/// The array index a key names (`"0"`, `"42"`, up to 2**32 - 2), which JavaScript lists
+/// before the other keys.
+fn array_index(k: &str) -> Option<u32> {
+    let ok = k == "0" || (!k.starts_with('0') && k.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        return None;
+    }
+    k.parse::<u32>().ok().filter(|n| *n != u32::MAX)
+}
+
+fn format_key(k: &str) -> std::borrow::Cow<'_, str> {
     if k == "__proto__" {
         return "['__proto__']".into();
     }
-    let mut chars = k.chars();
-    let ident = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut bytes = k.bytes();
+    let ident = matches!(bytes.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
+        && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_');
     if ident {
-        k.to_string()
+        k.into()
     } else {
-        quote_string(k)
+        quote_string(k).into()
     }
 }
 

@@ -118,3 +118,67 @@ fn long_output_breaks_lines_like_node() {
         "{\n  a: 'line1\\n' +\n    'line2 is quite long and keeps going on and on and on and on and on and on'\n}"
     );
 }
+
+#[test]
+fn a_prefix_is_the_start_of_the_whole_text() {
+    for n in [0, 1, 23, 24, 25, 200] {
+        let props: Vec<(String, Value)> = (0..n)
+            .map(|i| {
+                let v = match i % 4 {
+                    0 => Value::Number(f64::from(i)),
+                    1 => Value::String("x\ny".repeat(i as usize)),
+                    2 => Value::object(&[("a", Value::Array(vec![1.0.into(); 30]))]),
+                    _ => Value::Array(vec![]),
+                };
+                (
+                    if i % 5 == 0 {
+                        format!("{}", i / 5)
+                    } else {
+                        format!("k{i}")
+                    },
+                    v,
+                )
+            })
+            .collect();
+        let v = Value::Object(props);
+        let whole = inspect(&v);
+        for max in [0, 10, 128, 1000, 100_000] {
+            let (prefix, complete) = inspect_prefix(&v, max);
+            assert!(whole.starts_with(&prefix), "{n} keys, {max}");
+            assert!(
+                js_len(&prefix) >= max.min(js_len(&whole)),
+                "{n} keys, {max}"
+            );
+            assert_eq!(complete, prefix == whole, "{n} keys, {max}");
+        }
+    }
+}
+
+#[test]
+fn long_strings_and_arrays_are_cut_as_node_cuts_them() {
+    // node -p "util.inspect('x'.repeat(10002))"
+    let long = inspect(&Value::String("x".repeat(10_002)));
+    assert_eq!(
+        long,
+        format!("'{}'... 2 more characters", "x".repeat(10_000))
+    );
+    let one = inspect(&Value::String("x".repeat(10_001)));
+    assert!(one.ends_with("'... 1 more character"));
+    // A cut through a surrogate pair keeps the high half, escaped.
+    // node -p "util.inspect('a' + '\u{1F600}'.repeat(5000)).slice(-30)"
+    let emoji = inspect(&Value::String(format!("a{}", "\u{1F600}".repeat(5_000))));
+    assert!(emoji.ends_with("\u{1F600}\\ud83d'... 1 more character"));
+    // node -p "util.inspect(Array.from({length: 101}, (_, i) => i))"
+    let arr = inspect(&Value::Array(
+        (0..101).map(|i| f64::from(i).into()).collect(),
+    ));
+    assert!(arr.starts_with("[\n   0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11,\n"));
+    assert!(
+        arr.ends_with("  96, 97, 98, 99,\n  ... 1 more item\n]"),
+        "{arr}"
+    );
+    assert_eq!(
+        inspect(&Value::object(&[("__proto__", 1.0.into())])),
+        "{ ['__proto__']: 1 }"
+    );
+}

@@ -137,7 +137,7 @@ impl Parser {
                 let r = self.multiplicative()?;
                 left = match (&left, &r) {
                     (Value::String(a), Value::String(b)) => Value::String(format!("{a}{b}")),
-                    (a, b) => num(number(&a)? + number(&b)?),
+                    (a, b) => num(number(a)? + number(b)?),
                 };
             } else if self.rest_starts_with("-") && !self.rest_starts_with("--") {
                 self.pos += 1;
@@ -193,7 +193,7 @@ impl Parser {
         if self.eat("-") {
             return match &self.unary()? {
                 Value::BigInt(s) => Ok(Value::BigInt(format!("-{s}"))),
-                v => Ok(num(-number(&v)?)),
+                v => Ok(num(-number(v)?)),
             };
         }
         if self.eat("+") {
