@@ -8,6 +8,8 @@
 
 mod app;
 mod connect;
+#[cfg(test)]
+mod blocklist_tests;
 mod event;
 mod facts;
 mod halves;
