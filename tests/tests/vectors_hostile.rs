@@ -277,3 +277,66 @@ fn vectors_match_the_installed_node() {
         "hostile-values.json is stale: regenerate it with node"
     );
 }
+
+/// Every entry point of the loose face, given a value a million levels deep (arrays, then
+/// objects) in each argument position: an answer or an error, never a stack overflow.
+#[test]
+fn every_loose_entry_point_survives_a_million_levels() {
+    use sansnet::blocklist::{AddressArg, BlockList};
+    use sansnet::options::{
+        end_args, get_connections_args, normalize_socket_connect_args, server_options_from_args,
+        server_options_from_value, set_no_delay_arg, socket_options_from_value, timeout_ms,
+    };
+    use sansnet::validate::{describe, format_s, inspect, to_js_string, to_number};
+    use sansnet::{defaults, SocketAddress};
+
+    for array in [true, false] {
+        let mut deep = Value::Array(Vec::new());
+        for _ in 0..1_000_000 {
+            deep = if array {
+                Value::Array(vec![deep])
+            } else {
+                Value::Object(vec![("a".into(), deep)])
+            };
+        }
+        let d = &deep;
+        let u = &Value::Undefined;
+        let one = std::slice::from_ref(d);
+        let _ = normalize_connect_args(one);
+        let _ = normalize_socket_connect_args(one);
+        let _ = normalize_listen_args(one);
+        let _ = server_options_from_args(one);
+        let _ = server_options_from_value(d);
+        let _ = socket_options_from_value(d);
+        let _ = write_args(one);
+        let _ = end_args(one);
+        let _ = timeout_ms(d);
+        let _ = set_timeout_args(d, d);
+        let _ = set_no_delay_arg(d);
+        let _ = set_keep_alive_args(d, d);
+        let _ = get_connections_args(d);
+        let _ = try_is_ip_value(d);
+        let _ = sansnet::ip::is_ip_value(d);
+        let _ = (inspect(d), describe(d), format_s(d), to_number(d));
+        if array {
+            assert_eq!(
+                to_js_string(d),
+                "",
+                "an array of empty arrays joins to nothing"
+            );
+        }
+        let _ = SocketAddress::from_options(d);
+        let _ = SocketAddress::parse_value(d);
+        assert!(defaults::set_default_auto_select_family(d).is_err());
+        assert!(defaults::set_default_auto_select_family_attempt_timeout(d).is_err());
+        assert!(defaults::set_default_high_water_mark(d).is_err());
+        let mut bl = BlockList::new();
+        assert!(bl.add_address_value(AddressArg::Value(d), u).is_err());
+        assert!(bl
+            .add_address_value(AddressArg::Value(&"1.2.3.4".into()), d)
+            .is_err());
+        assert!(bl.check_value(AddressArg::Value(d), u).is_err());
+        let _ = format!("{d:?}");
+        assert!(d.clone() == deep);
+    }
+}
