@@ -7,9 +7,9 @@
 //! when to call [`Socket::handle_timeout`].
 
 mod app;
-mod connect;
 #[cfg(test)]
 mod blocklist_tests;
+mod connect;
 mod event;
 mod facts;
 mod halves;
