@@ -401,6 +401,19 @@ impl NetError {
         self
     }
 
+    /// `RangeError: Maximum call stack size exceeded`: the engine error (no `code`; its
+    /// [`Code`] is an empty [`Code::Custom`]) Node throws where converting a deeply nested
+    /// array to a string or number exhausts its stack
+    /// ([`crate::validate::check_join_depth`]).
+    pub fn stack_overflow() -> NetError {
+        let mut e = NetError::new(
+            Code::Custom(String::new()),
+            "Maximum call stack size exceeded",
+        );
+        e.class = ErrorClass::RangeError;
+        e
+    }
+
     /// The `AbortError` an aborted signal destroys a socket with.
     pub fn abort() -> NetError {
         NetError::new(Code::AbortErr, "The operation was aborted")
@@ -425,6 +438,9 @@ impl NetError {
 
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.as_str().is_empty() {
+            return write!(f, "{}: {}", self.class.as_str(), self.message);
+        }
         write!(
             f,
             "{} [{}]: {}",

@@ -78,6 +78,13 @@ pub fn is_ip_value(value: &Value) -> u8 {
     is_ip(&to_js_string(value))
 }
 
+/// [`is_ip_value`] as Node's `net.isIP` behaves for hostile input: an array nested past
+/// [`crate::validate::MAX_JOIN_DEPTH`] is `RangeError: Maximum call stack size exceeded`
+/// (Node's `String(value)` exhausts its stack), where [`is_ip_value`] still answers.
+pub fn try_is_ip_value(value: &Value) -> Result<u8, crate::error::NetError> {
+    Ok(is_ip(&crate::validate::try_to_js_string(value)?))
+}
+
 /// Node's `net.isIPv4`: exactly four dot-separated decimal octets 0–255 without leading
 /// zeros, ASCII digits only, nothing around them.
 pub fn is_ipv4(s: &str) -> bool {

@@ -232,6 +232,18 @@
 //! `'error'` event with Node's code, syscall and message, before `'close'`. Where Node 20
 //! crashes or misbehaves (an empty lookup answer, a pre-aborted signal that connects anyway,
 //! `SocketAddress` ports given as strings), the core returns a proper error instead.
+//!
+//! ## Hostile values
+//!
+//! Messages quote values exactly as Node 20 does, its limits included (`util.inspect`'s
+//! depth 2, 100 array items, 10,000 string characters; `ERR_INVALID_ARG_VALUE` cut at 128
+//! characters; the 25-character cut of "type string (…)"), in time linear in the value: a
+//! 100,000-key object is quoted in milliseconds. A [`Value`] may nest a million levels
+//! deep: cloning, comparing and dropping it use no recursion, `Debug` stops at
+//! [`value::DEBUG_DEPTH`], and where Node's own `String(value)` recursion exhausts its stack
+//! (an array nested past [`validate::MAX_JOIN_DEPTH`] as a host, a local address, a backlog,
+//! a keep-alive delay or `isIP`'s argument) the call fails with Node's
+//! `RangeError: Maximum call stack size exceeded` ([`NetError::stack_overflow`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

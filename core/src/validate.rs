@@ -119,8 +119,36 @@ pub fn to_int32(n: f64) -> i32 {
     to_uint32(n) as i32
 }
 
-/// JavaScript `String(value)` for the values `net` stringifies.
+/// JavaScript `String(value)` for the values `net` stringifies. Arrays are joined with
+/// commas, nested arrays in turn, `null`/`undefined` elements as empty text; the walk uses
+/// a heap stack, so any nesting works (Node's engine gives up earlier: see
+/// [`check_join_depth`]).
 pub fn to_js_string(v: &Value) -> String {
+    let Value::Array(items) = v else {
+        return scalar_string(v);
+    };
+    let mut out = String::new();
+    // Each level: the elements still to join, and whether one was joined already.
+    let mut stack = vec![(items.iter(), false)];
+    while let Some((iter, started)) = stack.last_mut() {
+        let Some(item) = iter.next() else {
+            stack.pop();
+            continue;
+        };
+        if *started {
+            out.push(',');
+        }
+        *started = true;
+        match item {
+            Value::Array(inner) => stack.push((inner.iter(), false)),
+            i if i.is_nullish() => {}
+            i => out.push_str(&scalar_string(i)),
+        }
+    }
+    out
+}
+
+fn scalar_string(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".into(),
         Value::Null => "null".into(),
@@ -128,23 +156,58 @@ pub fn to_js_string(v: &Value) -> String {
         Value::Number(n) => number_to_string(*n),
         Value::BigInt(s) => s.clone(),
         Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                if i.is_nullish() {
-                    String::new()
-                } else {
-                    to_js_string(i)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+        Value::Array(_) => to_js_string(v),
         Value::Object(_) => "[object Object]".into(),
         Value::Symbol(d) => format!("Symbol({d})"),
         Value::Buffer(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Function => "function () {}".into(),
         Value::Instance(name) => format!("[object {name}]"),
     }
+}
+
+/// How deeply arrays may nest inside arrays before converting them to a string or a
+/// number fails. `String(array)` joins nested arrays recursively, and V8 runs out of
+/// stack after about 3,200 levels with Node's default 984 KiB stack (3,219 for a bare
+/// `String(a)`, 3,217 inside `net.connect`: the figure moves with the frames below it).
+/// sansnet fixes the limit here so the outcome is deterministic.
+pub const MAX_JOIN_DEPTH: usize = 3_200;
+
+/// `RangeError: Maximum call stack size exceeded` (no `code`) where `String(value)` or
+/// `Number(value)` of an array nested deeper than [`MAX_JOIN_DEPTH`] would exhaust Node's
+/// stack. Objects end the nesting (`String({})` is `[object Object]`, no recursion).
+pub fn check_join_depth(v: &Value) -> Result<(), NetError> {
+    let Value::Array(items) = v else {
+        return Ok(());
+    };
+    let mut stack = vec![(items.iter(), 1usize)];
+    while let Some((iter, depth)) = stack.last_mut() {
+        let depth = *depth;
+        match iter.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Value::Array(inner)) => {
+                if depth + 1 > MAX_JOIN_DEPTH {
+                    return Err(NetError::stack_overflow());
+                }
+                stack.push((inner.iter(), depth + 1));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// [`to_js_string`], failing as Node does for arrays nested past [`MAX_JOIN_DEPTH`].
+pub fn try_to_js_string(v: &Value) -> Result<String, NetError> {
+    check_join_depth(v)?;
+    Ok(to_js_string(v))
+}
+
+/// [`to_number`], failing as Node does for arrays nested past [`MAX_JOIN_DEPTH`].
+pub fn try_to_number(v: &Value) -> Result<f64, NetError> {
+    check_join_depth(v)?;
+    Ok(to_number(v))
 }
 
 /// JavaScript `Number.prototype.toString()` for the numbers that appear in messages.
@@ -158,7 +221,27 @@ pub fn inspect(v: &Value) -> String {
     crate::options::inspect::inspect(v)
 }
 
-/// Node's `determineSpecificType`, the text after "Received" in its messages.
+/// `util.inspect(value, { depth })` (`util.format('%s')` uses depth 0 for objects).
+pub fn inspect_with_depth(v: &Value, depth: usize) -> String {
+    crate::options::inspect::inspect_with_depth(v, depth)
+}
+
+/// `util.format('%s', value)`, as Node's `%s` messages (`ERR_INVALID_IP_ADDRESS`,
+/// `ERR_UNKNOWN_ENCODING`) quote their argument: numbers as `util.inspect` prints them
+/// (`-0`), bigints with `n`, plain objects and arrays inspected with depth 0
+/// (`{ a: [Object] }`), anything else as `String(value)`.
+pub fn format_s(v: &Value) -> String {
+    match v {
+        Value::Number(_) | Value::BigInt(_) => inspect(v),
+        Value::Object(_) | Value::Array(_) | Value::Instance(_) => inspect_with_depth(v, 0),
+        other => to_js_string(other),
+    }
+}
+
+/// Node's `determineSpecificType`, the text after "Received" in its messages: the type
+/// and value of a primitive (a string past 28 UTF-16 units cut to 25 and `...`, quoted
+/// with `'` unless it contains one, else as `JSON.stringify` quotes it), the class of an
+/// object.
 pub fn describe(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".into(),
@@ -168,21 +251,62 @@ pub fn describe(v: &Value) -> String {
         Value::Object(_) => "an instance of Object".into(),
         Value::Instance(name) => format!("an instance of {name}"),
         Value::Buffer(_) => "an instance of Buffer".into(),
-        other => {
-            let type_name = match other {
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                Value::BigInt(_) => "bigint",
-                Value::Symbol(_) => "symbol",
-                _ => "string",
+        Value::Bool(b) => format!("type boolean ({b})"),
+        Value::Number(n) if *n == 0.0 && n.is_sign_negative() => "type number (-0)".into(),
+        Value::Number(n) => format!("type number ({})", number_to_string(*n)),
+        Value::BigInt(s) => format!("type bigint ({s}n)"),
+        Value::Symbol(d) => format!("type symbol (Symbol({d}))"),
+        Value::String(s) => {
+            let (shown, lone, cut) = if s.encode_utf16().nth(28).is_some() {
+                let (prefix, lone) = crate::options::inspect::utf16_prefix(s, 25);
+                (prefix, lone, "...")
+            } else {
+                (s.as_str(), None, "")
             };
-            let mut shown = inspect(other);
-            if shown.chars().count() > 28 {
-                shown = shown.chars().take(25).collect::<String>() + "...";
+            if shown.contains('\'') {
+                let mut text = String::from(shown);
+                text.push_str(cut);
+                format!("type string ({})", json_quote(&text, lone, cut.len()))
+            } else {
+                // A lone surrogate cannot live in a Rust string: U+FFFD stands for it.
+                let half = if lone.is_some() { "\u{fffd}" } else { "" };
+                format!("type string ('{shown}{half}{cut}')")
             }
-            format!("type {type_name} ({shown})")
         }
     }
+}
+
+/// `JSON.stringify(text)`, where a lone high surrogate `lone` sits `tail` bytes before the
+/// end of `text` (the cut of [`describe`]).
+fn json_quote(text: &str, lone: Option<u16>, tail: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let split = text.len() - tail;
+    for (i, c) in text.char_indices() {
+        if i == split {
+            if let Some(unit) = lone {
+                out.push_str(&format!("\\u{unit:x}"));
+            }
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    if split == text.len() {
+        if let Some(unit) = lone {
+            out.push_str(&format!("\\u{unit:x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `ERR_INVALID_ARG_TYPE`: `name` is an argument (`"chunk"`) or a property
@@ -256,8 +380,8 @@ pub fn invalid_arg_value(name: &str, value: &Value, reason: Option<&str>) -> Net
         "argument"
     };
     let reason = reason.unwrap_or("is invalid");
-    let mut shown = inspect(value);
-    if shown.encode_utf16().count() > 128 {
+    let (mut shown, _) = crate::options::inspect::inspect_prefix(value, 128);
+    if shown.encode_utf16().nth(128).is_some() {
         let units: Vec<u16> = shown.encode_utf16().take(128).collect();
         shown = String::from_utf16_lossy(&units) + "...";
     }
@@ -272,6 +396,15 @@ pub fn out_of_range(name: &str, range: &str, received: &Value) -> NetError {
     let shown = match received {
         Value::Number(n) if n.fract() == 0.0 && n.abs() > 4_294_967_296.0 => {
             group_digits(&number_to_string(*n))
+        }
+        Value::BigInt(s) => {
+            let digits = s.trim_start_matches('-');
+            let big = digits.len() > 10 || (digits.len() == 10 && digits > "4294967296");
+            if big {
+                format!("{}n", group_digits(s))
+            } else {
+                format!("{s}n")
+            }
         }
         other => inspect(other),
     };
@@ -381,102 +514,5 @@ pub fn validate_function(value: &Value, name: &str) -> Result<(), NetError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn port(v: Value) -> Result<u16, Code> {
-        validate_port(&v, "Port").map_err(|e| e.code)
-    }
-
-    #[test]
-    fn port_rule_accepts_what_node_accepts() {
-        for (s, p) in [
-            ("65535", 65535),
-            ("-0", 0),
-            ("0x10", 16),
-            ("0b11", 3),
-            ("0o17", 15),
-            ("1e3", 1000),
-            (" 80 ", 80),
-            ("00080", 80),
-        ] {
-            assert_eq!(port(s.into()), Ok(p), "{s}");
-        }
-        assert_eq!(port(Value::Number(-0.0)), Ok(0));
-        assert_eq!(port(Value::Number(65535.0)), Ok(65535));
-    }
-
-    #[test]
-    fn port_rule_rejects_what_node_rejects() {
-        for s in ["65536", "", " ", "0x", "-0x1", "abc", "80abc", "1e3x"] {
-            assert_eq!(port(s.into()), Err(Code::ErrSocketBadPort), "{s:?}");
-        }
-        for n in [
-            -1.0,
-            65536.0,
-            1.5,
-            f64::NAN,
-            f64::INFINITY,
-            4294967296.0,
-            4294967295.0,
-        ] {
-            assert_eq!(port(Value::Number(n)), Err(Code::ErrSocketBadPort), "{n}");
-        }
-        for v in [
-            Value::Bool(true),
-            Value::Null,
-            Value::Undefined,
-            Value::Object(vec![]),
-        ] {
-            assert_eq!(port(v), Err(Code::ErrSocketBadPort));
-        }
-    }
-
-    #[test]
-    fn messages_match_node() {
-        let e = validate_port(&Value::Number(-1.0), "Port").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Port should be >= 0 and < 65536. Received type number (-1)."
-        );
-        let e = invalid_arg_type("options.port", &["number", "string"], &Value::Array(vec![]));
-        assert_eq!(
-            e.message,
-            "The \"options.port\" property must be one of type number or string. Received an instance of Array"
-        );
-        let e = validate_int32(
-            &Value::Number(0.0),
-            "options.autoSelectFamilyAttemptTimeout",
-            1,
-            i32::MAX,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.message,
-            "The value of \"options.autoSelectFamilyAttemptTimeout\" is out of range. It must be >= 1 && <= 2147483647. Received 0"
-        );
-        let e = invalid_arg_value(
-            "options.family",
-            &Value::Number(5.0),
-            Some("must be one of: 0, 4, 6"),
-        );
-        assert_eq!(
-            e.message,
-            "The property 'options.family' must be one of: 0, 4, 6. Received 5"
-        );
-        assert_eq!(describe(&Value::String("x".into())), "type string ('x')");
-    }
-
-    #[test]
-    fn number_conversion_follows_javascript() {
-        assert_eq!(string_to_number("  12 "), 12.0);
-        assert_eq!(string_to_number(""), 0.0);
-        assert_eq!(string_to_number("-Infinity"), f64::NEG_INFINITY);
-        assert!(string_to_number("1_000").is_nan());
-        assert!(string_to_number("+0x10").is_nan());
-        assert_eq!(string_to_number(".5"), 0.5);
-        assert!(string_to_number(".").is_nan());
-        assert_eq!(to_int32(4294967295.0), -1);
-        assert_eq!(to_uint32(-1.0), 4294967295);
-    }
-}
+#[path = "validate_tests.rs"]
+mod tests;

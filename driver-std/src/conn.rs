@@ -229,8 +229,38 @@ fn unix_addr(path: &str) -> io::Result<SockAddr> {
 pub(crate) enum Listener {
     /// TCP.
     Tcp(TcpListener),
-    /// Unix-domain.
-    Unix(UnixListener),
+    /// Unix-domain, with the file its bind created.
+    Unix(UnixListener, Option<PathNode>),
+}
+
+/// The file a unix socket's bind created, by device and inode, so that `close()` removes
+/// that file and nothing else: not a file or socket someone else has put at the path since
+/// (libuv unlinks whatever the path names then; sansnet does not follow it there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PathNode {
+    path: String,
+    dev: u64,
+    ino: u64,
+}
+
+impl PathNode {
+    /// The socket file at `path` now (`None` if there is none, or it is not a socket).
+    fn of(path: &str) -> Option<PathNode> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let m = std::fs::symlink_metadata(path).ok()?;
+        m.file_type().is_socket().then(|| PathNode {
+            path: path.to_string(),
+            dev: m.dev(),
+            ino: m.ino(),
+        })
+    }
+
+    /// Removes `path` if it still names this socket file; anything else is left alone.
+    pub(crate) fn unlink(&self, path: &str) {
+        if path == self.path && PathNode::of(path).as_ref() == Some(self) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl Listener {
@@ -265,6 +295,7 @@ impl Listener {
             BoundAddressRequest::Ipc(path) => {
                 let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
                 sock.bind(&unix_addr(path)?)?;
+                let node = PathNode::of(path);
                 sock.listen(backlog)?;
                 sock.set_nonblocking(true)?;
                 if (opts.readable_all || opts.writable_all) && !path.starts_with('\0') {
@@ -278,7 +309,7 @@ impl Listener {
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
                 }
                 let l = UnixListener::from(sock);
-                Ok((Listener::Unix(l), BoundAddress::Ipc(path.clone())))
+                Ok((Listener::Unix(l, node), BoundAddress::Ipc(path.clone())))
             }
         }
     }
@@ -287,7 +318,7 @@ impl Listener {
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         match self {
             Listener::Tcp(l) => l.as_fd(),
-            Listener::Unix(l) => l.as_fd(),
+            Listener::Unix(l, _) => l.as_fd(),
         }
     }
 
@@ -300,7 +331,7 @@ impl Listener {
                 let local = s.local_addr().ok();
                 Ok((Conn::Tcp(s), local, Some(peer)))
             }
-            Listener::Unix(l) => {
+            Listener::Unix(l, _) => {
                 let (s, _) = l.accept()?;
                 s.set_nonblocking(true)?;
                 Ok((Conn::Unix(s), None, None))

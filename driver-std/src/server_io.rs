@@ -12,7 +12,7 @@ use sansnet::server::{
 use sansnet::{Instant, NetError};
 
 use crate::code_of;
-use crate::conn::{Conn, Listener};
+use crate::conn::{Conn, Listener, PathNode};
 use crate::event_loop::{Asker, LookupDone, Loop};
 use crate::lookup::{self, LookupFn};
 use crate::reactor::Source;
@@ -28,6 +28,9 @@ pub(crate) struct SrvEntry {
     pub(crate) core: Core,
     pub(crate) gen: u64,
     listener: Option<Listener>,
+    /// The socket file the listener's bind created, kept past the listener's close for the
+    /// core's `Unlink` (which removes only that file).
+    unix_node: Option<PathNode>,
     /// Accepted OS sockets the core has not admitted or refused yet, by token.
     pending: BTreeMap<u64, Conn>,
     next_token: u64,
@@ -56,6 +59,7 @@ impl SrvEntry {
             core,
             gen,
             listener: None,
+            unix_node: None,
             pending: BTreeMap::new(),
             next_token: 1,
             lookup_fn: lookup,
@@ -186,10 +190,15 @@ impl Loop {
             ServerIo::CloseListener => {
                 if let Some(l) = self.servers[i].listener.take() {
                     self.reactor.delete(l.fd());
+                    if let Listener::Unix(_, node) = l {
+                        self.servers[i].unix_node = node;
+                    }
                 }
             }
             ServerIo::Unlink { path } => {
-                let _ = std::fs::remove_file(path);
+                if let Some(node) = self.servers[i].unix_node.take() {
+                    node.unlink(&path);
+                }
             }
             ServerIo::CloseAccepted { token } => {
                 self.servers[i].pending.remove(&token);

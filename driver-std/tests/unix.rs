@@ -122,19 +122,159 @@ fn reset_is_not_for_unix_sockets() {
     });
 }
 
+/// The process umask, from `/proc/self/status` (reading it with `umask(2)` would change
+/// it for the other tests' threads).
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .expect("an Umask line");
+    u32::from_str_radix(line.trim(), 8).expect("octal umask")
+}
+
 #[test]
-fn readable_all_and_writable_all_open_the_path_to_everyone() {
+fn readable_all_and_writable_all_add_exactly_their_bits() {
     use std::os::unix::fs::PermissionsExt;
+    // Node 20 (libuv's uv_pipe_chmod) ORs S_IRUSR|S_IRGRP|S_IROTH for readableAll and
+    // S_IWUSR|S_IWGRP|S_IWOTH for writableAll into the mode bind gave the socket
+    // (0777 & ~umask). Observed with `stat` after listen({path, readableAll, writableAll}):
+    // umask 022: 755 755 777 777; umask 077: 700 744 722 766; umask 000: 777 everywhere.
     bounded(10, || {
         let dir = TempDir::new("modes");
-        let path = dir.path("m.sock");
+        let base = 0o777 & !umask();
+        for (readable, writable) in [(false, false), (true, false), (false, true), (true, true)] {
+            let path = dir.path(&format!("m-{readable}-{writable}.sock"));
+            let server = Server::new(ServerOptions::default());
+            let mut listen = ListenOptions::ipc(&path);
+            listen.readable_all = readable;
+            listen.writable_all = writable;
+            server.listen(listen).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+            let mut want = base;
+            if readable {
+                want |= 0o444;
+            }
+            if writable {
+                want |= 0o222;
+            }
+            assert_eq!(
+                mode, want,
+                "readableAll {readable} writableAll {writable}: {mode:o}"
+            );
+            server.close().unwrap();
+            assert!(!Path::new(&path).exists());
+        }
+    });
+}
+
+#[test]
+fn a_path_longer_than_sun_path_is_an_error_never_truncated() {
+    // Node 20 (libuv 1.46) copies a path into sun_path and silently cuts it at 108 bytes:
+    // listen('/tmp/x/' + 'a'.repeat(200)) listens on the first 108 bytes, close() then
+    // unlinks the long name and leaves the cut one behind, and connect() to a long path
+    // reaches whatever sits at the cut one. sansnet refuses such a path with ENAMETOOLONG.
+    bounded(10, || {
+        let dir = TempDir::new("long");
+        let long = dir.path(&"a".repeat(200));
+        // A server at the path the truncation would reach.
+        let cut = &long[..107];
+        let decoy = Server::new(ServerOptions::default());
+        decoy
+            .listen(ListenOptions::ipc(cut))
+            .expect("a 107-byte path fits");
+        assert_eq!(cut.len(), 107);
+
         let server = Server::new(ServerOptions::default());
-        let mut listen = ListenOptions::ipc(&path);
-        listen.readable_all = true;
-        listen.writable_all = true;
-        server.listen(listen).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o666, 0o666, "{mode:o}");
-        server.close().unwrap();
+        let e = server.listen(ListenOptions::ipc(&long)).unwrap_err();
+        assert_eq!(e.code, Code::Enametoolong);
+        // Shaped as Node's listen errors ("listen EADDRINUSE: address already in use …").
+        assert_eq!(
+            e.message,
+            format!("listen ENAMETOOLONG: name too long {long}")
+        );
+        let files: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+        assert_eq!(files.len(), 1, "only the decoy's socket: {files:?}");
+
+        let socket = Socket::new(SocketOptions::default());
+        socket.connect(ConnectOptions::ipc(&long));
+        let events = events_until_close(&socket);
+        let Some(SocketEvent::Error(e)) =
+            events.iter().find(|e| matches!(e, SocketEvent::Error(_)))
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(e.code, Code::Enametoolong);
+        assert_eq!(e.message, format!("connect ENAMETOOLONG {long}"));
+        assert!(
+            !names(&events).contains(&"connect"),
+            "never connected to the decoy"
+        );
+        decoy.close().unwrap();
+        assert!(!Path::new(cut).exists());
+
+        // The one difference at the boundary: Node binds a path of exactly 108 bytes (a
+        // sun_path without its NUL); the standard library and socket2 cannot build that
+        // address safely, so it is ENAMETOOLONG here too.
+        let full = format!(
+            "{}/{}",
+            dir.0.display(),
+            "b".repeat(108 - dir.0.as_os_str().len() - 1)
+        );
+        assert_eq!(full.len(), 108);
+        let e = server.listen(ListenOptions::ipc(&full)).unwrap_err();
+        assert_eq!(e.code, Code::Enametoolong);
+    });
+}
+
+#[test]
+fn close_unlinks_only_the_socket_file_its_listen_created() {
+    // Node 20 (libuv) unlinks the path by name at close, whatever is there by then:
+    // a regular file put in its place, or another server's socket. sansnet removes the path
+    // only while it still names the socket file its own bind created.
+    bounded(10, || {
+        let dir = TempDir::new("unlink");
+        let path = dir.path("c.sock");
+
+        // The socket moved away and a regular file put in its place: both stay.
+        let a = Server::new(ServerOptions::default());
+        a.listen(ListenOptions::ipc(&path)).unwrap();
+        let moved = dir.path("moved.sock");
+        std::fs::rename(&path, &moved).unwrap();
+        std::fs::write(&path, "not a socket").unwrap();
+        a.close().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a socket");
+        assert!(Path::new(&moved).exists(), "close does not follow a rename");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(&moved).unwrap();
+
+        // Another server took the path after ours was removed: its socket stays.
+        let b = Server::new(ServerOptions::default());
+        b.listen(ListenOptions::ipc(&path)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let c = Server::new(ServerOptions::default());
+        c.listen(ListenOptions::ipc(&path)).unwrap();
+        b.close().unwrap();
+        assert!(
+            Path::new(&path).exists(),
+            "the second server's socket stays"
+        );
+        let socket = sansnet_std::connect(ConnectOptions::ipc(&path)).expect("still reachable");
+        socket.destroy(None);
+        c.close().unwrap();
+        assert!(!Path::new(&path).exists(), "its owner removes it");
+
+        // A listen that failed (EADDRINUSE) created nothing and removes nothing (as Node).
+        let owner = Server::new(ServerOptions::default());
+        owner.listen(ListenOptions::ipc(&path)).unwrap();
+        let late = Server::new(ServerOptions::default());
+        assert_eq!(
+            late.listen(ListenOptions::ipc(&path)).unwrap_err().code,
+            Code::Eaddrinuse
+        );
+        let _ = late.close();
+        assert!(Path::new(&path).exists());
+        owner.close().unwrap();
+        assert!(!Path::new(&path).exists());
     });
 }

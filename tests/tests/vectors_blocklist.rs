@@ -104,7 +104,7 @@ fn json_arg(j: &Json) -> Arg {
     }
 }
 
-const UNDEFINED: Arg = Arg::Value(Value::Undefined);
+static UNDEFINED: Arg = Arg::Value(Value::Undefined);
 
 /// Calls `method` with JavaScript-style arguments (missing ones are `undefined`).
 /// `Ok(None)` is a method returning `undefined`, `Ok(Some(b))` a `check` result.

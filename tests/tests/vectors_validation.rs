@@ -70,7 +70,7 @@ fn mine(group: &str) -> bool {
 type Outcome = Result<&'static str, NetError>;
 
 fn arg(args: &[Value], i: usize) -> &Value {
-    args.get(i).unwrap_or(&Value::Undefined)
+    args.get(i).unwrap_or(&sansnet::value::UNDEFINED)
 }
 
 fn first_args(links: &[(String, Vec<Value>)]) -> &[Value] {
@@ -99,10 +99,7 @@ fn run_chain(is_new: bool, links: &[(String, Vec<Value>)]) -> Option<Outcome> {
                     set_no_delay_arg(arg(last, 0));
                     Ok("Socket")
                 }
-                "setKeepAlive" => {
-                    set_keep_alive_args(arg(last, 0), arg(last, 1));
-                    Ok("Socket")
-                }
+                "setKeepAlive" => set_keep_alive_args(arg(last, 0), arg(last, 1)).map(|_| "Socket"),
                 _ => return None,
             }
         }

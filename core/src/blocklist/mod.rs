@@ -24,6 +24,8 @@ mod rule;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod spellings;
 
 use std::net::IpAddr;
 

@@ -8,7 +8,7 @@ use crate::defaults;
 use crate::error::{Code, NetError};
 use crate::ip::{self, Family};
 use crate::time::Duration;
-use crate::validate::{self, to_int32, to_js_string};
+use crate::validate::{self, to_int32};
 use crate::value::Value;
 
 use super::socket::{socket_options_from_value, timeout_ms, SocketOptions};
@@ -266,10 +266,11 @@ fn missing_args() -> NetError {
     )
 }
 
-fn invalid_ip(text: &str) -> NetError {
+/// `ERR_INVALID_IP_ADDRESS` ("Invalid IP address: %s").
+fn invalid_ip(value: &Value) -> NetError {
     NetError::new(
         Code::ErrInvalidIpAddress,
-        format!("Invalid IP address: {text}"),
+        format!("Invalid IP address: {}", validate::format_s(value)),
     )
 }
 
@@ -335,8 +336,8 @@ fn connect_from_options(options: &Value) -> Result<ConnectOptions, NetError> {
     let local_address = match get("localAddress") {
         v if !v.is_truthy() => None,
         v => {
-            let text = to_js_string(v);
-            Some(parse_ip_literal(&text).ok_or_else(|| invalid_ip(&text))?)
+            let text = validate::try_to_js_string(v)?;
+            Some(parse_ip_literal(&text).ok_or_else(|| invalid_ip(v))?)
         }
     };
     let local_port = match get("localPort") {
@@ -388,7 +389,7 @@ fn connect_from_options(options: &Value) -> Result<ConnectOptions, NetError> {
 
     let Some(host) = host else {
         // A truthy non-string host.
-        if ip::is_ip(&to_js_string(host_value)) != 0 {
+        if ip::is_ip(&validate::try_to_js_string(host_value)?) != 0 {
             return Err(validate::invalid_arg_type(
                 "options.host",
                 &["string"],

@@ -95,12 +95,18 @@ impl ListenOptions {
     }
 }
 
-/// `toNumber(x)` of `net.js` when it is truthy: a number > 0.
-fn positive_number(v: Option<&Value>) -> Option<f64> {
-    let v = v?;
-    (v.is_truthy() && is_non_negative_number(v))
+/// `toNumber(x)` of `net.js` when it is truthy: a number > 0. `Number(x)` of an array
+/// nested too deeply fails as in Node ([`validate::check_join_depth`]).
+fn positive_number(v: Option<&Value>) -> Result<Option<f64>, NetError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    if v.is_truthy() {
+        validate::check_join_depth(v)?;
+    }
+    Ok((v.is_truthy() && is_non_negative_number(v))
         .then(|| to_number(v))
-        .filter(|n| *n != 0.0)
+        .filter(|n| *n != 0.0))
 }
 
 fn invalid_options(options: &Value, reason: Option<&str>) -> NetError {
@@ -131,7 +137,10 @@ fn invalid_options(options: &Value, reason: Option<&str>) -> NetError {
 /// property" error.
 pub fn normalize_listen_args(args: &[Value]) -> Result<ListenOptions, NetError> {
     let mut options = normalize_args(args).options;
-    let backlog_from_args = positive_number(args.get(1)).or_else(|| positive_number(args.get(2)));
+    let backlog_from_args = match positive_number(args.get(1))? {
+        Some(n) => Some(n),
+        None => positive_number(args.get(2))?,
+    };
 
     for key in ["_handle", "handle"] {
         let h = options.get(key);
@@ -171,7 +180,7 @@ pub fn normalize_listen_args(args: &[Value]) -> Result<ListenOptions, NetError> 
     let backlog = {
         let b = options.get("backlog");
         let chosen = if b.is_truthy() {
-            Some(to_number(b))
+            Some(validate::try_to_number(b)?)
         } else {
             backlog_from_args
         };
@@ -225,8 +234,11 @@ pub fn normalize_listen_args(args: &[Value]) -> Result<ListenOptions, NetError> 
 }
 
 /// Sets (or adds) an own property, as `options.port = 0` does.
-fn set_key(options: &mut Value, key: &str, v: Value) {
-    if let Value::Object(props) = options {
+fn set_key(options: &mut std::borrow::Cow<'_, Value>, key: &str, v: Value) {
+    if !matches!(**options, Value::Object(_)) {
+        return;
+    }
+    if let Value::Object(props) = options.to_mut() {
         match props.iter_mut().rev().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = v,
             None => props.push((key.to_string(), v)),

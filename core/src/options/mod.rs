@@ -37,6 +37,8 @@ pub use socket::{
 };
 pub use stream::{end_args, utf16_len, write_args, Chunk, ChunkArg, Encoding, EndArgs, WriteArgs};
 
+use std::borrow::Cow;
+
 use crate::validate::to_number;
 use crate::value::Value;
 
@@ -64,31 +66,32 @@ pub(crate) fn is_non_negative_number(v: &Value) -> bool {
 
 /// The result of Node's `normalizeArgs` (shared by `connect` and `listen`).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct NormalizedArgs {
-    /// The options object: the first argument when it is an object, else one built from
-    /// the positional arguments (`{path}` or `{port[, host]}`).
-    pub options: Value,
+pub(crate) struct NormalizedArgs<'a> {
+    /// The options object: the first argument when it is an object (borrowed: a huge or
+    /// deeply nested argument is not copied), else one built from the positional
+    /// arguments (`{path}` or `{port[, host]}`).
+    pub options: Cow<'a, Value>,
     /// Whether the last argument is a function (the callback).
     pub has_callback: bool,
 }
 
 /// Node's `normalizeArgs(args)`.
-pub(crate) fn normalize_args(args: &[Value]) -> NormalizedArgs {
+pub(crate) fn normalize_args(args: &[Value]) -> NormalizedArgs<'_> {
     let Some(arg0) = args.first() else {
         return NormalizedArgs {
-            options: Value::Object(Vec::new()),
+            options: Cow::Owned(Value::Object(Vec::new())),
             has_callback: false,
         };
     };
     let options = match arg0 {
-        Value::Object(_) | Value::Array(_) | Value::Instance(_) => arg0.clone(),
-        _ if is_pipe_name(arg0) => Value::Object(vec![("path".into(), arg0.clone())]),
+        Value::Object(_) | Value::Array(_) | Value::Instance(_) => Cow::Borrowed(arg0),
+        _ if is_pipe_name(arg0) => Cow::Owned(Value::Object(vec![("path".into(), arg0.clone())])),
         _ => {
             let mut props = vec![("port".to_string(), arg0.clone())];
             if let Some(host @ Value::String(_)) = args.get(1) {
                 props.push(("host".into(), host.clone()));
             }
-            Value::Object(props)
+            Cow::Owned(Value::Object(props))
         }
     };
     NormalizedArgs {
@@ -115,23 +118,29 @@ mod tests {
     #[test]
     fn normalize_args_builds_options() {
         let n = normalize_args(&[]);
-        assert_eq!(n.options, Value::Object(vec![]));
-        let n = normalize_args(&[80.0.into(), "h".into(), Value::Function]);
+        assert_eq!(*n.options, Value::Object(vec![]));
+        let args1 = [80.0.into(), "h".into(), Value::Function];
+        let n = normalize_args(&args1);
         assert_eq!(
-            n.options,
+            *n.options,
             Value::Object(vec![
                 ("port".into(), 80.0.into()),
                 ("host".into(), "h".into())
             ])
         );
         assert!(n.has_callback);
-        let n = normalize_args(&["abc".into()]);
+        let args2 = ["abc".into()];
+        let n = normalize_args(&args2);
         assert_eq!(
-            n.options,
+            *n.options,
             Value::Object(vec![("path".into(), "abc".into())])
         );
-        let n = normalize_args(&[80.0.into(), 5.0.into()]);
-        assert_eq!(n.options, Value::Object(vec![("port".into(), 80.0.into())]));
+        let args3 = [80.0.into(), 5.0.into()];
+        let n = normalize_args(&args3);
+        assert_eq!(
+            *n.options,
+            Value::Object(vec![("port".into(), 80.0.into())])
+        );
         assert!(!n.has_callback);
     }
 }

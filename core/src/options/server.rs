@@ -65,7 +65,7 @@ pub struct CreateServerArgs {
 /// function, follows); anything else → `ERR_INVALID_ARG_TYPE` ("The "options" argument must
 /// be of type object"). Then [`server_options_from_value`].
 pub fn server_options_from_args(args: &[Value]) -> Result<CreateServerArgs, NetError> {
-    let arg = |i: usize| args.get(i).unwrap_or(&Value::Undefined);
+    let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     match arg(0) {
         Value::Function => Ok(CreateServerArgs {
             options: ServerOptions::new(),

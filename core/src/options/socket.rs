@@ -307,12 +307,18 @@ pub struct SetKeepAliveArgs {
     pub initial_delay: Duration,
 }
 
-/// `socket.setKeepAlive(enable, initialDelay)` with any arguments; never throws.
-pub fn set_keep_alive_args(enable: &Value, initial_delay_ms: &Value) -> SetKeepAliveArgs {
-    SetKeepAliveArgs {
+/// `socket.setKeepAlive(enable, initialDelay)` with any arguments. It throws only where
+/// Node's `initialDelay / 1000` does: for an array nested past
+/// [`validate::MAX_JOIN_DEPTH`] (`RangeError: Maximum call stack size exceeded`).
+pub fn set_keep_alive_args(
+    enable: &Value,
+    initial_delay_ms: &Value,
+) -> Result<SetKeepAliveArgs, NetError> {
+    validate::check_join_depth(initial_delay_ms)?;
+    Ok(SetKeepAliveArgs {
         enable: enable.is_truthy(),
         initial_delay: keep_alive_delay_from_ms(initial_delay_ms),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -530,14 +536,16 @@ mod tests {
             assert_eq!(keep_alive_delay_secs(&ms), secs, "{ms:?}");
         }
         assert_eq!(
-            set_keep_alive_args(&1.0.into(), &(-5000.0).into()),
+            set_keep_alive_args(&1.0.into(), &(-5000.0).into()).unwrap(),
             SetKeepAliveArgs {
                 enable: true,
                 initial_delay: Duration::ZERO
             }
         );
         assert_eq!(
-            set_keep_alive_args(&Value::Undefined, &7000.0.into()).initial_delay,
+            set_keep_alive_args(&Value::Undefined, &7000.0.into())
+                .unwrap()
+                .initial_delay,
             Duration::from_secs(7)
         );
     }

@@ -294,14 +294,7 @@ const BINARY_VIEWS: &[&str] = &[
 
 /// `ERR_UNKNOWN_ENCODING` ("Unknown encoding: X", `X` formatted as `util.format('%s')`).
 pub fn unknown_encoding(encoding: &Value) -> NetError {
-    let shown = match encoding {
-        Value::String(s) => s.clone(),
-        Value::Object(_) | Value::Array(_) | Value::Instance(_) | Value::BigInt(_) => {
-            validate::inspect(encoding)
-        }
-        Value::Number(n) if *n == 0.0 && n.is_sign_negative() => "-0".into(),
-        other => validate::to_js_string(other),
-    };
+    let shown = validate::format_s(encoding);
     NetError::new(
         Code::ErrUnknownEncoding,
         format!("Unknown encoding: {shown}"),
@@ -356,7 +349,7 @@ pub fn validate_chunk(chunk: &Value, encoding: &Value) -> Result<ChunkArg, NetEr
 /// `socket.write(...args)` with any arguments: an encoding that is a function is the
 /// callback; a non-function callback is ignored, as Node ignores it.
 pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
-    let arg = |i: usize| args.get(i).unwrap_or(&Value::Undefined);
+    let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     let (encoding, cb) = match arg(1) {
         Value::Function => (&Value::Undefined, 1),
         e => (e, 2),
@@ -372,7 +365,7 @@ pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
 /// `socket.end(...args)` with any arguments: `end(cb)`, `end(chunk, cb)`,
 /// `end(chunk, encoding, cb)`; a `null`/`undefined` chunk means no final write.
 pub fn end_args(args: &[Value]) -> Result<EndArgs, NetError> {
-    let arg = |i: usize| args.get(i).unwrap_or(&Value::Undefined);
+    let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     let (chunk, encoding, cb) = match (arg(0), arg(1)) {
         (Value::Function, _) => (&Value::Null, &Value::Null, 0),
         (c, Value::Function) => (c, &Value::Null, 1),

@@ -7,6 +7,8 @@
 //! when to call [`Socket::handle_timeout`].
 
 mod app;
+#[cfg(test)]
+mod blocklist_tests;
 mod connect;
 mod event;
 mod facts;

@@ -178,7 +178,8 @@ fn typed_constructor() {
     assert_eq!(e.code, Code::ErrOutOfRange);
     let v4 = SocketAddress::new("1.2.3.4".parse().unwrap(), 80, 0x100000).unwrap();
     assert_eq!((v4.flowlabel(), v4.to_string()), (0, "1.2.3.4:80".into()));
-    let Value::Object(props) = v4.to_json() else {
+    let json = v4.to_json();
+    let Value::Object(props) = &json else {
         panic!("toJSON is an object")
     };
     assert_eq!(props.len(), 4);

@@ -43,7 +43,7 @@ pub struct Call {
 impl Call {
     /// Argument `i` (`undefined` past the end).
     pub fn arg(&self, i: usize) -> &Value {
-        self.values.get(i).unwrap_or(&Value::Undefined)
+        self.values.get(i).unwrap_or(&sansnet::value::UNDEFINED)
     }
 
     /// Argument `i` as JSON, if given.

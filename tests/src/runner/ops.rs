@@ -531,12 +531,18 @@ impl<B: Backend> Runner<B> {
                 self.net().set_no_delay(h, v);
                 Some(Ret::This)
             }
-            "setKeepAlive" => {
-                let k = set_keep_alive_args(c.arg(0), c.arg(1));
-                let secs = u32::try_from(k.initial_delay.as_millis() / 1000).unwrap_or(u32::MAX);
-                self.net().set_keep_alive(h, k.enable, secs);
-                Some(Ret::This)
-            }
+            "setKeepAlive" => match set_keep_alive_args(c.arg(0), c.arg(1)) {
+                Ok(k) => {
+                    let secs =
+                        u32::try_from(k.initial_delay.as_millis() / 1000).unwrap_or(u32::MAX);
+                    self.net().set_keep_alive(h, k.enable, secs);
+                    Some(Ret::This)
+                }
+                Err(e) => {
+                    self.throws(actor, &e);
+                    None
+                }
+            },
             "address" => {
                 let local = self.net().socket_view(h).local_address;
                 Some(Ret::Json(local.map_or_else(

@@ -135,9 +135,9 @@ impl Parser {
             if self.rest_starts_with("+") && !self.rest_starts_with("++") {
                 self.pos += 1;
                 let r = self.multiplicative()?;
-                left = match (left, r) {
-                    (Value::String(a), Value::String(b)) => Value::String(a + &b),
-                    (a, b) => num(number(&a)? + number(&b)?),
+                left = match (&left, &r) {
+                    (Value::String(a), Value::String(b)) => Value::String(format!("{a}{b}")),
+                    (a, b) => num(number(a)? + number(b)?),
                 };
             } else if self.rest_starts_with("-") && !self.rest_starts_with("--") {
                 self.pos += 1;
@@ -181,7 +181,7 @@ impl Parser {
         while self.eat(".repeat") {
             let args = self.args()?;
             let n = number(args.first().ok_or("repeat needs a count")?)?;
-            match v {
+            match &v {
                 Value::String(s) => v = Value::String(s.repeat(n as usize)),
                 other => return Err(format!("repeat on {other:?}")),
             }
@@ -191,9 +191,9 @@ impl Parser {
 
     fn unary(&mut self) -> PResult<Value> {
         if self.eat("-") {
-            return match self.unary()? {
+            return match &self.unary()? {
                 Value::BigInt(s) => Ok(Value::BigInt(format!("-{s}"))),
-                v => Ok(num(-number(&v)?)),
+                v => Ok(num(-number(v)?)),
             };
         }
         if self.eat("+") {
