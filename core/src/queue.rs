@@ -33,7 +33,7 @@ pub(crate) struct Queue<O, D> {
     /// libuv's reading for a poll phase.
     arriving: VecDeque<(D, bool)>,
     /// Facts of the poll phase in progress.
-    polled: VecDeque<D>,
+    polled: VecDeque<(D, bool)>,
     closing: VecDeque<D>,
     /// Whether a poll phase is in progress (its facts or their ticks still running).
     polling: bool,
@@ -42,6 +42,9 @@ pub(crate) struct Queue<O, D> {
     /// waits here for the next iteration (after this iteration's closing phase).
     shared: bool,
     next_pending: VecDeque<D>,
+    /// Reading is stopped: facts this says are reads stay in the kernel (in `arriving`)
+    /// until it resumes.
+    reads_stopped: Option<fn(&D) -> bool>,
 }
 
 impl<O, D> Default for Queue<O, D> {
@@ -56,6 +59,7 @@ impl<O, D> Default for Queue<O, D> {
             polling: false,
             shared: false,
             next_pending: VecDeque::new(),
+            reads_stopped: None,
         }
     }
 }
@@ -181,7 +185,7 @@ impl<O, D> Queue<O, D> {
             return Some(d);
         }
         if self.polling {
-            if let Some(d) = self.polled.pop_front() {
+            if let Some((d, _)) = self.polled.pop_front() {
                 return Some(d);
             }
         }
@@ -194,7 +198,7 @@ impl<O, D> Queue<O, D> {
 
     /// Whether a fact reported and not yet applied satisfies `f`.
     pub(crate) fn any_unapplied(&self, f: impl Fn(&D) -> bool) -> bool {
-        self.arriving.iter().any(|(d, _)| f(d)) || self.polled.iter().any(&f)
+        self.arriving.iter().any(|(d, _)| f(d)) || self.polled.iter().any(|(d, _)| f(d))
     }
 
     /// Whether a poll phase is in progress: work deferred now to the pending phase runs
@@ -215,18 +219,52 @@ impl<O, D> Queue<O, D> {
         if self.polling
             || !self.pending.is_empty()
             || !self.next_pending.is_empty()
-            || self.arriving.is_empty()
+            || !self.has_takeable_facts()
         {
             return false;
         }
+        let mut kept = VecDeque::new();
         while let Some((d, ends_poll)) = self.arriving.pop_front() {
-            self.polled.push_back(d);
+            if self.reads_stopped.is_some_and(|is_read| is_read(&d)) {
+                kept.push_back((d, ends_poll));
+                continue;
+            }
+            self.polled.push_back((d, ends_poll));
             if ends_poll {
                 break;
             }
         }
+        kept.append(&mut self.arriving);
+        self.arriving = kept;
+        if self.polled.is_empty() {
+            return false;
+        }
         self.polling = true;
         true
+    }
+
+    /// Reading stopped (libuv's `readStop` from a read callback ends its read loop): the
+    /// reads `is_read` recognises that this poll phase has not handled yet go back to the
+    /// kernel, and no poll phase takes reads until [`Queue::resume_reads`].
+    pub(crate) fn stop_reads(&mut self, is_read: fn(&D) -> bool) {
+        self.reads_stopped = Some(is_read);
+        let mut back = VecDeque::new();
+        let mut rest = VecDeque::new();
+        for (d, ends_poll) in self.polled.drain(..) {
+            if is_read(&d) {
+                back.push_back((d, ends_poll));
+            } else {
+                rest.push_back((d, ends_poll));
+            }
+        }
+        self.polled = rest;
+        back.append(&mut self.arriving);
+        self.arriving = back;
+    }
+
+    /// Reading resumed: the next poll phase takes reads again.
+    pub(crate) fn resume_reads(&mut self) {
+        self.reads_stopped = None;
     }
 
     /// Whether nothing runs before the check phase: what JavaScript would see after its
@@ -235,12 +273,21 @@ impl<O, D> Queue<O, D> {
         self.out.is_empty() && self.ticks.is_empty() && self.pending.is_empty() && !self.polling
     }
 
+    /// Whether a poll phase could take a fact that arrived (reads wait while reading is
+    /// stopped).
+    fn has_takeable_facts(&self) -> bool {
+        match self.reads_stopped {
+            None => !self.arriving.is_empty(),
+            Some(is_read) => self.arriving.iter().any(|(d, _)| !is_read(d)),
+        }
+    }
+
     /// Whether nothing at all is pending.
     pub(crate) fn is_idle(&self) -> bool {
         self.out.is_empty()
             && self.ticks.is_empty()
             && self.pending.is_empty()
-            && self.arriving.is_empty()
+            && !self.has_takeable_facts()
             && self.polled.is_empty()
             && self.closing.is_empty()
             && self.next_pending.is_empty()
@@ -252,7 +299,7 @@ impl<O, D> Queue<O, D> {
         self.ticks.retain(&mut keep);
         self.pending.retain(&mut keep);
         self.arriving.retain(|(d, _)| keep(d));
-        self.polled.retain(&mut keep);
+        self.polled.retain(|(d, _)| keep(d));
         self.closing.retain(&mut keep);
         self.next_pending.retain(&mut keep);
     }

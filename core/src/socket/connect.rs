@@ -460,6 +460,7 @@ impl Socket {
         }
         if self.r.flowing || self.r.buffered < self.cfg.high_water_mark {
             self.r.reading = true;
+            self.q.resume_reads();
             self.io(SocketIo::StartReading);
         }
         // The write parked while connecting goes out alone, from a 'connect' listener: a

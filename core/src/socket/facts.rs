@@ -142,6 +142,9 @@ impl Socket {
         if self.r.buffered >= self.cfg.high_water_mark && self.r.reading {
             self.r.reading = false;
             self.io(SocketIo::StopReading);
+            // libuv's read loop ends with the read that filled the buffer: what else
+            // the driver read stays in the kernel until reading resumes.
+            self.q.stop_reads(is_read_fact);
         }
     }
 
@@ -274,8 +277,17 @@ impl Socket {
             && matches!(self.conn, Conn::Open { .. })
         {
             self.r.reading = true;
+            self.q.resume_reads();
             self.io(SocketIo::StartReading);
         }
         self.maybe_end();
     }
+}
+
+/// Whether deferred work is a fact that comes from reading (bytes, EOF, a read error).
+fn is_read_fact(d: &Deferred) -> bool {
+    matches!(
+        d,
+        Deferred::Io(_, Fact::Received(..) | Fact::Eof(_) | Fact::ReadFailed(_))
+    )
 }

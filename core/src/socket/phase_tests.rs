@@ -244,3 +244,33 @@ fn a_hang_up_after_the_eof_still_joins_it_to_the_short_read() {
         ["End", "Finish", "close HadError(false)"]
     );
 }
+
+/// A paused socket stops reading with the read that takes its buffer past the
+/// high-water mark, as libuv's read loop ends at `readStop`: what the driver read beyond
+/// it stays in the kernel (unpolled, not counted in `bytesRead`) until reading resumes.
+#[test]
+fn reading_stops_with_the_read_that_fills_the_buffer() {
+    let mut s = connected();
+    s.pause();
+    drain(&mut s);
+    for _ in 0..4 {
+        s.received(t(2), vec![1; READ_SIZE]);
+    }
+    let (_, io) = drain(&mut s);
+    assert!(io.contains(&SocketIo::StopReading), "{io:?}");
+    assert_eq!(
+        s.bytes_read(),
+        READ_SIZE as u64,
+        "one read past the high-water mark"
+    );
+    s.resume();
+    let (ev, _) = drain(&mut s);
+    let data: usize = ev
+        .iter()
+        .map(|e| match e {
+            SocketEvent::Data(d) => d.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(data, 4 * READ_SIZE, "every byte, once reading resumed");
+}

@@ -96,6 +96,7 @@ impl Socket {
                         && self.r.buffered < self.cfg.high_water_mark
                     {
                         self.r.reading = true;
+                        self.q.resume_reads();
                         self.io(SocketIo::StartReading);
                     }
                     self.flow();
