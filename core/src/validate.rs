@@ -160,7 +160,7 @@ fn scalar_string(v: &Value) -> String {
         Value::Object(_) => "[object Object]".into(),
         Value::Symbol(d) => format!("Symbol({d})"),
         Value::Buffer(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Function => "function () {}".into(),
+        Value::Function(name) => format!("function {}() {{}}", name.as_deref().unwrap_or("")),
         Value::Instance(name) => format!("[object {name}]"),
     }
 }
@@ -246,7 +246,7 @@ pub fn describe(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".into(),
         Value::Null => "null".into(),
-        Value::Function => "function ".into(),
+        Value::Function(name) => format!("function {}", name.as_deref().unwrap_or("")),
         Value::Array(_) => "an instance of Array".into(),
         Value::Object(_) => "an instance of Object".into(),
         Value::Instance(name) => format!("an instance of {name}"),
@@ -508,7 +508,7 @@ pub fn validate_boolean(value: &Value, name: &str) -> Result<bool, NetError> {
 /// Node's `validateFunction(value, name)`.
 pub fn validate_function(value: &Value, name: &str) -> Result<(), NetError> {
     match value {
-        Value::Function => Ok(()),
+        Value::Function(_) => Ok(()),
         other => Err(invalid_arg_type(name, &["function"], other)),
     }
 }

@@ -38,8 +38,8 @@ pub enum Value {
     Array(Vec<Value>),
     /// A plain object: its own properties in insertion order.
     Object(Vec<(String, Value)>),
-    /// A function (a callback, a custom lookup).
-    Function,
+    /// A function (a callback, a custom lookup), with its `name` (`None`: anonymous).
+    Function(Option<String>),
     /// Any other object, by its constructor name (`"AbortSignal"`, `"BlockList"`, …).
     Instance(String),
 }
@@ -109,7 +109,7 @@ impl Value {
             Value::Buffer(b) => Value::Buffer(b.clone()),
             Value::Array(items) => Value::Array(Vec::with_capacity(items.len())),
             Value::Object(props) => Value::Object(Vec::with_capacity(props.len())),
-            Value::Function => Value::Function,
+            Value::Function(name) => Value::Function(name.clone()),
             Value::Instance(name) => Value::Instance(name.clone()),
         }
     }
@@ -181,9 +181,8 @@ impl PartialEq for Value {
         let mut stack = vec![(self, other)];
         while let Some(pair) = stack.pop() {
             let same = match pair {
-                (Value::Undefined, Value::Undefined)
-                | (Value::Null, Value::Null)
-                | (Value::Function, Value::Function) => true,
+                (Value::Undefined, Value::Undefined) | (Value::Null, Value::Null) => true,
+                (Value::Function(a), Value::Function(b)) => a == b,
                 (Value::Bool(a), Value::Bool(b)) => a == b,
                 (Value::Number(a), Value::Number(b)) => a == b,
                 (Value::BigInt(a), Value::BigInt(b))
@@ -267,7 +266,7 @@ impl fmt::Debug for DebugAt<'_> {
                     .collect();
                 f.debug_tuple("Object").field(&list).finish()
             }
-            Value::Function => f.write_str("Function"),
+            Value::Function(_) => f.write_str("Function"),
             Value::Instance(name) => f.debug_tuple("Instance").field(name).finish(),
         }
     }

@@ -163,7 +163,7 @@ pub fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
             _ => String::arbitrary_take(u)?,
         }),
         5 => Value::String(string(u)?),
-        6 => Value::Function,
+        6 => Value::Function(None),
         7 => Value::Instance((*u.choose(INSTANCES)?).to_string()),
         8 => {
             let n = u.int_in_range(0usize..=4)?;

@@ -302,9 +302,9 @@ fn parser_reads_the_literal_subset() {
             ("b".into(), Value::Undefined),
         ])
     );
-    assert_eq!(v("() => {}"), Value::Function);
+    assert_eq!(v("() => {}"), Value::Function(None));
     assert_eq!(v("'ab'.repeat(2) + 'c'"), Value::String("ababc".into()));
-    assert_eq!(v("function () { return 1; }"), Value::Function);
+    assert_eq!(v("function () { return 1; }"), Value::Function(None));
     assert_eq!(
         v("new AbortController().signal"),
         Value::Instance("AbortSignal".into())

@@ -23,7 +23,7 @@ fn code(args: &[Value]) -> Code {
 
 #[test]
 fn forms_and_targets() {
-    let c = connect(&[80.0.into(), "example.com".into(), Value::Function]).unwrap();
+    let c = connect(&[80.0.into(), "example.com".into(), Value::Function(None)]).unwrap();
     assert_eq!(
         c.target,
         Target::Tcp {
@@ -292,7 +292,7 @@ fn lookup_options_only_for_host_names() {
         "The \"options.lookup\" property must be of type function. Received type string ('x')"
     );
     assert!(
-        connect(&[named(&[("lookup", Value::Function)])])
+        connect(&[named(&[("lookup", Value::Function(None))])])
             .unwrap()
             .custom_lookup
     );

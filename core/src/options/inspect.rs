@@ -10,8 +10,8 @@
 //! entries, the first 100 shown then "... N more items"), nesting beyond the depth as
 //! `[Object]` / `[Array]`, the single-line / multi-line decision, and Node's output budget
 //! (once the text at one indentation passes 2**27 characters, deeper objects are no longer
-//! expanded). Functions print as `[Function (anonymous)]` (a [`Value::Function`] has no
-//! name); other instances print as `Name {}` (`AbortSignal { aborted: false }` for signals).
+//! expanded). Functions print as `[Function: name]`, or `[Function (anonymous)]`
+//! without a name; other instances print as `Name {}` (`AbortSignal { aborted: false }` for signals).
 //!
 //! The work is linear in the size of the value, and the recursion is bounded by the depth
 //! (at most four frames for the default depth), whatever the nesting of the value.
@@ -281,7 +281,8 @@ fn format_value(ctx: &mut Ctx, v: &Value, recurse_times: usize) -> String {
         Value::Number(n) => js_number_to_string(*n),
         Value::BigInt(s) => format!("{s}n"),
         Value::String(s) => format_string(ctx, s),
-        Value::Function => "[Function (anonymous)]".into(),
+        Value::Function(Some(name)) if !name.is_empty() => format!("[Function: {name}]"),
+        Value::Function(_) => "[Function (anonymous)]".into(),
         Value::Symbol(d) => format!("Symbol({d})"),
         Value::Buffer(b) => format_buffer(b),
         Value::Instance(name) if name == "AbortSignal" => "AbortSignal { aborted: false }".into(),

@@ -170,7 +170,7 @@ pub fn normalize_listen_args(args: &[Value]) -> Result<ListenOptions, NetError> 
 
     let port = options.get("port");
     if args.is_empty()
-        || matches!(args[0], Value::Function)
+        || matches!(args[0], Value::Function(_))
         || (matches!(port, Value::Undefined) && has_key(&options, "port"))
         || matches!(port, Value::Null)
     {

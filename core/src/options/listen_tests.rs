@@ -16,10 +16,10 @@ fn tcp(host: Option<&str>, port: u16) -> ListenTarget {
 fn forms_without_port_listen_on_zero() {
     for args in [
         vec![],
-        vec![Value::Function],
+        vec![Value::Function(None)],
         vec![Value::Null],
         vec![Value::Undefined],
-        vec![Value::Null, Value::Function],
+        vec![Value::Null, Value::Function(None)],
         vec![Value::object(&[("port", Value::Undefined)])],
         vec![Value::object(&[("port", Value::Null)])],
     ] {
@@ -35,7 +35,7 @@ fn positional_forms() {
         8080.0.into(),
         "127.0.0.1".into(),
         10.0.into(),
-        Value::Function,
+        Value::Function(None),
     ])
     .unwrap();
     assert_eq!(l.target, tcp(Some("127.0.0.1"), 8080));

@@ -96,7 +96,7 @@ pub(crate) fn normalize_args(args: &[Value]) -> NormalizedArgs<'_> {
     };
     NormalizedArgs {
         options,
-        has_callback: matches!(args.last(), Some(Value::Function)),
+        has_callback: matches!(args.last(), Some(Value::Function(_))),
     }
 }
 
@@ -119,7 +119,7 @@ mod tests {
     fn normalize_args_builds_options() {
         let n = normalize_args(&[]);
         assert_eq!(*n.options, Value::Object(vec![]));
-        let args1 = [80.0.into(), "h".into(), Value::Function];
+        let args1 = [80.0.into(), "h".into(), Value::Function(None)];
         let n = normalize_args(&args1);
         assert_eq!(
             *n.options,

@@ -67,7 +67,7 @@ pub struct CreateServerArgs {
 pub fn server_options_from_args(args: &[Value]) -> Result<CreateServerArgs, NetError> {
     let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     match arg(0) {
-        Value::Function => Ok(CreateServerArgs {
+        Value::Function(_) => Ok(CreateServerArgs {
             options: ServerOptions::new(),
             has_connection_listener: true,
         }),
@@ -77,7 +77,7 @@ pub fn server_options_from_args(args: &[Value]) -> Result<CreateServerArgs, NetE
         | Value::Array(_)
         | Value::Instance(_) => Ok(CreateServerArgs {
             options: server_options_from_value(arg(0))?,
-            has_connection_listener: matches!(arg(1), Value::Function),
+            has_connection_listener: matches!(arg(1), Value::Function(_)),
         }),
         other => Err(validate::invalid_arg_type("options", &["object"], other)),
     }
@@ -148,12 +148,12 @@ mod tests {
         assert_eq!(a.options, ServerOptions::new());
         assert!(!a.has_connection_listener);
         assert!(
-            server_options_from_args(&[Value::Function])
+            server_options_from_args(&[Value::Function(None)])
                 .unwrap()
                 .has_connection_listener
         );
         assert!(
-            server_options_from_args(&[Value::Null, Value::Function])
+            server_options_from_args(&[Value::Null, Value::Function(None)])
                 .unwrap()
                 .has_connection_listener
         );
@@ -223,6 +223,6 @@ mod tests {
             get_connections_args(&Value::Undefined).unwrap_err().message,
             "The \"callback\" argument must be of type function. Received undefined"
         );
-        assert!(get_connections_args(&Value::Function).is_ok());
+        assert!(get_connections_args(&Value::Function(None)).is_ok());
     }
 }

@@ -503,7 +503,7 @@ mod tests {
             "The \"callback\" argument must be of type function. Received type string ('notfn')"
         );
         assert_eq!(
-            set_timeout_args(&10.0.into(), &Value::Function).unwrap(),
+            set_timeout_args(&10.0.into(), &Value::Function(None)).unwrap(),
             SetTimeoutArgs {
                 timeout: Some(Duration::from_millis(10)),
                 has_callback: true

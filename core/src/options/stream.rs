@@ -351,10 +351,10 @@ pub fn validate_chunk(chunk: &Value, encoding: &Value) -> Result<ChunkArg, NetEr
 pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
     let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     let (encoding, cb) = match arg(1) {
-        Value::Function => (&Value::Undefined, 1),
+        Value::Function(_) => (&Value::Undefined, 1),
         e => (e, 2),
     };
-    let callback = matches!(arg(cb), Value::Function).then_some(cb);
+    let callback = matches!(arg(cb), Value::Function(_)).then_some(cb);
     Ok(WriteArgs {
         chunk: validate_chunk(arg(0), encoding)?,
         has_callback: callback.is_some(),
@@ -367,8 +367,8 @@ pub fn write_args(args: &[Value]) -> Result<WriteArgs, NetError> {
 pub fn end_args(args: &[Value]) -> Result<EndArgs, NetError> {
     let arg = |i: usize| args.get(i).unwrap_or(&crate::value::UNDEFINED);
     let (chunk, encoding, cb) = match (arg(0), arg(1)) {
-        (Value::Function, _) => (&Value::Null, &Value::Null, 0),
-        (c, Value::Function) => (c, &Value::Null, 1),
+        (Value::Function(_), _) => (&Value::Null, &Value::Null, 0),
+        (c, Value::Function(_)) => (c, &Value::Null, 1),
         (c, e) => (c, e, 2),
     };
     let chunk = if chunk.is_nullish() {
@@ -376,7 +376,7 @@ pub fn end_args(args: &[Value]) -> Result<EndArgs, NetError> {
     } else {
         Some(validate_chunk(chunk, encoding)?)
     };
-    let callback = matches!(arg(cb), Value::Function).then_some(cb);
+    let callback = matches!(arg(cb), Value::Function(_)).then_some(cb);
     Ok(EndArgs {
         chunk,
         has_callback: callback.is_some(),
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn the_callback_argument_is_named_by_position() {
-        let f = || Value::Function;
+        let f = || Value::Function(None);
         let w = |args: &[Value]| write_args(args).unwrap().callback;
         assert_eq!(w(&["a".into(), f()]), Some(1));
         assert_eq!(w(&["a".into(), "utf8".into(), f()]), Some(2));
@@ -510,7 +510,7 @@ mod tests {
             "Unknown encoding: { a: 1 }"
         );
 
-        let w = write_args(&["x".into(), "HEX".into(), Value::Function]).unwrap();
+        let w = write_args(&["x".into(), "HEX".into(), Value::Function(None)]).unwrap();
         assert_eq!(
             w.chunk,
             ChunkArg::Text {
@@ -519,7 +519,7 @@ mod tests {
             }
         );
         assert!(w.has_callback);
-        let w = write_args(&["x".into(), Value::Function]).unwrap();
+        let w = write_args(&["x".into(), Value::Function(None)]).unwrap();
         assert!(w.has_callback);
         let w = write_args(&["x".into(), "".into(), 5.0.into()]).unwrap();
         assert!(!w.has_callback);
@@ -548,8 +548,8 @@ mod tests {
                 callback: None
             }
         );
-        assert!(end_args(&[Value::Function]).unwrap().has_callback);
-        let e = end_args(&["x".into(), Value::Function]).unwrap();
+        assert!(end_args(&[Value::Function(None)]).unwrap().has_callback);
+        let e = end_args(&["x".into(), Value::Function(None)]).unwrap();
         assert!(e.has_callback && e.chunk.is_some());
         assert!(end_args(&[Value::Null, "bogus".into()])
             .unwrap()

@@ -38,7 +38,7 @@ fn options_must_be_an_object() {
         (Value::Number(1.0), "type number (1)"),
         (Value::Null, "null"),
         (Value::Array(vec![]), "an instance of Array"),
-        (Value::Function, "function "),
+        (Value::Function(None), "function "),
     ] {
         let (code, msg) = err(v);
         assert_eq!(code, Code::ErrInvalidArgType);

@@ -63,7 +63,7 @@ impl Call {
 
     /// Appends a runner callback.
     pub fn push_callback(&mut self, cb: Callback) {
-        self.values.push(Value::Function);
+        self.values.push(Value::Function(None));
         self.json.push(None);
         self.functions.push(Some(cb));
     }
@@ -172,7 +172,7 @@ pub fn js_value(j: &Json) -> Value {
             "$buffer" => Value::Buffer(buffer_bytes(o)),
             "$socketAddress" => Value::Instance("SocketAddress".into()),
             "$blockList" => Value::Instance("BlockList".into()),
-            "$function" => Value::Function,
+            "$function" => Value::Function(Some(text())),
             _ => Value::Object(Vec::new()),
         };
     }
@@ -188,7 +188,7 @@ pub fn js_value(j: &Json) -> Value {
                     let v = match (k.as_str(), v) {
                         // Option encodings: a rule list is a BlockList, answers a lookup.
                         ("blockList", Json::Array(_)) => Value::Instance("BlockList".into()),
-                        ("lookup", Json::Array(_)) => Value::Function,
+                        ("lookup", Json::Array(_)) => Value::Function(None),
                         _ => js_value(v),
                     };
                     (k.clone(), v)

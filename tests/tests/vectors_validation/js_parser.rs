@@ -250,7 +250,7 @@ impl Parser {
                     } else {
                         self.expr()?;
                     }
-                    return Ok(Value::Function);
+                    return Ok(Value::Function(None));
                 }
                 self.pos = save + 1;
                 let v = self.expr()?;
@@ -273,7 +273,7 @@ impl Parser {
                         self.ident();
                         self.skip_group('(', ')')?;
                         self.skip_group('{', '}')?;
-                        Value::Function
+                        Value::Function(None)
                     }
                     "new" => {
                         let class = self.ident().ok_or("expected a class")?;
