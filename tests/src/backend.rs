@@ -160,7 +160,9 @@ impl Backend for SimBackend {
 
     fn temp_path(&mut self) -> String {
         self.tmp += 1;
-        format!("/tmp/sansnet-sim-{:x}/s{}.sock", self.seed, self.tmp)
+        let dir = format!("/tmp/sansnet-sim-{:x}", self.seed);
+        self.sim.add_directory(&dir);
+        format!("{dir}/s{}.sock", self.tmp)
     }
 
     fn create_socket(&mut self, opts: SocketOptions, lookup: Option<Vec<LookupAnswer>>) -> SockId {

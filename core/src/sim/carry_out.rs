@@ -439,6 +439,8 @@ impl Sim {
                         let key = ListenKey::Ipc(path.clone());
                         if self.net.listeners.contains_key(&key) {
                             Err(Code::Eaddrinuse)
+                        } else if let Err(code) = self.fs.can_bind(&path) {
+                            Err(code)
                         } else {
                             self.net.listeners.insert(
                                 key.clone(),

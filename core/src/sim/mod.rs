@@ -17,6 +17,7 @@
 
 mod carry_out;
 mod event_loop;
+mod fs;
 mod net;
 mod packets;
 mod tcp;
@@ -144,6 +145,8 @@ pub struct Sim {
     past_check: bool,
     /// Every socket records its run ([`Sim::record_sockets`]).
     record: bool,
+    /// Directories and plain files, for unix socket paths.
+    fs: fs::FileSystem,
 }
 
 /// Whether a queued packet is a resolver's answer.
@@ -191,6 +194,7 @@ impl Sim {
             stage: Stage::Closing,
             past_check: false,
             record: false,
+            fs: fs::FileSystem::default(),
         }
     }
 
@@ -236,6 +240,14 @@ impl Sim {
     /// `sim.socket(h, |s, _| s.take_recording())`.
     pub fn record_sockets(&mut self) {
         self.record = true;
+    }
+
+    /// Makes a directory (and its parents) on the simulated host, for unix socket paths:
+    /// binding in a directory that does not exist fails as on Linux. `/`, `/tmp`, `/dev`,
+    /// `/run`, `/var/run`, `/home` and `/root` exist from the start, and `/dev/null` is a
+    /// file that is not a socket.
+    pub fn add_directory(&mut self, path: &str) {
+        self.fs.add_directory(path);
     }
 
     /// How many sockets the simulation has had.

@@ -23,10 +23,9 @@ impl Sim {
                 let at = self.hop();
                 match found {
                     None => {
-                        let code = if matches!(key, ListenKey::Ipc(_)) {
-                            Code::Enoent
-                        } else {
-                            Code::Econnrefused
+                        let code = match &key {
+                            ListenKey::Ipc(path) => self.fs.connect_error(path),
+                            ListenKey::Tcp(_) => Code::Econnrefused,
                         };
                         self.schedule(
                             at,
