@@ -149,7 +149,9 @@
 //! next iteration, but for one socket nothing can come between. Libuv reads a socket
 //! until a read comes back short, so a read shorter than
 //! [`socket::READ_SIZE`] ends a poll phase, and reads reported before their poll phase are
-//! one read. [`Socket::poll_tick_output`] stops before the check phase: what runs before
+//! one read. A paused socket stops reading with the read that takes its buffer past the
+//! high-water mark (libuv's read loop ends at `readStop`): reads reported beyond it stay
+//! in the kernel, unpolled, until reading resumes. [`Socket::poll_tick_output`] stops before the check phase: what runs before
 //! a `setImmediate` callback. [`Socket::poll_emitted`] runs no deferred work at all: a
 //! caller making several calls in a row (as JavaScript does within one tick) drains with
 //! it between them, so that `connect()` followed by `destroy()` makes no attempt, exactly
