@@ -279,3 +279,46 @@ fn a_reset_mid_transfer_delivers_a_prefix_in_order_and_nothing_after() {
     );
     server.close().expect("close");
 }
+
+#[test]
+fn an_application_that_never_reads_stops_the_reading() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let server = Server::new(ServerOptions::default());
+    let addr = listen(&server);
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(addr).expect("connect");
+        c.set_nonblocking(true).expect("nonblocking");
+        let chunk = vec![1u8; 64 * 1024];
+        let (mut sent, mut idle_since) = (0usize, Instant::now());
+        while sent < 256 * 1024 * 1024 && idle_since.elapsed() < Duration::from_secs(1) {
+            match c.write(&chunk) {
+                Ok(n) => {
+                    sent += n;
+                    idle_since = Instant::now();
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        sent
+    });
+    // The application takes the connection and then never takes an event or a byte.
+    let socket = server.accept().expect("accept");
+    let sent = client.join().expect("client");
+    let read = socket.info().bytes_read;
+    eprintln!(
+        "a peer pushed {sent} bytes at an application that never reads: {read} read from the OS"
+    );
+    assert!(
+        sent < 256 * 1024 * 1024,
+        "the kernel buffers filled: reading stopped"
+    );
+    assert!(
+        read < 8 * 1024 * 1024,
+        "reading from the OS stopped early: {read}"
+    );
+    drop(socket);
+    server.close().expect("close");
+}
