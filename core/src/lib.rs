@@ -249,6 +249,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod address;
 pub mod blocklist;
 pub mod defaults;
 pub mod error;
@@ -265,6 +266,7 @@ pub mod time;
 pub mod validate;
 pub mod value;
 
+pub use address::Address;
 pub use blocklist::{AddressArg, BlockList};
 pub use error::{Code, ErrorClass, LocalName, NetError};
 pub use ip::Family;

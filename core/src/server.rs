@@ -14,34 +14,9 @@ use crate::options::{ListenOptions, ListenTarget, ServerOptions};
 use crate::queue::Queue;
 use crate::socket::{LookupAnswer, LookupId, Socket};
 
-/// Where the listener is bound.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BoundAddress {
-    /// A TCP address.
-    Tcp(SocketAddr),
-    /// A unix-domain socket path.
-    Ipc(String),
-}
-
-impl BoundAddress {
-    /// The TCP port (`None` for a unix-domain socket).
-    pub fn port(&self) -> Option<u16> {
-        match self {
-            BoundAddress::Tcp(a) => Some(a.port()),
-            BoundAddress::Ipc(_) => None,
-        }
-    }
-}
-
-/// `HOST:PORT` (brackets around an IPv6 address) or the unix socket's path.
-impl std::fmt::Display for BoundAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BoundAddress::Tcp(a) => a.fmt(f),
-            BoundAddress::Ipc(p) => f.write_str(p),
-        }
-    }
-}
+/// Where the listener is bound: an [`Address`] (one enum for every address of a socket
+/// or server).
+pub use crate::address::Address as BoundAddress;
 
 /// The addresses of a dropped connection (`'drop'`'s argument).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,14 +86,8 @@ pub enum ServerIo {
     },
 }
 
-/// The address a listen binds.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BoundAddressRequest {
-    /// A TCP address.
-    Tcp(SocketAddr),
-    /// A unix-domain socket path.
-    Ipc(String),
-}
+/// The address a listen binds: an [`Address`].
+pub use crate::address::Address as BoundAddressRequest;
 
 /// One output of a server.
 #[derive(Debug)]

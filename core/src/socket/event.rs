@@ -39,14 +39,8 @@ impl LookupAnswer {
     }
 }
 
-/// Where a connection attempt goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Remote {
-    /// A TCP address.
-    Tcp(SocketAddr),
-    /// A unix-domain socket path (Linux abstract names start with `'\0'`).
-    Ipc(String),
-}
+/// Where a connection attempt goes: an [`Address`](crate::Address).
+pub use crate::address::Address as Remote;
 
 /// What the driver is asked to do for a socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
