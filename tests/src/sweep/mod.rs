@@ -113,8 +113,9 @@ impl Run {
             .collect()
     }
 
-    /// Takes and checks what was observed, and lets the applications react (echo what
-    /// they read, give up on a timeout, end a half-open side), until nothing is left.
+    /// Takes and checks what was observed, and lets the applications react (greet a new
+    /// connection, write once connected, echo what they read, give up on a timeout, end a
+    /// half-open side), until nothing is left.
     fn observe(&mut self) {
         for _ in 0..100_000 {
             let seen = self.check.observe_all(&mut self.sim);
@@ -137,6 +138,15 @@ impl Run {
                 if self.servers.iter().any(|&(s, echo)| s == h && echo) {
                     self.echo.insert(sh.0);
                 }
+                if self.rng.below(4) == 0 {
+                    let greeting = self.pattern(1 + self.rng.below(64) as usize);
+                    self.write(sh, Some(greeting), false);
+                }
+            }
+            Observed::Socket(h, SocketEvent::Connect) if self.rng.below(2) == 0 => {
+                let n = self.rng.below(2048) as usize;
+                let hello = self.pattern(n);
+                self.write(h, Some(hello), false);
             }
             Observed::Socket(h, SocketEvent::Data(bytes)) if self.echo.contains(&h.0) => {
                 let s = self.sim.socket_ref(h);
@@ -190,12 +200,45 @@ impl Run {
         self.check.states(&self.sim, true);
     }
 
+    /// Socket `i`: two times in three one that is not destroyed, when there is one (the
+    /// calls and faults matter most on live sockets), else any.
     fn socket(&self, i: usize) -> Option<SocketHandle> {
+        if i % 3 != 0 {
+            let live: Vec<SocketHandle> = self
+                .sockets
+                .iter()
+                .copied()
+                .filter(|&h| !self.sim.socket_ref(h).destroyed())
+                .collect();
+            if !live.is_empty() {
+                return Some(live[i / 3 % live.len()]);
+            }
+        }
         (!self.sockets.is_empty()).then(|| self.sockets[i % self.sockets.len()])
     }
 
     fn server(&self, i: usize) -> Option<ServerHandle> {
         (!self.servers.is_empty()).then(|| self.servers[i % self.servers.len()].0)
+    }
+
+    /// Socket `i` for a connect: three times in four one that is destroyed or was never
+    /// connected (a reconnect or a first connect), when there is one, else any.
+    fn idle_socket(&self, i: usize) -> Option<SocketHandle> {
+        if i % 4 != 0 {
+            let idle: Vec<SocketHandle> = self
+                .sockets
+                .iter()
+                .copied()
+                .filter(|&h| {
+                    let s = self.sim.socket_ref(h);
+                    s.destroyed() || (s.pending() && !s.connecting())
+                })
+                .collect();
+            if !idle.is_empty() {
+                return Some(idle[i / 4 % idle.len()]);
+            }
+        }
+        (!self.sockets.is_empty()).then(|| self.sockets[i % self.sockets.len()])
     }
 
     /// The port of server `i`; most of the time a listening server's when there is one
@@ -205,7 +248,7 @@ impl Run {
             .servers
             .iter()
             .map(|s| s.0)
-            .filter(|&h| self.sim.server_ref(h).listening())
+            .filter(|&h| self.sim.server_ref(h).address().is_some())
             .collect();
         let h = if !listening.is_empty() && i % 4 != 0 {
             Some(listening[i % listening.len()])

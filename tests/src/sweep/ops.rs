@@ -132,7 +132,9 @@ impl Run {
                 auto_select,
                 timeout,
             } => {
-                let Some(h) = self.socket(socket) else { return };
+                let Some(h) = self.idle_socket(socket) else {
+                    return;
+                };
                 let (mut opts, lookup) = self.connect_options(dest);
                 if let Some(a) = auto_select {
                     opts = opts.with_auto_select_family(a);

@@ -172,6 +172,7 @@ impl Profile {
     /// (the faults then act on live connections).
     pub fn setup(&self, rng: &mut Rng) -> Vec<Op> {
         let mut ops = Vec::new();
+        let mut places = Vec::new();
         let servers = 1 + rng.below(3) as usize;
         for i in 0..servers {
             ops.push(Op::NewServer {
@@ -183,6 +184,7 @@ impl Profile {
             });
             let place = [Where::Any, Where::V4, Where::V6, Where::Path(i)][rng.below(4) as usize];
             ops.push(Op::Listen(i, place));
+            places.push(place);
         }
         let sockets = 1 + rng.below(6) as usize;
         for i in 0..sockets {
@@ -192,13 +194,15 @@ impl Profile {
                 block: false,
             });
             let j = rng.below(servers as u64) as usize;
-            let dest = match rng.below(5) {
-                0 => Dest::Path(j),
-                1 => Dest::Dual(j),
+            let dest = match places[j] {
+                Where::Path(_) => Dest::Path(j),
+                Where::V6 => Dest::V6(j),
+                Where::Any if rng.below(2) == 0 => Dest::Dual(j),
                 _ => Dest::V4(j),
             };
             ops.push(Op::Connect {
-                socket: i,
+                // The i-th socket never connected (see `Run::idle_socket`): this one.
+                socket: 4 * i + 1,
                 dest,
                 auto_select: None,
                 timeout: None,
@@ -217,7 +221,7 @@ impl Profile {
             x -= self.weights[group];
             group += 1;
         }
-        let s = |rng: &mut Rng| rng.below(sockets.max(1) as u64) as usize;
+        let s = |rng: &mut Rng| rng.below(1 << 20) as usize;
         let v = |rng: &mut Rng| rng.below(servers.max(1) as u64) as usize;
         let ms = |rng: &mut Rng| match rng.below(4) {
             0 => rng.below(3),

@@ -27,6 +27,8 @@
 mod server;
 mod sim;
 mod socket;
+#[cfg(test)]
+mod tests;
 
 pub use server::ServerChecker;
 pub use sim::{SimChecker, StreamStats};
