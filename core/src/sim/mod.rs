@@ -15,8 +15,8 @@
 //! ([`Sim::turn`], [`Sim::turn_immediate`], [`Sim::advance_clock`]), one iteration of
 //! Node's loop for every socket at once (see the crate manual).
 
-pub mod check;
 mod carry_out;
+pub mod check;
 mod event_loop;
 mod net;
 mod packets;

@@ -139,7 +139,8 @@ impl Run {
                     self.echo.insert(sh.0);
                 }
                 if self.rng.below(4) == 0 {
-                    let greeting = self.pattern(1 + self.rng.below(64) as usize);
+                    let n = 1 + self.rng.below(64) as usize;
+                    let greeting = self.pattern(n);
                     self.write(sh, Some(greeting), false);
                 }
             }
