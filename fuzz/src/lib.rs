@@ -29,8 +29,11 @@ pub fn strict() -> bool {
     *STRICT.get_or_init(|| std::env::var_os("SANSNET_FUZZ_STRICT").is_some_and(|v| v == "1"))
 }
 
+/// A target's entry point: runs one input, panics on a finding.
+pub type Run = fn(&[u8]);
+
 /// Every target, by name, with its `run`.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Run); 5] = [
     ("parsers", parsers::run),
     ("socket", socket::run),
     ("server", server::run),

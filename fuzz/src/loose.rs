@@ -162,9 +162,13 @@ impl Session {
             },
             7 => {
                 self.socket.set_no_delay(options::set_no_delay_arg(&arg(0)));
-                let k = options::set_keep_alive_args(&arg(1), &arg(2));
-                let secs = u32::try_from(k.initial_delay.as_secs()).unwrap_or(u32::MAX);
-                self.socket.set_keep_alive(k.enable, secs);
+                match options::set_keep_alive_args(&arg(1), &arg(2)) {
+                    Ok(k) => {
+                        let secs = u32::try_from(k.initial_delay.as_secs()).unwrap_or(u32::MAX);
+                        self.socket.set_keep_alive(k.enable, secs);
+                    }
+                    Err(e) => err(&e, "socket.setKeepAlive"),
+                }
                 let _ = options::keep_alive_delay_from_ms(&arg(3));
                 let _ = options::socket::keep_alive_delay_secs(&arg(3));
             }
