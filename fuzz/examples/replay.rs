@@ -1,6 +1,6 @@
 //! Replays inputs through a target without libFuzzer, printing what each input decodes
 //! to: `cargo run --example replay -- TARGET FILE...` (TARGET: parsers, socket, server,
-//! sim). A panic is the target's finding, with its message.
+//! sim, loose). A panic is the target's finding, with its message.
 
 use std::process::ExitCode;
 
@@ -10,15 +10,9 @@ fn main() -> ExitCode {
         eprintln!("usage: replay TARGET FILE...");
         return ExitCode::from(2);
     };
-    let run: fn(&[u8]) = match target.as_str() {
-        "parsers" => sansnet_fuzz::parsers::run,
-        "socket" => sansnet_fuzz::socket::run,
-        "server" => sansnet_fuzz::server::run,
-        "sim" => sansnet_fuzz::sim::run,
-        other => {
-            eprintln!("unknown target {other}");
-            return ExitCode::from(2);
-        }
+    let Some(&(_, run)) = sansnet_fuzz::TARGETS.iter().find(|(n, _)| n == target) else {
+        eprintln!("unknown target {target}");
+        return ExitCode::from(2);
     };
     for f in files {
         let data = match std::fs::read(f) {

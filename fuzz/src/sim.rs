@@ -1,22 +1,19 @@
 //! The `sim` target: a small arbitrary program against [`Sim`] (servers and sockets
 //! created, listening, connecting, writing, ending, destroying, pausing, time passing) and
-//! a seed. Nothing may panic; every socket keeps the socket invariants ([`crate::check`]);
-//! a server's `'close'` comes only when it counts no connection; the loop makes progress
+//! a seed. Nothing may panic; every socket, server and connection keeps the invariants of
+//! [`sansnet::sim::check::SimChecker`]; the loop makes progress
 //! (a bounded number of turns per step); and the run is deterministic: the same program
 //! and seed run twice give the same observed events and the same final simulator state
 //! (compared as `Debug` text).
-
-use std::collections::BTreeMap;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use sansnet::blocklist::BlockList;
 use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
 use sansnet::server::{BoundAddress, Server};
+use sansnet::sim::check::SimChecker;
 use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
 use sansnet::socket::{Chunk, LookupAnswer, Socket};
 use sansnet::{Duration, Instant, NetError};
-
-use crate::check::SocketChecker;
 
 /// Where a connect goes.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -148,9 +145,7 @@ struct Run {
     sim: Sim,
     servers: Vec<ServerHandle>,
     sockets: Vec<SocketHandle>,
-    checks: BTreeMap<usize, SocketChecker>,
-    /// Accepted sockets: their server, and whether they were destroyed (released) yet.
-    accepted: BTreeMap<usize, (ServerHandle, bool)>,
+    check: SimChecker,
     blackhole: Option<(std::net::IpAddr, u16)>,
     log: String,
     trace: bool,
@@ -174,8 +169,7 @@ impl Run {
             sim,
             servers: Vec::new(),
             sockets: Vec::new(),
-            checks: BTreeMap::new(),
-            accepted: BTreeMap::new(),
+            check: SimChecker::new(),
             blackhole: None,
             log: String::new(),
             trace: std::env::var_os("SANSNET_FUZZ_TRACE").is_some_and(|v| v == "1"),
@@ -211,47 +205,11 @@ impl Run {
     }
 
     fn observe(&mut self) {
-        for o in self.sim.take_observed() {
+        for o in self.check.observe_all(&mut self.sim) {
             self.line(format!("{:?} {o:?}", self.sim.now()));
-            match o {
-                Observed::Socket(h, e) => {
-                    self.checks
-                        .entry(h.0)
-                        .or_insert_with(|| SocketChecker::events_only(false))
-                        .event(&e);
-                }
-                Observed::Server(h, ServerObserved::Connection(sh)) => {
-                    self.accepted.insert(sh.0, (h, false));
-                    self.sockets.push(sh);
-                    self.checks.insert(sh.0, SocketChecker::events_only(true));
-                }
-                Observed::Server(h, ServerObserved::Close) => {
-                    let n = self.sim.server_ref(h).connections();
-                    assert_eq!(n, 0, "server 'close' with {n} connections counted");
-                }
-                Observed::Server(..) => {}
+            if let Observed::Server(_, ServerObserved::Connection(sh)) = o {
+                self.sockets.push(sh);
             }
-        }
-        for (i, (_, released)) in self.accepted.iter_mut() {
-            *released |= self.sim.socket_ref(SocketHandle(*i)).destroyed();
-        }
-    }
-
-    /// Once the loop settled (every output carried out): each server counts the sockets
-    /// it admitted that were not destroyed since. (Between turns the release of a socket
-    /// destroyed in a deferred step may still wait in its queue.)
-    fn count_connections(&mut self) {
-        for &h in &self.servers {
-            let live = self
-                .accepted
-                .values()
-                .filter(|(s, released)| *s == h && !released)
-                .count();
-            let n = self.sim.server_ref(h).connections();
-            assert_eq!(
-                n as usize, live,
-                "server {h:?} counts {n} connections, {live} admitted sockets are alive"
-            );
         }
     }
 
@@ -271,8 +229,9 @@ impl Run {
             );
         }
         self.observe();
-        self.count_connections();
+        self.check.count_connections(&self.sim);
         self.sim.advance_clock(limit);
+        self.check.states(&self.sim, true);
     }
 
     fn pattern(&mut self, n: usize) -> Vec<u8> {
@@ -301,9 +260,11 @@ impl Run {
                         list.add_address(std::net::Ipv6Addr::LOCALHOST.into());
                         cfg.block_list = Some(list);
                     }
+                    let list = cfg.block_list.clone();
                     let mut s = Server::new(cfg);
                     s.max_connections = max.map(u32::from);
                     let h = self.sim.add_server(s);
+                    self.check.add_server(h, list);
                     self.servers.push(h);
                 }
             }
@@ -334,7 +295,7 @@ impl Run {
                         .with_high_water_mark(usize::from(hwm));
                     let h = self.sim.add_socket(Socket::new(&opts), None);
                     self.sockets.push(h);
-                    self.checks.insert(h.0, SocketChecker::events_only(false));
+                    self.check.add_socket(h);
                 }
             }
             Op::Connect {
@@ -377,23 +338,20 @@ impl Run {
                     // them out before the reuse starts a new one.
                     self.sim.socket(h, |_, _| ());
                     self.observe();
-                    if let Some(c) = self.checks.get_mut(&h.0) {
-                        c.new_life();
-                    }
+                    self.check.new_life(h);
                 }
                 self.sim.socket(h, |s, now| s.connect(now, &opts));
             }
             Op::Write(i, n) => {
                 if let Some(h) = self.socket(i) {
                     let bytes = self.pattern(usize::from(n % 4096));
-                    self.sim
-                        .socket(h, |s, now| s.write(now, Chunk::bytes(bytes)));
+                    self.write(h, Some(bytes), false);
                 }
             }
             Op::End(i, data) => {
                 if let Some(h) = self.socket(i) {
-                    let chunk = data.map(|n| Chunk::bytes(self.pattern(usize::from(n))));
-                    self.sim.socket(h, |s, now| s.end(now, chunk));
+                    let bytes = data.map(|n| self.pattern(usize::from(n)));
+                    self.write(h, bytes, true);
                 }
             }
             Op::Destroy(i, err) => {
@@ -453,16 +411,26 @@ impl Run {
         self.observe();
     }
 
+    /// `write(bytes)`, or `end([bytes])` with `end`; tells the checker what was accepted.
+    fn write(&mut self, h: SocketHandle, bytes: Option<Vec<u8>>, end: bool) {
+        let before = self.sim.socket_ref(h).bytes_written();
+        let chunk = bytes.clone().map(Chunk::bytes);
+        if end {
+            self.sim.socket(h, |s, now| s.end(now, chunk));
+        } else if let Some(c) = chunk {
+            self.sim.socket(h, |s, now| s.write(now, c));
+        }
+        let bytes = bytes.unwrap_or_default();
+        if self.sim.socket_ref(h).bytes_written() == before + bytes.len() as u64 {
+            self.check.wrote(h, &bytes);
+        }
+    }
+
     fn finish(&mut self) {
         // Let everything settle (idle timers may keep firing: a bounded horizon).
         let limit = self.sim.now() + Duration::from_secs(600);
         self.run_until(limit);
-        for (i, c) in &self.checks {
-            let s = self.sim.socket_ref(SocketHandle(*i));
-            if s.is_idle() {
-                c.settled(s.destroyed());
-            }
-        }
+        self.check.settled(&self.sim);
         self.line(format!("final {:?}", self.sim));
     }
 }

@@ -1,6 +1,6 @@
 //! The `socket` target: an arbitrary sequence of application calls, driver completions
 //! (current and stale ids) and time advances on one [`Socket`], with the crate's
-//! invariants checked after every step (see [`crate::check`] for the event rules).
+//! invariants checked after every step (see [`sansnet::sim::check`] for the event rules).
 //!
 //! The harness plays a driver that keeps its side of the contract: it answers only what
 //! it was asked (any id it was ever given, so stale and repeated completions are
@@ -13,11 +13,11 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use sansnet::blocklist::BlockList;
 use sansnet::options::{ConnectOptions, ServerOptions, SocketOptions};
 use sansnet::socket::{
-    AttemptId, Chunk, LookupAnswer, LookupId, Output, ReadyState, Socket, SocketIo, WriteId,
+    AttemptId, Chunk, LookupAnswer, LookupId, Output, Socket, SocketIo, WriteId,
 };
 use sansnet::{Code, Duration, Family, Instant, NetError};
 
-use crate::check::SocketChecker;
+use sansnet::sim::check::{self, SocketChecker};
 
 /// How the socket is born.
 #[derive(Arbitrary, Debug)]
@@ -368,44 +368,12 @@ impl Harness {
 
     fn consistent(&mut self) {
         let s = &self.s;
-        let state = s.ready_state();
-        if s.destroyed() {
-            assert_eq!(state, ReadyState::Closed, "destroyed but {state:?}");
-            assert!(s.pending(), "destroyed but not pending");
-            assert!(!s.connecting(), "destroyed and connecting");
-            assert!(s.buffer_size().is_none(), "destroyed with a bufferSize");
-            assert!(!s.readable() && !s.writable());
-            assert!(s.local_address().is_none());
-        }
-        if s.connecting() {
-            assert_eq!(state, ReadyState::Opening);
-            assert!(s.pending());
-        } else {
-            assert_ne!(state, ReadyState::Opening, "Opening while not connecting");
-        }
-        if let Some(b) = s.buffer_size() {
-            assert_eq!(b, s.writable_length());
-        }
-        if s.writable_ended() {
-            assert!(!s.writable(), "writable after end()");
-        }
-        if s.writable_finished() {
-            assert!(s.writable_ended(), "finished without end()");
-        }
-        if s.readable_ended() {
-            assert!(!s.readable(), "readable after 'end'");
-        }
+        check::socket_state(s);
         assert!(
             s.bytes_read() >= self.d.rx_data.len() as u64,
             "more 'data' than bytesRead"
         );
-        if let Some(t) = s.poll_timeout() {
-            assert!(
-                t > self.now(),
-                "a deadline {t:?} not after now {:?} (time advances always handle timeouts)",
-                self.now()
-            );
-        }
+        check::deadline_after(s, self.now());
     }
 
     fn connect(&mut self, c: Connect) {
@@ -560,6 +528,7 @@ impl Harness {
             }
             Step::Eof => {
                 if self.d.reading {
+                    self.c.peer_fin();
                     self.s.eof(now);
                 }
             }
@@ -611,9 +580,7 @@ impl Harness {
         self.d.now = self.d.now.saturating_add(by);
         let now = self.now();
         self.s.handle_timeout(now);
-        if let Some(t) = self.s.poll_timeout() {
-            assert!(t > now, "deadline {t:?} not after now {now:?} once handled");
-        }
+        check::deadline_after(&self.s, now);
     }
 }
 
@@ -662,7 +629,7 @@ fn run_u(u: &mut Unstructured<'_>) -> Result<()> {
     let mut h = Harness {
         s,
         d: Driver::default(),
-        c: SocketChecker::new(accepted),
+        c: SocketChecker::new(accepted).with_fin_tracking(),
         aborted: false,
     };
     h.emitted();

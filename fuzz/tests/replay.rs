@@ -4,45 +4,34 @@
 //!
 //! Known bugs are tolerated unless `SANSNET_FUZZ_STRICT=1` (see `sansnet_fuzz::strict`).
 
-use std::path::Path;
-
-fn replay(target: &str, run: fn(&[u8])) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut n = 0;
-    for dir in ["seeds", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        files.sort();
-        for f in files {
-            let data = std::fs::read(&f).unwrap_or_else(|e| panic!("{f:?}: {e}"));
-            eprintln!("{target}: {}", f.display());
-            run(&data);
-            n += 1;
-        }
-    }
+fn replay(target: &str) {
+    let n = sansnet_fuzz::replay_committed(target);
     assert!(n > 0, "no seed for target {target}");
 }
 
 #[test]
 fn parsers_seeds() {
-    replay("parsers", sansnet_fuzz::parsers::run);
+    replay("parsers");
 }
 
 #[test]
 fn socket_seeds() {
-    replay("socket", sansnet_fuzz::socket::run);
+    replay("socket");
 }
 
 #[test]
 fn server_seeds() {
-    replay("server", sansnet_fuzz::server::run);
+    replay("server");
 }
 
 #[test]
 fn sim_seeds() {
-    replay("sim", sansnet_fuzz::sim::run);
+    replay("sim");
+}
+
+#[test]
+fn loose_seeds() {
+    replay("loose");
 }
 
 /// Inputs of every length up to a few hundred bytes of a fixed pattern: a smoke test that
@@ -56,5 +45,6 @@ fn short_inputs_do_not_panic() {
         sansnet_fuzz::socket::run(d);
         sansnet_fuzz::server::run(d);
         sansnet_fuzz::sim::run(d);
+        sansnet_fuzz::loose::run(d);
     }
 }

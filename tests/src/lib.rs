@@ -13,4 +13,5 @@ pub mod runner;
 pub mod scenario;
 pub mod smol_backend;
 pub mod std_backend;
+pub mod sweep;
 pub mod trace;

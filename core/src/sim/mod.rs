@@ -16,6 +16,7 @@
 //! Node's loop for every socket at once (see the crate manual).
 
 mod carry_out;
+pub mod check;
 mod event_loop;
 mod fs;
 mod net;
@@ -317,9 +318,25 @@ impl Sim {
     }
 
     /// When a completion of the local machine is reported: on loopback, at once (in the
-    /// next poll phase).
+    /// next poll phase), or after the latency a scenario set.
     fn hop(&mut self) -> Instant {
-        self.now
+        self.now + self.net.latency
+    }
+
+    /// Makes connects (SYN to answer) and lookups take `latency` of virtual time instead
+    /// of completing in the next poll phase (a fault; zero by default).
+    pub fn set_latency(&mut self, latency: crate::time::Duration) {
+        self.net.latency = latency;
+    }
+
+    /// Cuts `ip` off (`cut`) or reconnects it: while cut off, SYNs to it are lost and
+    /// connects hang, as to a black hole (a fault; connections already made go on).
+    pub fn set_partitioned(&mut self, ip: IpAddr, cut: bool) {
+        if cut {
+            self.net.partitioned.insert(ip);
+        } else {
+            self.net.partitioned.remove(&ip);
+        }
     }
 
     /// Sends a segment on loopback: the peer's kernel has it before the sending call

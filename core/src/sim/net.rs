@@ -1,7 +1,7 @@
 //! The simulated network: listeners, connections as pairs of endpoints with kernel
 //! buffers, and the packets in flight between them.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::options::ListenOptions;
@@ -134,6 +134,11 @@ pub(crate) struct Network {
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) listeners: BTreeMap<ListenKey, Listener>,
     pub(crate) next_port: u16,
+    /// How long a connect's SYN, its answer and a lookup take (zero: loopback, at once).
+    pub(crate) latency: crate::time::Duration,
+    /// Addresses cut off: SYNs to them are lost, as by a black hole (a fault the sweep
+    /// injects; connections already made keep working).
+    pub(crate) partitioned: BTreeSet<IpAddr>,
 }
 
 impl Network {

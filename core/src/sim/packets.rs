@@ -13,6 +13,7 @@ impl Sim {
                 local,
             } => {
                 let found = match &key {
+                    ListenKey::Tcp(dest) if self.net.partitioned.contains(&dest.ip()) => return,
                     ListenKey::Tcp(dest) => self.net.find_tcp_listener(*dest),
                     ListenKey::Ipc(_) => self
                         .net

@@ -1,11 +1,14 @@
 //! The crate manual's socket invariants, checked on the outputs of one socket as they are
-//! pulled (shared by the `socket` and `sim` targets).
+//! pulled (shared by the fuzz targets, the sweep and [`super::SimChecker`]).
 //!
 //! Per life of a socket (a destroyed socket connected again starts a new one; what the old
 //! life still owes — its `'error'` and `'close'` — may follow the new life's first events,
 //! as in Node):
-//! - `'close'` at most once, and last: after it only write and end callbacks;
+//! - `'close'` at most once, and last: after it only write and end callbacks (and
+//!   `'lookup'`, which Node emits even for a socket destroyed during its lookup);
 //! - `'error'` at most once, before `'close'`; `'end'`, `'connect'`, `'finish'` at most once;
+//! - `'end'` only after an orderly FIN from the peer (when the driver says when one came:
+//!   [`SocketChecker::with_fin_tracking`], [`SocketChecker::peer_fin`]);
 //! - no `'data'` before `'connect'` (an accepted socket is connected from birth), none after
 //!   `'end'`;
 //! - a destroyed life has emitted `'close'` once everything was pulled;
@@ -15,7 +18,7 @@
 
 use std::collections::BTreeSet;
 
-use sansnet::socket::{Output, SocketEvent, SocketIo, WriteId};
+use crate::socket::{Output, SocketEvent, SocketIo, WriteId};
 
 /// What one life of a socket emitted.
 #[derive(Debug, Default)]
@@ -26,6 +29,8 @@ struct Life {
     connects: usize,
     finishes: usize,
     closed_io: bool,
+    /// The peer's orderly FIN arrived (told by the driver).
+    fin: bool,
 }
 
 /// The checker of one socket's output stream.
@@ -34,6 +39,8 @@ pub struct SocketChecker {
     accepted: bool,
     /// Whether the I/O requests are seen too (not in the simulator, which keeps them).
     sees_io: bool,
+    /// Whether the driver says when the peer's FIN came (then `'end'` needs one).
+    tracks_fin: bool,
     life: Life,
     lives: usize,
     releases: usize,
@@ -55,6 +62,7 @@ impl SocketChecker {
         SocketChecker {
             accepted,
             sees_io: true,
+            tracks_fin: false,
             life: Life {
                 connects: usize::from(accepted),
                 ..Life::default()
@@ -76,6 +84,20 @@ impl SocketChecker {
             sees_io: false,
             ..SocketChecker::new(accepted)
         }
+    }
+
+    /// The driver tells [`SocketChecker::peer_fin`] when the peer's orderly FIN reached
+    /// the socket: an `'end'` before it breaks the rules.
+    pub fn with_fin_tracking(self) -> SocketChecker {
+        SocketChecker {
+            tracks_fin: true,
+            ..self
+        }
+    }
+
+    /// The peer's orderly FIN reached the socket (in its current life).
+    pub fn peer_fin(&mut self) {
+        self.life.fin = true;
     }
 
     fn fail(&self, what: &str) -> ! {
@@ -119,9 +141,15 @@ impl SocketChecker {
     /// Checks one event.
     pub fn event(&mut self, e: &SocketEvent) {
         self.note(format!("{e:?}"));
+        // After 'close' only callbacks, and 'lookup': Node's single-address connect emits
+        // it when the lookup answers, before it checks whether the socket is still
+        // connecting (net.js `emitLookup`), so a socket destroyed during its lookup emits
+        // it after its 'close'.
         let callback = matches!(
             e,
-            SocketEvent::WriteCallback { .. } | SocketEvent::EndCallback { .. }
+            SocketEvent::WriteCallback { .. }
+                | SocketEvent::EndCallback { .. }
+                | SocketEvent::Lookup { .. }
         );
         // What an old life owes is its own, not the current life's.
         match e {
@@ -143,7 +171,12 @@ impl SocketChecker {
         match e {
             SocketEvent::Close(_) => l.closes += 1,
             SocketEvent::Error(_) => l.errors += 1,
-            SocketEvent::End => l.ends += 1,
+            SocketEvent::End => {
+                l.ends += 1;
+                if self.tracks_fin && !l.fin {
+                    self.fail("'end' without an orderly FIN from the peer");
+                }
+            }
             SocketEvent::Connect => l.connects += 1,
             SocketEvent::Finish => l.finishes += 1,
             SocketEvent::Data(_) => {
