@@ -52,6 +52,14 @@ fn many_connections_on_tasks_open_echo_and_close_leaving_nothing_behind() {
             .await
             .expect("listen");
         let p = port(&bound);
+        // One connection first: smol's executor and reactor start on first use, with
+        // descriptors of their own.
+        let warm = smol::net::TcpStream::connect(("127.0.0.1", p))
+            .await
+            .expect("connect");
+        let warm_task = smol::spawn(echo(server.accept().await.expect("accept")));
+        drop(warm);
+        warm_task.await;
         let fds0 = fds();
         let mut tasks = Vec::with_capacity(n);
         let mut clients = Vec::with_capacity(n);

@@ -24,3 +24,14 @@ fn a_few_seeds_keep_the_invariants_and_replay() {
     );
     assert!(data > 24, "only {data} 'data' chunks checked in 24 seeds");
 }
+
+/// CI's sweep: 300 seeds (the `sim-sweep` binary's first 300), every invariant checked
+/// after every step.
+#[test]
+fn three_hundred_seeds_keep_the_invariants() {
+    for seed in 0..300 {
+        // A broken invariant panics with the seed and the command that replays it.
+        let r = run_seed(seed, false);
+        assert!(r.ops > 0, "seed {seed} ran nothing");
+    }
+}
