@@ -8,32 +8,17 @@
 
 mod common;
 
+use common::{listen_loopback, load};
+
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sansnet_std::{BoundAddress, ListenOptions, Server, ServerEvent, ServerOptions, SocketEvent};
+use sansnet_std::{Server, ServerEvent, ServerOptions, SocketEvent};
 
 /// One test at a time: they count the process's descriptors and threads.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn load() -> usize {
-    std::env::var("SANSNET_LOAD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
-
-fn listen(server: &Server) -> SocketAddr {
-    match server
-        .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
-        .expect("listen")
-    {
-        BoundAddress::Tcp(a) => a,
-        BoundAddress::Ipc(p) => panic!("{p}"),
-    }
-}
 
 #[test]
 fn a_connect_flood_against_max_connections_admits_exactly_that_many() {
@@ -42,7 +27,7 @@ fn a_connect_flood_against_max_connections_admits_exactly_that_many() {
     let flood = max * 5;
     let server = Server::new(ServerOptions::default());
     server.set_max_connections(Some(max as u32));
-    let addr = listen(&server);
+    let addr = listen_loopback(&server);
     let mut clients = Vec::with_capacity(flood);
     for _ in 0..flood {
         let c = TcpStream::connect(addr).expect("connect");
@@ -97,7 +82,7 @@ fn slow_clients_are_cut_by_the_idle_timeout() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let n = load().min(1000);
     let server = std::sync::Arc::new(Server::new(ServerOptions::default()));
-    let addr = listen(&server);
+    let addr = listen_loopback(&server);
     let started = Instant::now();
     let s = server.clone();
     let acceptor = std::thread::spawn(move || {
@@ -164,7 +149,7 @@ fn slow_clients_are_cut_by_the_idle_timeout() {
 fn a_reset_mid_transfer_delivers_a_prefix_in_order_and_nothing_after() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = Server::new(ServerOptions::default());
-    let addr = listen(&server);
+    let addr = listen_loopback(&server);
     let sent: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let to_send = sent.clone();
     let client = std::thread::spawn(move || {
@@ -205,7 +190,7 @@ fn a_reset_mid_transfer_delivers_a_prefix_in_order_and_nothing_after() {
 fn an_application_that_never_reads_stops_the_reading() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = Server::new(ServerOptions::default());
-    let addr = listen(&server);
+    let addr = listen_loopback(&server);
     let client = std::thread::spawn(move || {
         let mut c = TcpStream::connect(addr).expect("connect");
         c.set_nonblocking(true).expect("nonblocking");

@@ -2,18 +2,15 @@
 //! no descriptor and no thread is left behind. Alone in its test binary, so that the test
 //! harness's other threads do not count.
 
+mod common;
+
+use common::{listen_loopback, load};
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use sansnet_std::{BoundAddress, ListenOptions, Server, ServerOptions, Socket};
-
-fn load() -> usize {
-    std::env::var("SANSNET_LOAD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
+use sansnet_std::{Server, ServerOptions, Socket};
 
 fn count(dir: &str) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
@@ -27,16 +24,6 @@ fn threads() -> usize {
     count("/proc/self/task")
 }
 
-fn listen(server: &Server) -> SocketAddr {
-    match server
-        .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
-        .expect("listen")
-    {
-        BoundAddress::Tcp(a) => a,
-        BoundAddress::Ipc(p) => panic!("{p}"),
-    }
-}
-
 /// Echoes until `'close'` (the byte stream: `io::copy` of the socket onto itself).
 fn echo(socket: Socket) {
     let _ = std::io::copy(&mut &socket, &mut &socket);
@@ -48,7 +35,7 @@ fn echo(socket: Socket) {
 fn many_connections_open_echo_and_close_leaving_nothing_behind() {
     let n = load();
     let server = std::sync::Arc::new(Server::new(ServerOptions::default()));
-    let addr = listen(&server);
+    let addr = listen_loopback(&server);
     let (fds0, threads0) = (fds(), threads());
     let started = Instant::now();
     let s = server.clone();

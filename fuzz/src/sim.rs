@@ -12,7 +12,7 @@ use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptio
 use sansnet::server::{BoundAddress, Server};
 use sansnet::sim::check::SimChecker;
 use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim, SocketHandle};
-use sansnet::socket::{Chunk, LookupAnswer, Socket};
+use sansnet::socket::{LookupAnswer, Socket};
 use sansnet::{Duration, Instant, NetError};
 
 /// Where a connect goes.
@@ -229,9 +229,7 @@ impl Run {
             );
         }
         self.observe();
-        self.check.count_connections(&self.sim);
-        self.sim.advance_clock(limit);
-        self.check.states(&self.sim, true);
+        self.check.reached(&mut self.sim, limit);
     }
 
     fn pattern(&mut self, n: usize) -> Vec<u8> {
@@ -411,19 +409,9 @@ impl Run {
         self.observe();
     }
 
-    /// `write(bytes)`, or `end([bytes])` with `end`; tells the checker what was accepted.
+    /// `write(bytes)`, or `end([bytes])` with `end`, under the checker.
     fn write(&mut self, h: SocketHandle, bytes: Option<Vec<u8>>, end: bool) {
-        let before = self.sim.socket_ref(h).bytes_written();
-        let chunk = bytes.clone().map(Chunk::bytes);
-        if end {
-            self.sim.socket(h, |s, now| s.end(now, chunk));
-        } else if let Some(c) = chunk {
-            self.sim.socket(h, |s, now| s.write(now, c));
-        }
-        let bytes = bytes.unwrap_or_default();
-        if self.sim.socket_ref(h).bytes_written() == before + bytes.len() as u64 {
-            self.check.wrote(h, &bytes);
-        }
+        self.check.write(&mut self.sim, h, bytes, end);
     }
 
     fn finish(&mut self) {

@@ -83,14 +83,10 @@ impl Sim {
         }
     }
 
-    /// One turn of the loop, stopping at the first event the application observes (the
-    /// caller takes it with [`Sim::take_observed`] and reacts between turns), in the order
-    /// of Node's loop: the ticks after the last callback and the rest of a poll phase in
-    /// progress; OS completions due now (connects, accepts, lookups, listens); then each
-    /// machine's next phases (closing, pending, its next poll phase); else the clock jumps
-    /// to the next packet or timer due no later than `limit`. Returns false when nothing
-    /// happens before `limit`.
-    pub fn turn(&mut self, limit: Instant) -> bool {
+    /// The first steps of a turn, all before the check phase: an event the application
+    /// has not taken yet, the ticks and the rest of a poll phase in progress, an OS
+    /// completion due now. Returns whether one ran (the turn ends there).
+    fn up_to_check(&mut self) -> bool {
         self.settle();
         if !self.observed.is_empty() {
             return true;
@@ -99,6 +95,20 @@ impl Sim {
             return true;
         }
         if self.deliver_due() {
+            return true;
+        }
+        false
+    }
+
+    /// One turn of the loop, stopping at the first event the application observes (the
+    /// caller takes it with [`Sim::take_observed`] and reacts between turns), in the order
+    /// of Node's loop: the ticks after the last callback and the rest of a poll phase in
+    /// progress; OS completions due now (connects, accepts, lookups, listens); then each
+    /// machine's next phases (closing, pending, its next poll phase); else the clock jumps
+    /// to the next packet or timer due no later than `limit`. Returns false when nothing
+    /// happens before `limit`.
+    pub fn turn(&mut self, limit: Instant) -> bool {
+        if self.up_to_check() {
             return true;
         }
         if self.later_phases() {
@@ -222,14 +232,7 @@ impl Sim {
     /// poll phase (or its ticks), that is this iteration's check phase; scheduled from the
     /// closing phase, the next iteration's, after its pending and poll phases.
     pub fn turn_immediate(&mut self) -> bool {
-        self.settle();
-        if !self.observed.is_empty() {
-            return true;
-        }
-        if self.run_until_check() {
-            return true;
-        }
-        if self.deliver_due() {
+        if self.up_to_check() {
             return true;
         }
         // Past the check phase (the closing phase ran), or in a new iteration's pending

@@ -151,3 +151,22 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// How many connections a load test makes: `SANSNET_LOAD`, else 300 (CI's size).
+pub fn load() -> usize {
+    std::env::var("SANSNET_LOAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+/// Listens on an ephemeral loopback port; its address.
+pub fn listen_loopback(server: &Server) -> std::net::SocketAddr {
+    match server
+        .listen(ListenOptions::tcp(Some("127.0.0.1".into()), 0))
+        .expect("listen")
+    {
+        BoundAddress::Tcp(a) => a,
+        BoundAddress::Ipc(p) => panic!("not TCP: {p}"),
+    }
+}

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use sansnet::server::BoundAddress;
 use sansnet::sim::check::{SimChecker, StreamStats};
 use sansnet::sim::{Observed, Rng, ServerHandle, ServerObserved, Sim, SocketHandle};
-use sansnet::socket::{Chunk, LookupAnswer, SocketEvent};
+use sansnet::socket::{LookupAnswer, SocketEvent};
 use sansnet::{Duration, Instant};
 
 use workload::Profile;
@@ -165,19 +165,9 @@ impl Run {
         }
     }
 
-    /// `write(bytes)`, or `end([bytes])` with `end`; tells the checker what was accepted.
+    /// `write(bytes)`, or `end([bytes])` with `end`, under the checker.
     fn write(&mut self, h: SocketHandle, bytes: Option<Vec<u8>>, end: bool) {
-        let before = self.sim.socket_ref(h).bytes_written();
-        let chunk = bytes.clone().map(Chunk::bytes);
-        if end {
-            self.sim.socket(h, |s, now| s.end(now, chunk));
-        } else if let Some(c) = chunk {
-            self.sim.socket(h, |s, now| s.write(now, c));
-        }
-        let bytes = bytes.unwrap_or_default();
-        if self.sim.socket_ref(h).bytes_written() == before + bytes.len() as u64 {
-            self.check.wrote(h, &bytes);
-        }
+        self.check.write(&mut self.sim, h, bytes, end);
     }
 
     /// Runs the loop up to `limit`, with a bound on the turns (no livelock).
@@ -196,9 +186,7 @@ impl Run {
             );
         }
         self.observe();
-        self.check.count_connections(&self.sim);
-        self.sim.advance_clock(limit);
-        self.check.states(&self.sim, true);
+        self.check.reached(&mut self.sim, limit);
     }
 
     /// Socket `i`: two times in three one that is not destroyed, when there is one (the

@@ -99,6 +99,30 @@ impl SimChecker {
         t.check.new_life()
     }
 
+    /// `write(bytes)`, or `end([bytes])` with `end`, on socket `h`; what `write()`
+    /// accepted (its `bytesWritten` grew by all of it) is recorded with [`Self::wrote`].
+    pub fn write(&mut self, sim: &mut Sim, h: SocketHandle, bytes: Option<Vec<u8>>, end: bool) {
+        let before = sim.socket_ref(h).bytes_written();
+        let chunk = bytes.clone().map(crate::socket::Chunk::bytes);
+        if end {
+            sim.socket(h, |s, now| s.end(now, chunk));
+        } else if let Some(c) = chunk {
+            sim.socket(h, |s, now| s.write(now, c));
+        }
+        let bytes = bytes.unwrap_or_default();
+        if sim.socket_ref(h).bytes_written() == before + bytes.len() as u64 {
+            self.wrote(h, &bytes);
+        }
+    }
+
+    /// After the loop ran up to `limit`: the connection counts, the clock moved to
+    /// `limit`, and every socket's state with its timers handled.
+    pub fn reached(&self, sim: &mut Sim, limit: crate::time::Instant) {
+        self.count_connections(sim);
+        sim.advance_clock(limit);
+        self.states(sim, true);
+    }
+
     /// `write()` (or `end(chunk)`) on `h` accepted `bytes`: its peer must receive them.
     pub fn wrote(&mut self, h: SocketHandle, bytes: &[u8]) {
         let life = self.track(h).life;
