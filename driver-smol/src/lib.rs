@@ -56,7 +56,9 @@
 #![warn(missing_docs)]
 
 mod driver;
+mod rt;
 mod server;
+pub mod sim;
 mod socket;
 
 use std::io;
@@ -76,6 +78,7 @@ pub use sansnet_std::{
 };
 
 pub use driver::{drive, runtime};
+pub use rt::{sleep, spawn, timeout};
 pub use server::{Server, ServerEvent};
 pub use socket::{connect, connect_with, Socket};
 

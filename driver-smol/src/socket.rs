@@ -14,6 +14,8 @@ use sansnet::socket::{Chunk, SocketEvent, SocketInfo, WriteResult};
 use sansnet::{Duration, NetError};
 use sansnet_std::SocketSettings;
 
+use crate::sim::SimSocket;
+
 /// A `net.Socket` in a [`Runtime`](crate::Runtime).
 ///
 /// Every call is Node's method of the same name and returns at once with Node's answer.
@@ -21,12 +23,28 @@ use sansnet_std::SocketSettings;
 /// byte-stream face ([`futures_io::AsyncRead`], [`futures_io::AsyncWrite`], also on
 /// `&Socket`) consumes the same events. Dropping the handle calls `destroySoon()`.
 pub struct Socket {
-    inner: sansnet_std::Socket,
+    inner: Inner,
+}
+
+/// Where a socket lives: a runtime over the OS, or a simulation.
+enum Inner {
+    Os(sansnet_std::Socket),
+    Sim(SimSocket),
+}
+
+/// Runs `$e` with `$s` bound to whichever handle the socket has.
+macro_rules! on {
+    ($self:expr, $s:ident => $e:expr) => {
+        match &$self.inner {
+            Inner::Os($s) => $e,
+            Inner::Sim($s) => $e,
+        }
+    };
 }
 
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
+        on!(self, s => s.fmt(f))
     }
 }
 
@@ -58,114 +76,132 @@ impl Socket {
     }
 
     /// `new net.Socket(options)` with a custom resolver or runtime (`None`: this crate's
-    /// [`runtime`](crate::runtime())).
+    /// [`runtime`](crate::runtime()), or inside a [`Sim::run`](crate::sim::Sim::run) the
+    /// simulation).
     pub fn with_settings(mut s: SocketSettings) -> Socket {
+        if s.runtime.is_none() {
+            if let Some(ctx) = crate::sim::current() {
+                return Socket {
+                    inner: Inner::Sim(SimSocket::new(ctx.world, s)),
+                };
+            }
+        }
         s.runtime.get_or_insert_with(crate::runtime);
         Socket::from(sansnet_std::Socket::with_settings(s))
     }
 
-    /// The same socket, blocking (`std::io`) face.
-    pub fn as_std(&self) -> &sansnet_std::Socket {
-        &self.inner
+    /// A handle on a socket a simulated server accepted.
+    pub(crate) fn simulated(s: SimSocket) -> Socket {
+        Socket {
+            inner: Inner::Sim(s),
+        }
+    }
+
+    /// The same socket, blocking (`std::io`) face; `None` in a simulation.
+    pub fn as_std(&self) -> Option<&sansnet_std::Socket> {
+        match &self.inner {
+            Inner::Os(s) => Some(s),
+            Inner::Sim(_) => None,
+        }
     }
 
     /// `socket.connect(options)`: returns at once; progress and failure arrive as events.
     pub fn connect(&self, opts: ConnectOptions) {
-        self.inner.connect(opts);
+        on!(self, s => s.connect(opts));
     }
 
     /// Resolves once the socket is no longer connecting: `Ok` once connected, else the
     /// error it was destroyed with. The events stay readable.
     pub async fn wait_connected(&self) -> io::Result<()> {
-        poll_fn(|cx| self.inner.poll_connected(cx)).await
+        poll_fn(|cx| on!(self, s => s.poll_connected(cx))).await
     }
 
     /// `socket.write(chunk, cb)`: the id its callback event will carry, and Node's return
     /// value (false: wait for `'drain'`).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.inner.write(chunk)
+        on!(self, s => s.write(chunk))
     }
 
     /// `socket.write(chunk)` without a callback: only Node's return value.
     pub fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.inner.write_quietly(chunk)
+        on!(self, s => s.write_quietly(chunk))
     }
 
     /// `socket.end([chunk])`: half-close after what was written; its callback is
     /// [`SocketEvent::EndCallback`] with the returned id.
     pub fn end(&self, chunk: Option<Chunk>) -> WriteResult {
-        self.inner.end(chunk)
+        on!(self, s => s.end(chunk))
     }
 
     /// `socket.destroy([err])`.
     pub fn destroy(&self, err: Option<NetError>) {
-        self.inner.destroy(err);
+        on!(self, s => s.destroy(err));
     }
 
     /// `socket.destroySoon()`.
     pub fn destroy_soon(&self) {
-        self.inner.destroy_soon();
+        on!(self, s => s.destroy_soon());
     }
 
     /// `socket.resetAndDestroy()`.
     pub fn reset_and_destroy(&self) -> Result<(), NetError> {
-        self.inner.reset_and_destroy()
+        on!(self, s => s.reset_and_destroy())
     }
 
     /// `socket.pause()`.
     pub fn pause(&self) {
-        self.inner.pause();
+        on!(self, s => s.pause());
     }
 
     /// `socket.resume()`.
     pub fn resume(&self) {
-        self.inner.resume();
+        on!(self, s => s.resume());
     }
 
     /// `socket.setTimeout(ms)`.
     pub fn set_timeout(&self, timeout: Duration) {
-        self.inner.set_timeout(timeout);
+        on!(self, s => s.set_timeout(timeout));
     }
 
     /// `socket.setNoDelay(noDelay)`.
     pub fn set_no_delay(&self, no_delay: bool) {
-        self.inner.set_no_delay(no_delay);
+        on!(self, s => s.set_no_delay(no_delay));
     }
 
     /// `socket.setKeepAlive(enable, initialDelay)`.
     pub fn set_keep_alive(&self, enable: bool, initial_delay: Duration) {
-        self.inner.set_keep_alive(enable, initial_delay);
+        on!(self, s => s.set_keep_alive(enable, initial_delay));
     }
 
     /// The options' `AbortSignal` aborted.
     pub fn abort(&self) {
-        self.inner.abort();
+        on!(self, s => s.abort());
     }
 
     /// `socket.remoteAddress` / `remotePort` / `remoteFamily`, read now.
     pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.inner.remote_address()
+        on!(self, s => s.remote_address())
     }
 
     /// The getters now.
     pub fn info(&self) -> SocketInfo {
-        self.inner.info()
+        on!(self, s => s.info())
     }
 
     /// The next event, in Node's order. `None` once the socket is closed (or was never
     /// connected) and every event was taken. Asking ends the application's turn.
     pub async fn next_event(&self) -> Option<SocketEvent> {
-        poll_fn(|cx| self.inner.poll_next_event(cx)).await
+        poll_fn(|cx| on!(self, s => s.poll_next_event(cx))).await
     }
 
     /// The next event if one is there now.
     pub fn try_next_event(&self) -> Option<SocketEvent> {
-        self.inner.try_next_event()
+        on!(self, s => s.try_next_event())
     }
 
     /// The events as a stream, until the socket is closed.
     pub fn events(&self) -> impl Stream<Item = SocketEvent> + '_ {
-        futures_lite::stream::poll_fn(|cx| self.inner.poll_next_event(cx))
+        futures_lite::stream::poll_fn(|cx| on!(self, s => s.poll_next_event(cx)))
     }
 
     /// `Write`: `end()` and resolve at `'finish'`; `Both`: then destroy; `Read`:
@@ -174,23 +210,25 @@ impl Socket {
         if how == Shutdown::Read {
             return Err(io::ErrorKind::Unsupported.into());
         }
-        self.inner.end(None);
-        let r = poll_fn(|cx| self.inner.poll_finished(cx)).await;
+        on!(self, s => s.end(None));
+        let r = poll_fn(|cx| on!(self, s => s.poll_finished(cx))).await;
         if how == Shutdown::Both {
-            self.inner.destroy(None);
+            on!(self, s => s.destroy(None));
         }
         r
     }
 
     /// Resolves once a `write()` would return true again (`'drain'` is owed no longer).
     pub async fn drained(&self) -> io::Result<()> {
-        poll_fn(|cx| self.inner.poll_drained(cx)).await
+        poll_fn(|cx| on!(self, s => s.poll_drained(cx))).await
     }
 }
 
 impl From<sansnet_std::Socket> for Socket {
     fn from(inner: sansnet_std::Socket) -> Socket {
-        Socket { inner }
+        Socket {
+            inner: Inner::Os(inner),
+        }
     }
 }
 
@@ -200,7 +238,7 @@ impl futures_io::AsyncRead for &Socket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_bytes(cx, buf)
+        on!(self, s => s.poll_read_bytes(cx, buf))
     }
 }
 
@@ -220,15 +258,15 @@ impl futures_io::AsyncWrite for &Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_bytes(cx, buf)
+        on!(self, s => s.poll_write_bytes(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_flushed(cx)
+        on!(self, s => s.poll_flushed(cx))
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_end(cx)
+        on!(self, s => s.poll_end(cx))
     }
 }
 

@@ -96,12 +96,18 @@ impl Sim {
                 id,
                 host,
                 family,
-                all: _,
-                ..
+                hints,
+                all,
             } => {
-                let answers = match &self.sockets[h.0].lookup {
-                    Some(list) => Ok(list.clone()),
-                    None => match self.dns.get(&host) {
+                let answers = match (&self.sockets[h.0].resolver.0, &self.sockets[h.0].lookup) {
+                    (Some(f), _) => f(&host, family, hints, all).map(|mut list| {
+                        if !all {
+                            list.truncate(1);
+                        }
+                        list
+                    }),
+                    (None, Some(list)) => Ok(list.clone()),
+                    (None, None) => match self.dns.get(&host) {
                         Some(list) => Ok(list
                             .iter()
                             .filter(|a| family.is_none_or(|f| a.family == i64::from(f.number())))

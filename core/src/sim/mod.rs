@@ -104,11 +104,31 @@ pub enum ServerObserved {
     Connections(u32),
 }
 
+/// A custom resolver for one socket (Node's `lookup` option), asked with the host, the
+/// family wanted (`None`: any), the `getaddrinfo` hints and whether every address is
+/// wanted; it answers in the next poll phase, or after the latency set.
+pub type Resolver = std::sync::Arc<
+    dyn Fn(&str, Option<crate::ip::Family>, i32, bool) -> Result<Vec<LookupAnswer>, NetError>
+        + Send
+        + Sync,
+>;
+
+/// A socket's own resolver, if it has one.
+#[derive(Clone, Default)]
+struct ResolverSlot(Option<Resolver>);
+
+impl std::fmt::Debug for ResolverSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "custom" } else { "dns" })
+    }
+}
+
 #[derive(Debug)]
 struct SimSocket {
     socket: Socket,
     endpoint: Option<usize>,
     lookup: Option<Vec<LookupAnswer>>,
+    resolver: ResolverSlot,
     server: Option<ServerHandle>,
     /// Attempts in flight (id → destination), aborted ones removed.
     attempts: BTreeMap<u64, ()>,
@@ -230,10 +250,17 @@ impl Sim {
             socket,
             endpoint: None,
             lookup,
+            resolver: ResolverSlot::default(),
             server: None,
             attempts: BTreeMap::new(),
         });
         SocketHandle(self.sockets.len() - 1)
+    }
+
+    /// Gives socket `h` a resolver of its own (Node's `lookup` option), called for each
+    /// lookup it makes instead of the DNS table.
+    pub fn set_resolver(&mut self, h: SocketHandle, resolver: Resolver) {
+        self.sockets[h.0].resolver = ResolverSlot(Some(resolver));
     }
 
     /// From now on every socket added (accepted ones too) records its run

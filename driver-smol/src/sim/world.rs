@@ -1,0 +1,234 @@
+//! The simulated world's shared state: the core simulator, what each handle has not taken
+//! yet, the tasks waiting on them, the application's timers, and the trace.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use sansnet::sim::{Observed, ServerHandle, ServerObserved, Sim as Core, SocketHandle};
+use sansnet::socket::SocketEvent;
+use sansnet::{Instant, NetError};
+
+use super::trace::Trace;
+
+/// A server event as a simulated server keeps it: a connection is a simulator handle
+/// until the application takes it.
+pub(crate) type SrvEvent = sansnet_std::ServerEvent<SocketHandle>;
+
+/// The world behind one lock, shared by every handle of a simulation and its executor.
+pub(crate) type Shared = Arc<Mutex<World>>;
+
+/// Locks the world (a panicking task does not poison it for the report that follows).
+pub(crate) fn lock(w: &Shared) -> MutexGuard<'_, World> {
+    match w.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// What a socket's handle has not taken yet, and who waits for it.
+#[derive(Debug, Default)]
+pub(crate) struct SockSlot {
+    pub(crate) events: VecDeque<SocketEvent>,
+    /// The rest of a `'data'` chunk the byte stream read in part.
+    pub(crate) leftover: Option<(Vec<u8>, usize)>,
+    pub(crate) wakers: Vec<Waker>,
+    /// A handle exists (events are kept for it).
+    pub(crate) handle: bool,
+    pub(crate) last_error: Option<NetError>,
+}
+
+/// What a server's handle has not taken yet, and who waits for it.
+#[derive(Debug, Default)]
+pub(crate) struct SrvSlot {
+    pub(crate) events: VecDeque<SrvEvent>,
+    pub(crate) wakers: Vec<Waker>,
+    pub(crate) handle: bool,
+}
+
+/// The simulation's state.
+#[derive(Debug)]
+pub(crate) struct World {
+    pub(crate) sim: Core,
+    pub(crate) sockets: Vec<SockSlot>,
+    pub(crate) servers: Vec<SrvSlot>,
+    /// The application's sleeps, by deadline then order of arming.
+    timers: BTreeMap<(Instant, u64), Waker>,
+    timer_seq: u64,
+    pub(crate) trace: Trace,
+}
+
+fn wake_all(wakers: &mut Vec<Waker>) {
+    for w in wakers.drain(..) {
+        w.wake();
+    }
+}
+
+impl World {
+    pub(crate) fn new(seed: u64) -> World {
+        World {
+            sim: Core::new(seed),
+            sockets: Vec::new(),
+            servers: Vec::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            trace: Trace::default(),
+        }
+    }
+
+    /// Socket `h`'s slot (made on first use: sockets accepted inside the simulator).
+    pub(crate) fn sock(&mut self, h: SocketHandle) -> &mut SockSlot {
+        if self.sockets.len() <= h.0 {
+            self.sockets.resize_with(h.0 + 1, SockSlot::default);
+        }
+        &mut self.sockets[h.0]
+    }
+
+    /// Server `h`'s slot.
+    pub(crate) fn srv(&mut self, h: ServerHandle) -> &mut SrvSlot {
+        if self.servers.len() <= h.0 {
+            self.servers.resize_with(h.0 + 1, SrvSlot::default);
+        }
+        &mut self.servers[h.0]
+    }
+
+    /// Hands what the simulator's applications observed to their handles and wakes the
+    /// tasks waiting for them. Connections and events nobody holds a handle for are let
+    /// go (a connection whose server handle is gone is dropped, as Node's would be
+    /// without a `'connection'` listener... ending gracefully).
+    pub(crate) fn distribute(&mut self) {
+        loop {
+            let observed = self.sim.take_observed();
+            if observed.is_empty() {
+                return;
+            }
+            let now = self.sim.now();
+            for o in observed {
+                match o {
+                    Observed::Socket(h, e) => {
+                        self.trace.socket_event(now, h, &e);
+                        let slot = self.sock(h);
+                        if let SocketEvent::Error(err) = &e {
+                            slot.last_error = Some(err.clone());
+                        }
+                        if slot.handle {
+                            slot.events.push_back(e);
+                            wake_all(&mut slot.wakers);
+                        }
+                    }
+                    Observed::Server(h, e) => {
+                        self.trace.server_event(now, h, &e);
+                        let ev = match e {
+                            ServerObserved::Listening => SrvEvent::Listening,
+                            ServerObserved::Connection(s) => {
+                                self.sock(s).handle = true;
+                                SrvEvent::Connection(s)
+                            }
+                            ServerObserved::Drop(d) => SrvEvent::Drop(d),
+                            ServerObserved::Error(e) => SrvEvent::Error(e),
+                            ServerObserved::Close => SrvEvent::Close,
+                            ServerObserved::CloseCallback(e) => SrvEvent::CloseCallback(e),
+                            ServerObserved::Connections(n) => SrvEvent::Connections(n),
+                        };
+                        let slot = self.srv(h);
+                        if slot.handle {
+                            slot.events.push_back(ev);
+                            wake_all(&mut slot.wakers);
+                        } else if let SrvEvent::Connection(s) = ev {
+                            self.drop_socket(s);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Socket `h`'s handle is gone: it ends gracefully, as `destroySoon()`.
+    pub(crate) fn drop_socket(&mut self, h: SocketHandle) {
+        let slot = self.sock(h);
+        slot.handle = false;
+        slot.events.clear();
+        slot.leftover = None;
+        slot.wakers.clear();
+        self.sim.socket(h, |s, now| s.handle_dropped(now));
+    }
+
+    /// Server `h`'s handle is gone: it closes; connections nobody took are dropped.
+    pub(crate) fn drop_server(&mut self, h: ServerHandle) {
+        let slot = self.srv(h);
+        slot.handle = false;
+        slot.wakers.clear();
+        let untaken: Vec<SocketHandle> = slot
+            .events
+            .drain(..)
+            .filter_map(|e| match e {
+                SrvEvent::Connection(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        for s in untaken {
+            self.drop_socket(s);
+        }
+        self.sim.server(h, |s| s.handle_dropped());
+        self.distribute();
+    }
+
+    /// Arms an application timer; its key for [`World::disarm`].
+    pub(crate) fn arm(&mut self, at: Instant, waker: Waker) -> (Instant, u64) {
+        self.timer_seq += 1;
+        let key = (at, self.timer_seq);
+        self.timers.insert(key, waker);
+        key
+    }
+
+    /// Replaces an armed timer's waker (the task polled it again).
+    pub(crate) fn rearm(&mut self, key: (Instant, u64), waker: &Waker) {
+        if let Some(w) = self.timers.get_mut(&key) {
+            if !w.will_wake(waker) {
+                *w = waker.clone();
+            }
+        }
+    }
+
+    /// Every waker the world holds (the simulation ends: dropped outside the lock).
+    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
+        let mut all = Vec::new();
+        for s in &mut self.sockets {
+            all.append(&mut s.wakers);
+        }
+        for s in &mut self.servers {
+            all.append(&mut s.wakers);
+        }
+        all.extend(std::mem::take(&mut self.timers).into_values());
+        all
+    }
+
+    /// Forgets a timer.
+    pub(crate) fn disarm(&mut self, key: (Instant, u64)) {
+        self.timers.remove(&key);
+    }
+
+    /// Every task waits: the application's turn is over. Runs the simulator to its next
+    /// event for the application, or moves the clock to the next application timer.
+    /// False when nothing is left to happen.
+    pub(crate) fn advance(&mut self) -> bool {
+        let next_timer = self.timers.keys().next().map(|k| k.0);
+        let limit = next_timer.unwrap_or(Instant::from_nanos(u64::MAX));
+        if self.sim.turn(limit) {
+            self.distribute();
+            return true;
+        }
+        let Some(at) = next_timer else {
+            return false;
+        };
+        self.sim.advance_clock(at);
+        self.trace.timer(at);
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > at {
+                break;
+            }
+            entry.remove().wake();
+        }
+        true
+    }
+}
