@@ -1,33 +1,184 @@
-//! The conformance runner on real loopback and unix sockets: the backend of `--driver std`
-//! and `--driver smol`, written once. Both drivers' handles live in one manual runtime that
-//! the runner turns as Node's single JavaScript thread would. Time is real.
+//! The conformance runner through a driver's handles: the backend of `--driver std`,
+//! `--driver smol` and `--driver smol-sim`, written once. The handles live in a [`Host`]:
+//! one manual runtime over real loopback and unix sockets that the runner turns as Node's
+//! single JavaScript thread would (real time), or a sansnet-smol simulation (virtual time).
+
+use std::net::IpAddr;
+
+use sansnet::Instant;
+use sansnet_std::Runtime;
+
+use crate::backend::{BlackHole, TempDir};
+
+/// Where a backend's handles live, and how the runner turns its loop.
+pub trait Host {
+    /// The time now.
+    fn now(&self) -> Instant;
+    /// A fresh path for a unix socket.
+    fn temp_path(&mut self) -> String;
+    /// A port on `ip` that never answers a SYN.
+    fn blackhole(&mut self, ip: IpAddr) -> u16;
+    /// The runtime handles are made in (`None`: the one [`Host::make`] enters).
+    fn runtime(&self) -> Option<Runtime>;
+    /// Makes a handle.
+    fn make<R>(&self, f: impl FnOnce() -> R) -> R;
+    /// One turn of the loop, waiting no later than `limit`.
+    fn turn(&mut self, limit: Instant) -> bool;
+    /// What runs before a `setImmediate` callback.
+    fn turn_immediate(&mut self) -> bool;
+    /// A `setImmediate` scheduled from the check phase.
+    fn immediate_from_check(&mut self);
+    /// The runner waited until `at` (virtual clocks move).
+    fn advance_clock(&mut self, at: Instant);
+}
+
+/// Real loopback and unix sockets in one manual runtime; real time.
+#[derive(Debug)]
+pub struct RealHost {
+    rt: Runtime,
+    origin: std::time::Instant,
+    tag: &'static str,
+    tmp: Option<TempDir>,
+    holes: Vec<BlackHole>,
+}
+
+impl RealHost {
+    /// A manual runtime; `tag` names the temporary folder.
+    pub fn new(tag: &'static str) -> RealHost {
+        RealHost {
+            rt: Runtime::manual().expect("an epoll instance"),
+            origin: std::time::Instant::now(),
+            tag,
+            tmp: None,
+            holes: Vec::new(),
+        }
+    }
+}
+
+impl Host for RealHost {
+    fn now(&self) -> Instant {
+        let nanos = self.origin.elapsed().as_nanos();
+        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    fn temp_path(&mut self) -> String {
+        let tag = self.tag;
+        self.tmp.get_or_insert_with(|| TempDir::new(tag)).path()
+    }
+
+    fn blackhole(&mut self, ip: IpAddr) -> u16 {
+        let Some(hole) = BlackHole::open(ip) else {
+            return 0;
+        };
+        let port = hole.port();
+        self.holes.push(hole);
+        port
+    }
+
+    fn runtime(&self) -> Option<Runtime> {
+        Some(self.rt.clone())
+    }
+
+    fn make<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    fn turn(&mut self, limit: Instant) -> bool {
+        let wait = limit.saturating_duration_since(self.now());
+        self.rt.turn(std::time::Instant::now() + wait)
+    }
+
+    fn turn_immediate(&mut self) -> bool {
+        self.rt.turn_immediate()
+    }
+
+    fn immediate_from_check(&mut self) {
+        self.rt.immediate_from_check();
+    }
+
+    fn advance_clock(&mut self, _at: Instant) {}
+}
+
+/// A sansnet-smol simulation: virtual time, the seed's ports.
+#[derive(Debug)]
+pub struct SimHost {
+    sim: sansnet_smol::sim::Sim,
+    tmp: usize,
+}
+
+impl SimHost {
+    /// A simulation of `seed`.
+    pub fn new(seed: u64) -> SimHost {
+        SimHost {
+            sim: sansnet_smol::sim::Sim::new(seed),
+            tmp: 0,
+        }
+    }
+}
+
+impl Host for SimHost {
+    fn now(&self) -> Instant {
+        self.sim.now()
+    }
+
+    fn temp_path(&mut self) -> String {
+        self.tmp += 1;
+        let dir = format!("/tmp/sansnet-sim-{:x}", self.sim.seed());
+        self.sim.add_directory(&dir);
+        format!("{dir}/s{}.sock", self.tmp)
+    }
+
+    fn blackhole(&mut self, ip: IpAddr) -> u16 {
+        self.sim.handle().blackhole(ip)
+    }
+
+    fn runtime(&self) -> Option<Runtime> {
+        None
+    }
+
+    fn make<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.sim.enter(f)
+    }
+
+    fn turn(&mut self, limit: Instant) -> bool {
+        self.sim.turn(limit)
+    }
+
+    fn turn_immediate(&mut self) -> bool {
+        self.sim.turn_immediate()
+    }
+
+    fn immediate_from_check(&mut self) {
+        self.sim.immediate_from_check();
+    }
+
+    fn advance_clock(&mut self, at: Instant) {
+        self.sim.advance_clock(at);
+    }
+}
 
 /// Defines backend `$name` over the handles of crate `$krate` (`sansnet_std` or
-/// `sansnet_smol`, whose blocking-free calls have the same names); `$tag` names its
-/// temporary folder.
+/// `sansnet_smol`, whose blocking-free calls have the same names), living in a `$host`
+/// ([`RealHost`] or [`SimHost`]).
 macro_rules! real_backend {
-    ($name:ident, $krate:ident, $tag:literal) => {
+    ($name:ident, $krate:ident, $host:ty) => {
         use std::net::{IpAddr, SocketAddr};
         use std::sync::Arc;
 
         use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
         use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
         use sansnet::{Duration, Instant, NetError};
-        use $krate::{
-            LookupRequest, Runtime, Server, ServerEvent, ServerSettings, Socket, SocketSettings,
-        };
+        use $krate::{LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings};
 
-        use crate::backend::{Backend, BlackHole, Seen, ServerView, SockId, SrvId, TempDir};
+        use crate::backend::{Backend, Seen, ServerView, SockId, SrvId};
+        use crate::real_backend::Host;
 
         /// The runner's view of the driver.
         pub struct $name {
-            rt: Runtime,
-            origin: std::time::Instant,
             sockets: Vec<Socket>,
             servers: Vec<Server>,
             seen: Vec<Seen>,
-            tmp: Option<TempDir>,
-            holes: Vec<BlackHole>,
+            host: $host,
         }
 
         impl std::fmt::Debug for $name {
@@ -36,12 +187,6 @@ macro_rules! real_backend {
                     .field("sockets", &self.sockets.len())
                     .field("servers", &self.servers.len())
                     .finish()
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                $name::new()
             }
         }
 
@@ -54,16 +199,13 @@ macro_rules! real_backend {
         }
 
         impl $name {
-            /// A backend with nothing open yet.
-            pub fn new() -> $name {
+            /// A backend with nothing open yet, its handles in `host`.
+            pub fn with_host(host: $host) -> $name {
                 $name {
-                    rt: Runtime::manual().expect("an epoll instance"),
-                    origin: std::time::Instant::now(),
                     sockets: Vec::new(),
                     servers: Vec::new(),
                     seen: Vec::new(),
-                    tmp: None,
-                    holes: Vec::new(),
+                    host,
                 }
             }
 
@@ -100,12 +242,11 @@ macro_rules! real_backend {
 
         impl Backend for $name {
             fn now(&self) -> Instant {
-                let nanos = self.origin.elapsed().as_nanos();
-                Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+                self.host.now()
             }
 
             fn temp_path(&mut self) -> String {
-                self.tmp.get_or_insert_with(|| TempDir::new($tag)).path()
+                self.host.temp_path()
             }
 
             fn create_socket(
@@ -116,32 +257,33 @@ macro_rules! real_backend {
                 let lookup = lookup.map(|answers| {
                     Arc::new(move |_: &LookupRequest| Ok(answers.clone())) as $krate::LookupFn
                 });
-                let s = Socket::with_settings(SocketSettings {
-                    options: opts,
-                    lookup,
-                    runtime: Some(self.rt.clone()),
+                let runtime = self.host.runtime();
+                let s = self.host.make(|| {
+                    Socket::with_settings(SocketSettings {
+                        options: opts,
+                        lookup,
+                        runtime,
+                    })
                 });
                 self.sockets.push(s);
                 self.sockets.len() - 1
             }
 
             fn create_server(&mut self, opts: ServerOptions) -> SrvId {
-                let s = Server::with_settings(ServerSettings {
-                    options: opts,
-                    lookup: None,
-                    runtime: Some(self.rt.clone()),
+                let runtime = self.host.runtime();
+                let s = self.host.make(|| {
+                    Server::with_settings(ServerSettings {
+                        options: opts,
+                        lookup: None,
+                        runtime,
+                    })
                 });
                 self.servers.push(s);
                 self.servers.len() - 1
             }
 
             fn blackhole(&mut self, ip: IpAddr) -> u16 {
-                let Some(hole) = BlackHole::open(ip) else {
-                    return 0;
-                };
-                let port = hole.port();
-                self.holes.push(hole);
-                port
+                self.host.blackhole(ip)
             }
 
             fn connect(&mut self, s: SockId, opts: &ConnectOptions) {
@@ -233,21 +375,22 @@ macro_rules! real_backend {
             }
 
             fn turn(&mut self, limit: Instant) -> bool {
-                let wait = limit.saturating_duration_since(self.now());
-                let ran = self.rt.turn(std::time::Instant::now() + wait);
+                let ran = self.host.turn(limit);
                 self.scan() || ran
             }
 
             fn turn_immediate(&mut self) -> bool {
-                let ran = self.rt.turn_immediate();
+                let ran = self.host.turn_immediate();
                 self.scan() || ran
             }
 
             fn immediate_from_check(&mut self) {
-                self.rt.immediate_from_check();
+                self.host.immediate_from_check();
             }
 
-            fn advance_clock(&mut self, _at: Instant) {}
+            fn advance_clock(&mut self, at: Instant) {
+                self.host.advance_clock(at);
+            }
         }
     };
 }

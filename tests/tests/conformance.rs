@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use sansnet_tests::backend::SimBackend;
+use sansnet_tests::backend::{Backend, SimBackend};
 use sansnet_tests::runner::{Outcome, Runner};
 use sansnet_tests::scenario;
+use sansnet_tests::smol_backend::sim::SmolSimBackend;
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
@@ -71,23 +72,39 @@ fn mismatches(got: &Json, want: &Json) -> Vec<String> {
     out
 }
 
-#[test]
-fn every_scenario_matches_node_on_the_simulator() {
+/// Runs every scenario on the backends `make(seed)` gives, for each seed, against Node.
+fn every_scenario_matches_node_on<B: Backend>(
+    driver: &str,
+    seeds: &[u64],
+    make: impl Fn(u64) -> B,
+) {
     let mut failures = Vec::new();
     for (name, sc, want) in scenarios() {
-        let (text, outcome) = Runner::new(SimBackend::new(1))
-            .run(&sc)
-            .unwrap_or_else(|e| panic!("{name}: needs network {}", e.0));
-        let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
-        let m = mismatches(&got, &want);
-        if !m.is_empty() || outcome != Outcome::Completed {
-            failures.push(format!(
-                "{name} ({outcome:?}, replay: --seed 1):\n{}",
-                m.join("\n")
-            ));
+        for &seed in seeds {
+            let (text, outcome) = Runner::new(make(seed))
+                .run(&sc)
+                .unwrap_or_else(|e| panic!("{name}: needs network {}", e.0));
+            let got: Json = serde_json::from_str(&text).expect("runner prints JSON");
+            let m = mismatches(&got, &want);
+            if !m.is_empty() || outcome != Outcome::Completed {
+                failures.push(format!(
+                    "{name} ({outcome:?}, replay: --driver {driver} --seed {seed}):\n{}",
+                    m.join("\n")
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_scenario_matches_node_on_the_simulator() {
+    every_scenario_matches_node_on("sim", &[1], SimBackend::new);
+}
+
+#[test]
+fn every_scenario_matches_node_on_sansnet_smol_in_its_simulated_runtime() {
+    every_scenario_matches_node_on("smol-sim", &[1, 0xdead_beef], SmolSimBackend::new);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use sansnet_tests::backend::SimBackend;
 use sansnet_tests::runner::{NeedsNetwork, Outcome, Runner};
+use sansnet_tests::smol_backend::sim::SmolSimBackend;
 use sansnet_tests::smol_backend::SmolBackend;
 use sansnet_tests::std_backend::StdBackend;
 
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         }
     }
     let (Some(driver), Some(file)) = (driver, file) else {
-        eprintln!("usage: conformance --driver core|sim|smol|std FILE.json [--seed N]");
+        eprintln!("usage: conformance --driver core|sim|smol|smol-sim|std FILE.json [--seed N]");
         return ExitCode::from(2);
     };
     let text = match std::fs::read_to_string(&file) {
@@ -46,9 +47,12 @@ fn main() -> ExitCode {
         "core" => Runner::core().run(&scenario),
         "sim" => Runner::new(SimBackend::new(seed)).run(&scenario),
         "smol" => Runner::new(SmolBackend::new()).run(&scenario),
+        "smol-sim" => Runner::new(SmolSimBackend::new(seed)).run(&scenario),
         "std" => Runner::new(StdBackend::new()).run(&scenario),
         other => {
-            eprintln!("conformance: driver '{other}' is not available (core, sim, smol, std)");
+            eprintln!(
+                "conformance: driver '{other}' is not available (core, sim, smol, smol-sim, std)"
+            );
             return ExitCode::from(2);
         }
     };
