@@ -14,7 +14,7 @@ use crate::sim;
 /// Spawns a task: on smol's global executor, or on the simulation's inside one.
 pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> Task<T> {
     match sim::current() {
-        Some(ctx) => ctx.exec.spawn(future),
+        Some(ctx) => ctx.spawn(future),
         None => smol::spawn(future),
     }
 }

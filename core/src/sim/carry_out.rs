@@ -417,7 +417,9 @@ impl Sim {
             } => {
                 let result = match address {
                     BoundAddressRequest::Tcp(addr) => {
-                        let is_local = addr.ip().is_loopback() || addr.ip().is_unspecified();
+                        let is_local = addr.ip().is_loopback()
+                            || addr.ip().is_unspecified()
+                            || self.net.addresses.contains(&addr.ip());
                         if !is_local {
                             Err(Code::Eaddrnotavail)
                         } else if addr.port() != 0 && self.net.tcp_in_use(addr) {

@@ -18,6 +18,7 @@
 mod carry_out;
 pub mod check;
 mod event_loop;
+mod faults;
 mod fs;
 mod net;
 mod packets;
@@ -168,6 +169,8 @@ pub struct Sim {
     record: bool,
     /// Directories and plain files, for unix socket paths.
     fs: fs::FileSystem,
+    /// Segments waiting for a held link ([`Sim::set_link_held`]), in order.
+    held_segments: Vec<Packet>,
 }
 
 /// Whether a queued packet is a resolver's answer.
@@ -216,6 +219,7 @@ impl Sim {
             past_check: false,
             record: false,
             fs: fs::FileSystem::default(),
+            held_segments: Vec::new(),
         }
     }
 
@@ -227,6 +231,11 @@ impl Sim {
     /// The virtual time.
     pub fn now(&self) -> Instant {
         self.now
+    }
+
+    /// Gives the simulated machine address `ip` (a named host's): servers may listen on it.
+    pub fn add_address(&mut self, ip: IpAddr) {
+        self.net.addresses.insert(ip);
     }
 
     /// Sets the DNS answers for `host`.

@@ -139,6 +139,10 @@ pub(crate) struct Network {
     /// Addresses cut off: SYNs to them are lost, as by a black hole (a fault the sweep
     /// injects; connections already made keep working).
     pub(crate) partitioned: BTreeSet<IpAddr>,
+    /// Addresses whose links hold segments until released (a fault).
+    pub(crate) held: BTreeSet<IpAddr>,
+    /// Addresses of the simulated hosts besides loopback (listens may bind them).
+    pub(crate) addresses: BTreeSet<IpAddr>,
 }
 
 impl Network {

@@ -4,6 +4,9 @@ use super::*;
 
 impl Sim {
     pub(super) fn deliver(&mut self, p: Packet) {
+        let Some(p) = self.hold_back(p) else {
+            return;
+        };
         let now = self.now;
         match p {
             Packet::Syn {

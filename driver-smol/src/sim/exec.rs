@@ -78,6 +78,48 @@ pub(crate) struct Ctx {
 
 thread_local! {
     static CURRENT: RefCell<Option<Ctx>> = const { RefCell::new(None) };
+    /// The host (and its generation) whose task is being polled.
+    static HOST: RefCell<Option<(String, u64)>> = const { RefCell::new(None) };
+}
+
+/// The host whose task is running now, if any.
+pub(crate) fn current_host() -> Option<String> {
+    HOST.with(|h| h.borrow().as_ref().map(|(n, _)| n.clone()))
+}
+
+/// The host and generation a new task inherits from the running one.
+pub(crate) fn current_host_generation() -> Option<(String, u64)> {
+    HOST.with(|h| h.borrow().clone())
+}
+
+/// A task of a host: polled with the host as the thread's, and dropped (never finishing)
+/// once the host crashed after it was spawned.
+pub(crate) struct OnHost<F: Future> {
+    pub(crate) world: Shared,
+    pub(crate) host: String,
+    pub(crate) generation: u64,
+    pub(crate) future: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future> Future for OnHost<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let alive = lock(&self.world).generation(&self.host) == self.generation;
+        if !alive {
+            // The lock is released: the future's handles take it as they drop.
+            self.future = None;
+            return Poll::Pending;
+        }
+        let tag = (self.host.clone(), self.generation);
+        let prev = HOST.with(|h| h.borrow_mut().replace(tag));
+        let r = match self.future.as_mut() {
+            Some(f) => f.as_mut().poll(cx),
+            None => Poll::Pending,
+        };
+        HOST.with(|h| *h.borrow_mut() = prev);
+        r
+    }
 }
 
 /// The simulation this thread is running, if any.

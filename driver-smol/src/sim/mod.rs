@@ -43,7 +43,8 @@
 //! A run is a function of the seed and the code: the seed picks the ephemeral ports and
 //! which ready task runs next; time is virtual. `SANSNET_SEED=N` replaces the seed of every
 //! [`Sim::new`] (replay a failure); a run that panics prints its seed, the command to
-//! replay it, and the end of its trace. [`check_determinism`] runs a simulation twice and
+//! replay it, and the end of its trace; `SANSNET_TRACE=1` prints every run's whole trace
+//! ([`Sim::trace`] gives it to the test). [`check_determinism`] runs a simulation twice and
 //! compares the whole trace.
 //!
 //! ## Faults
@@ -86,6 +87,8 @@ use world::{lock, World};
 pub struct Sim {
     ctx: Ctx,
     seed: u64,
+    /// Virtual time a run may take before it is called runaway.
+    time_limit: std::time::Duration,
 }
 
 /// The seed `SANSNET_SEED` names, if any.
@@ -103,7 +106,14 @@ impl Sim {
                 exec: exec::Exec::new(seed),
             },
             seed,
+            time_limit: std::time::Duration::from_secs(24 * 3600),
         }
+    }
+
+    /// How much virtual time [`Sim::run`] may take before it panics as a runaway (a
+    /// retry loop that never succeeds): 24 hours unless set.
+    pub fn set_time_limit(&mut self, limit: std::time::Duration) {
+        self.time_limit = limit;
     }
 
     /// The seed this simulation replays from.
@@ -122,8 +132,9 @@ impl Sim {
     ///
     /// # Panics
     ///
-    /// When every task waits and nothing is left to happen, or when a task panics; both
-    /// print the seed and the end of the trace.
+    /// When every task waits and nothing is left to happen, when the run takes more virtual
+    /// time than its limit ([`Sim::set_time_limit`]), or when a task panics; each prints
+    /// the seed and the end of the trace.
     pub fn run<F: Future>(&mut self, future: F) -> F::Output {
         let _enter = exec::Enter::new(self.ctx.clone());
         let report = Report {
@@ -140,6 +151,9 @@ impl Sim {
                 poll_main = false;
                 if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
                     drop(report);
+                    if std::env::var_os("SANSNET_TRACE").is_some() {
+                        eprintln!("sansnet sim: seed {}\n{}", self.seed, self.trace());
+                    }
                     return v;
                 }
                 continue;
@@ -148,10 +162,23 @@ impl Sim {
                 task.run();
                 continue;
             }
-            if !lock(&self.ctx.world).advance() {
+            let mut w = lock(&self.ctx.world);
+            if !w.advance() {
+                drop(w);
                 panic!(
                     "sansnet sim (seed {}): every task waits and nothing is left to happen",
                     self.seed
+                );
+            }
+            let now = w
+                .sim
+                .now()
+                .saturating_duration_since(sansnet::Instant::ZERO);
+            drop(w);
+            if now > self.time_limit {
+                panic!(
+                    "sansnet sim (seed {}): still running after {:?} of virtual time (Sim::set_time_limit)",
+                    self.seed, self.time_limit
                 );
             }
         }
@@ -284,7 +311,11 @@ impl SimHandle {
                 family: if ip.is_ipv4() { 4 } else { 6 },
             })
             .collect();
-        lock(&self.ctx.world).sim.set_dns(name, answers);
+        let mut w = lock(&self.ctx.world);
+        for ip in addresses {
+            w.sim.add_address(*ip);
+        }
+        w.sim.set_dns(name, answers);
     }
 
     /// Makes a directory (and its parents) on the simulated host.
@@ -292,14 +323,58 @@ impl SimHandle {
         lock(&self.ctx.world).sim.add_directory(path);
     }
 
-    /// Cuts `ip` off: SYNs to it are lost and connects hang until [`SimHandle::repair`].
-    pub fn partition(&self, ip: IpAddr) {
-        self.fault(&format!("partition {ip}"), |s| s.set_partitioned(ip, true));
+    /// Runs `future` as a process of host `name`: it, the tasks it spawns and the
+    /// sockets and servers they make (and accept) crash together ([`SimHandle::crash`]).
+    pub fn spawn_on<F>(&self, name: &str, future: F) -> async_task::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let generation = lock(&self.ctx.world).generation(name);
+        self.ctx.exec.spawn(exec::OnHost {
+            world: self.ctx.world.clone(),
+            host: name.to_string(),
+            generation,
+            future: Some(Box::pin(future)),
+        })
     }
 
-    /// Ends a partition of `ip`.
+    /// Host `name` crashes: its tasks are dropped (never finishing), its connections
+    /// reset (peers get RST), its listeners gone (connects are refused). Start it again
+    /// with [`SimHandle::spawn_on`].
+    pub fn crash(&self, name: &str) {
+        let wakers = lock(&self.ctx.world).crash(name);
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Cuts `ip` off: SYNs to it are lost (connects hang) and segments of its
+    /// established connections wait, until [`SimHandle::repair`].
+    pub fn partition(&self, ip: IpAddr) {
+        self.fault(&format!("partition {ip}"), |s| {
+            s.set_partitioned(ip, true);
+            s.set_link_held(ip, true);
+        });
+    }
+
+    /// Ends a partition of `ip`: what waited arrives, in order.
     pub fn repair(&self, ip: IpAddr) {
-        self.fault(&format!("repair {ip}"), |s| s.set_partitioned(ip, false));
+        self.fault(&format!("repair {ip}"), |s| {
+            s.set_partitioned(ip, false);
+            s.set_link_held(ip, false);
+        });
+    }
+
+    /// Holds `ip`'s link: segments to and from it wait (new connects still pass) until
+    /// [`SimHandle::release`].
+    pub fn hold(&self, ip: IpAddr) {
+        self.fault(&format!("hold {ip}"), |s| s.set_link_held(ip, true));
+    }
+
+    /// Releases a held link: what waited arrives, in order.
+    pub fn release(&self, ip: IpAddr) {
+        self.fault(&format!("release {ip}"), |s| s.set_link_held(ip, false));
     }
 
     /// Connects and lookups take `latency` of virtual time.
@@ -356,6 +431,26 @@ pub fn check_determinism<T>(seed: u64, mut f: impl FnMut(&mut Sim) -> T) -> T {
         );
     }
     r
+}
+
+impl Ctx {
+    /// Spawns a task in the simulation; spawned by a host's task, it belongs to that
+    /// host (and goes when it crashes).
+    pub(crate) fn spawn<F>(&self, future: F) -> async_task::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match exec::current_host_generation() {
+            Some((host, generation)) => self.exec.spawn(exec::OnHost {
+                world: self.world.clone(),
+                host,
+                generation,
+                future: Some(Box::pin(future)),
+            }),
+            None => self.exec.spawn(future),
+        }
+    }
 }
 
 /// `sleep` inside the simulation `ctx`.

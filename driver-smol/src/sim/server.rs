@@ -37,6 +37,7 @@ impl SimServer {
         let mut w = lock(&world);
         let h = w.sim.add_server(Core::new(options));
         w.srv(h).handle = true;
+        w.own_server(super::exec::current_host().as_deref(), h);
         drop(w);
         SimServer { world, h }
     }

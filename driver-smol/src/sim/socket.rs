@@ -45,6 +45,7 @@ impl SimSocket {
             );
         }
         w.sock(h).handle = true;
+        w.own_socket(super::exec::current_host().as_deref(), h);
         drop(w);
         SimSocket { world, h }
     }

@@ -56,6 +56,19 @@ pub(crate) struct World {
     timers: BTreeMap<(Instant, u64), Waker>,
     timer_seq: u64,
     pub(crate) trace: Trace,
+    /// Named hosts whose tasks, sockets and servers crash together.
+    pub(crate) hosts: BTreeMap<String, Host>,
+    /// The host each server was made on, by handle.
+    server_hosts: BTreeMap<usize, String>,
+}
+
+/// A host's processes: what crashes with it.
+#[derive(Debug, Default)]
+pub(crate) struct Host {
+    /// Bumped by each crash: tasks of an older generation are gone.
+    pub(crate) generation: u64,
+    pub(crate) sockets: Vec<SocketHandle>,
+    pub(crate) servers: Vec<ServerHandle>,
 }
 
 fn wake_all(wakers: &mut Vec<Waker>) {
@@ -73,7 +86,67 @@ impl World {
             timers: BTreeMap::new(),
             timer_seq: 0,
             trace: Trace::default(),
+            hosts: BTreeMap::new(),
+            server_hosts: BTreeMap::new(),
         }
+    }
+
+    /// Socket `h` belongs to `host`'s processes (made by its tasks, or accepted by its
+    /// servers).
+    pub(crate) fn own_socket(&mut self, host: Option<&str>, h: SocketHandle) {
+        if let Some(name) = host {
+            self.hosts
+                .entry(name.to_string())
+                .or_default()
+                .sockets
+                .push(h);
+        }
+    }
+
+    /// Server `h` belongs to `host`'s processes.
+    pub(crate) fn own_server(&mut self, host: Option<&str>, h: ServerHandle) {
+        if let Some(name) = host {
+            self.hosts
+                .entry(name.to_string())
+                .or_default()
+                .servers
+                .push(h);
+            self.server_hosts.insert(h.0, name.to_string());
+        }
+    }
+
+    /// `host`'s current generation (made on first use).
+    pub(crate) fn generation(&mut self, host: &str) -> u64 {
+        self.hosts.entry(host.to_string()).or_default().generation
+    }
+
+    /// `host` crashes: its tasks are gone (they are dropped when next polled), its
+    /// connections reset, its listeners gone. Returns the wakers to wake (outside the
+    /// lock).
+    pub(crate) fn crash(&mut self, host: &str) -> Vec<Waker> {
+        let now = self.sim.now();
+        self.trace.fault(now, &format!("crash {host}"));
+        let h = self.hosts.entry(host.to_string()).or_default();
+        h.generation += 1;
+        let sockets = std::mem::take(&mut h.sockets);
+        let servers = std::mem::take(&mut h.servers);
+        let mut wakers = Vec::new();
+        for s in sockets {
+            self.sim.crash_socket(s);
+            let slot = self.sock(s);
+            slot.events.clear();
+            slot.leftover = None;
+            wakers.append(&mut slot.wakers);
+        }
+        for s in servers {
+            self.sim.crash_server(s);
+            self.server_hosts.remove(&s.0);
+            let slot = self.srv(s);
+            slot.events.clear();
+            wakers.append(&mut slot.wakers);
+        }
+        self.distribute();
+        wakers
     }
 
     /// Socket `h`'s slot (made on first use: sockets accepted inside the simulator).
@@ -122,6 +195,8 @@ impl World {
                             ServerObserved::Listening => SrvEvent::Listening,
                             ServerObserved::Connection(s) => {
                                 self.sock(s).handle = true;
+                                let host = self.server_hosts.get(&h.0).cloned();
+                                self.own_socket(host.as_deref(), s);
                                 SrvEvent::Connection(s)
                             }
                             ServerObserved::Drop(d) => SrvEvent::Drop(d),
