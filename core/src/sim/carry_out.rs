@@ -161,7 +161,10 @@ impl Sim {
                     }
                     (Remote::Ipc(_), _) => None,
                 };
-                let at = self.hop();
+                let mut at = self.hop();
+                if let (Remote::Tcp(dest), Some(l)) = (&remote, local) {
+                    at = at + self.link_delay(l.ip(), dest.ip()).unwrap_or_default();
+                }
                 self.schedule(
                     at,
                     Packet::Syn {

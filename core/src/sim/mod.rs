@@ -20,6 +20,7 @@ pub mod check;
 mod event_loop;
 mod faults;
 mod fs;
+mod links;
 mod net;
 mod packets;
 mod tcp;
@@ -27,6 +28,7 @@ mod tcp;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
+pub use links::LinkDelay;
 use net::{ListenKey, Listener, Network, Packet};
 pub use net::{ServerHandle, SocketHandle};
 
@@ -171,6 +173,10 @@ pub struct Sim {
     fs: fs::FileSystem,
     /// Segments waiting for a held link ([`Sim::set_link_held`]), in order.
     held_segments: Vec<Packet>,
+    /// Delays of the links off loopback.
+    links: links::Links,
+    /// Random choices after the first (link jitter).
+    rng: Rng,
 }
 
 /// Whether a queued packet is a resolver's answer.
@@ -220,6 +226,8 @@ impl Sim {
             record: false,
             fs: fs::FileSystem::default(),
             held_segments: Vec::new(),
+            links: links::Links::default(),
+            rng,
         }
     }
 
@@ -378,7 +386,17 @@ impl Sim {
     /// Sends a segment on loopback: the peer's kernel has it before the sending call
     /// returns ([`Sim::settle`]).
     fn send(&mut self, p: Packet) {
-        self.kernel.push_back(p);
+        let to = match &p {
+            Packet::Data { endpoint, .. } | Packet::Fin { endpoint } | Packet::Rst { endpoint } => {
+                Some(*endpoint)
+            }
+            _ => None,
+        };
+        match to.and_then(|ep| self.segment_arrival(ep)) {
+            // Off loopback, over a link that takes time.
+            Some(at) => self.schedule(at, p),
+            None => self.kernel.push_back(p),
+        }
     }
 
     /// Delivers every segment sent so far to its peer's kernel, as Linux loopback does

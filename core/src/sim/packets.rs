@@ -25,6 +25,13 @@ impl Sim {
                         .then(|| (key.clone(), false)),
                 };
                 let at = self.hop();
+                // The answer (SYN-ACK or RST) crosses the link back.
+                let back = match (&key, local) {
+                    (ListenKey::Tcp(dest), Some(l)) => {
+                        at + self.link_delay(dest.ip(), l.ip()).unwrap_or_default()
+                    }
+                    _ => at,
+                };
                 match found {
                     None => {
                         let code = match &key {
@@ -32,7 +39,7 @@ impl Sim {
                             ListenKey::Tcp(_) => Code::Econnrefused,
                         };
                         self.schedule(
-                            at,
+                            back,
                             Packet::Refused {
                                 socket: from,
                                 attempt,
@@ -88,7 +95,7 @@ impl Sim {
                             },
                         );
                         self.schedule(
-                            at,
+                            back,
                             Packet::Connected {
                                 socket: from,
                                 attempt,

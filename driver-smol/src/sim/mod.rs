@@ -51,8 +51,10 @@
 //!
 //! [`Sim`] and [`SimHandle`] (reachable from the application's tasks through [`handle`]):
 //! named hosts with several addresses ([`Sim::add_host`], so happy eyeballs runs for
-//! real), latency of connects and lookups, partitions and their repair, black holes (SYNs
-//! dropped), unix socket directories. A fault at a virtual time is a task that sleeps,
+//! real), link delays with jitter drawn from the seed ([`SimHandle::set_network_delay`],
+//! [`SimHandle::set_link_delay`]), partitions and their repair, held links, black holes
+//! (SYNs dropped), a host's crash and restart ([`SimHandle::spawn_on`],
+//! [`SimHandle::crash`]), unix socket directories. A fault at a virtual time is a task that sleeps,
 //! then calls the handle.
 //!
 //! ## How the turns go
@@ -377,7 +379,31 @@ impl SimHandle {
         self.fault(&format!("release {ip}"), |s| s.set_link_held(ip, false));
     }
 
-    /// Connects and lookups take `latency` of virtual time.
+    /// Every link off loopback (between two hosts' addresses) takes `latency` plus up to
+    /// `jitter` one way, drawn from the seed per segment; each direction stays in order.
+    pub fn set_network_delay(&self, latency: std::time::Duration, jitter: std::time::Duration) {
+        self.fault(&format!("network delay {latency:?} + {jitter:?}"), |s| {
+            s.set_network_delay(sansnet::sim::LinkDelay { latency, jitter });
+        });
+    }
+
+    /// The link between `a` and `b` takes `latency` plus up to `jitter` one way.
+    pub fn set_link_delay(
+        &self,
+        a: IpAddr,
+        b: IpAddr,
+        latency: std::time::Duration,
+        jitter: std::time::Duration,
+    ) {
+        self.fault(
+            &format!("link {a} - {b} delay {latency:?} + {jitter:?}"),
+            |s| {
+                s.set_link_delay(a, b, sansnet::sim::LinkDelay { latency, jitter });
+            },
+        );
+    }
+
+    /// Connects and lookups take `latency` of virtual time (on loopback too).
     pub fn set_latency(&self, latency: std::time::Duration) {
         self.fault(&format!("latency {latency:?}"), |s| s.set_latency(latency));
     }
