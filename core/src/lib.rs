@@ -246,6 +246,7 @@
 //! (an array nested past [`validate::MAX_JOIN_DEPTH`] as a host, a local address, a backlog,
 //! a keep-alive delay or `isIP`'s argument) the call fails with Node's
 //! `RangeError: Maximum call stack size exceeded` ([`NetError::stack_overflow`]).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -259,6 +260,7 @@ pub mod options;
 mod queue;
 pub mod server;
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 pub mod socket;
 pub mod socket_address;

@@ -14,7 +14,7 @@ use crate::options::{ListenOptions, ListenTarget, ServerOptions};
 use crate::queue::Queue;
 use crate::socket::{LookupAnswer, LookupId, Socket};
 
-/// Where the listener is bound: an [`Address`] (one enum for every address of a socket
+/// Where the listener is bound: an [`Address`](crate::Address) (one enum for every address of a socket
 /// or server).
 pub use crate::address::Address as BoundAddress;
 
@@ -86,7 +86,7 @@ pub enum ServerIo {
     },
 }
 
-/// The address a listen binds: an [`Address`].
+/// The address a listen binds: an [`Address`](crate::Address).
 pub use crate::address::Address as BoundAddressRequest;
 
 /// One output of a server.

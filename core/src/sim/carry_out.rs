@@ -149,9 +149,17 @@ impl Sim {
                 };
                 let local = match (&remote, local) {
                     (Remote::Tcp(dest), l) => {
+                        // The kernel's source address: the one asked for, else the host's
+                        // own of the destination's family (off loopback), else the
+                        // destination's (loopback answers from where it was reached).
+                        let source =
+                            self.sockets[h.0].sources.iter().copied().find(|s| {
+                                s.is_ipv4() == dest.is_ipv4() && !dest.ip().is_loopback()
+                            });
                         let ip = l
                             .map(|l| l.ip())
                             .filter(|ip| !ip.is_unspecified())
+                            .or(source)
                             .unwrap_or(dest.ip());
                         let port = match l.map(|l| l.port()) {
                             Some(p) if p != 0 => p,

@@ -60,6 +60,26 @@ impl Sim {
         }
     }
 
+    /// A middlebox resets every open TCP connection between `a` and `b` (either way
+    /// round): both ends get RST. Returns how many connections it reset.
+    pub fn reset_between(&mut self, a: IpAddr, b: IpAddr) -> usize {
+        let between = |e: &net::Endpoint| match (e.local, e.remote) {
+            (Some(l), Some(r)) => (l.ip() == a && r.ip() == b) || (l.ip() == b && r.ip() == a),
+            _ => false,
+        };
+        let ends: Vec<usize> = (0..self.net.endpoints.len())
+            .filter(|&i| {
+                let e = &self.net.endpoints[i];
+                !e.closed && !e.reset && between(e)
+            })
+            .collect();
+        for &ep in &ends {
+            self.send(Packet::Rst { endpoint: ep });
+        }
+        self.settle();
+        ends.len() / 2 + ends.len() % 2
+    }
+
     /// The process owning socket `h` crashed: its connection is reset (the peer gets
     /// RST), its attempts are forgotten, and the socket is silent from now on (it emits
     /// nothing more; its state is gone with the process).

@@ -132,6 +132,8 @@ struct SimSocket {
     endpoint: Option<usize>,
     lookup: Option<Vec<LookupAnswer>>,
     resolver: ResolverSlot,
+    /// The addresses of the host the socket is on (its source address off loopback).
+    sources: Vec<IpAddr>,
     server: Option<ServerHandle>,
     /// Attempts in flight (id → destination), aborted ones removed.
     attempts: BTreeMap<u64, ()>,
@@ -177,6 +179,8 @@ pub struct Sim {
     links: links::Links,
     /// Random choices after the first (link jitter).
     rng: Rng,
+    /// What the network carried, when logging ([`Sim::log_packets`]).
+    packet_log: Option<Vec<(Instant, String)>>,
 }
 
 /// Whether a queued packet is a resolver's answer.
@@ -228,6 +232,7 @@ impl Sim {
             held_segments: Vec::new(),
             links: links::Links::default(),
             rng,
+            packet_log: None,
         }
     }
 
@@ -268,10 +273,17 @@ impl Sim {
             endpoint: None,
             lookup,
             resolver: ResolverSlot::default(),
+            sources: Vec::new(),
             server: None,
             attempts: BTreeMap::new(),
         });
         SocketHandle(self.sockets.len() - 1)
+    }
+
+    /// Says that socket `h` is on a host with `addresses`: a connect off loopback without
+    /// a `localAddress` leaves from the first of the destination's family.
+    pub fn set_source_addresses(&mut self, h: SocketHandle, addresses: Vec<IpAddr>) {
+        self.sockets[h.0].sources = addresses;
     }
 
     /// Gives socket `h` a resolver of its own (Node's `lookup` option), called for each
@@ -349,6 +361,20 @@ impl Sim {
     /// Reads a server without calling it.
     pub fn server_ref(&self, h: ServerHandle) -> &Server {
         &self.servers[h.0].server
+    }
+
+    /// From now on, logs what the network carries (SYN, SYN-ACK, refusals, data, FIN,
+    /// RST), each with its virtual time; take it with [`Sim::take_packet_log`].
+    pub fn log_packets(&mut self) {
+        self.packet_log.get_or_insert_with(Vec::new);
+    }
+
+    /// Takes the packets logged so far (see [`Sim::log_packets`]).
+    pub fn take_packet_log(&mut self) -> Vec<(Instant, String)> {
+        self.packet_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Takes what the applications observed so far.

@@ -7,6 +7,9 @@ impl Sim {
         let Some(p) = self.hold_back(p) else {
             return;
         };
+        if self.packet_log.is_some() {
+            self.log_packet(&p);
+        }
         let now = self.now;
         match p {
             Packet::Syn {
@@ -192,6 +195,36 @@ impl Sim {
             }
             Packet::DelayedAck { endpoint } => self.delayed_ack(endpoint),
             Packet::Local(c) => self.complete(c),
+        }
+    }
+
+    /// Logs a packet as it arrives.
+    fn log_packet(&mut self, p: &Packet) {
+        let ends = |sim: &Sim, ep: usize| {
+            let e = &sim.net.endpoints[ep];
+            match (e.remote, e.local) {
+                (Some(from), Some(to)) => format!("{from} > {to}"),
+                _ => format!("unix end {ep}"),
+            }
+        };
+        let line = match p {
+            Packet::Syn { key, local, .. } => match (local, key) {
+                (Some(l), ListenKey::Tcp(d)) => format!("SYN {l} > {d}"),
+                (_, ListenKey::Tcp(d)) => format!("SYN > {d}"),
+                (_, ListenKey::Ipc(path)) => format!("connect {path}"),
+            },
+            Packet::Connected { endpoint, .. } => format!("SYN-ACK {}", ends(self, *endpoint)),
+            Packet::Refused { code, .. } => format!("refused {code:?}"),
+            Packet::Data { endpoint, data } => {
+                format!("data {} bytes {}", data.len(), ends(self, *endpoint))
+            }
+            Packet::Fin { endpoint } => format!("FIN {}", ends(self, *endpoint)),
+            Packet::Rst { endpoint } => format!("RST {}", ends(self, *endpoint)),
+            Packet::Accept { .. } | Packet::DelayedAck { .. } | Packet::Local(_) => return,
+        };
+        let now = self.now;
+        if let Some(log) = self.packet_log.as_mut() {
+            log.push((now, line));
         }
     }
 

@@ -54,7 +54,8 @@
 //! real), link delays with jitter drawn from the seed ([`SimHandle::set_network_delay`],
 //! [`SimHandle::set_link_delay`]), partitions and their repair, held links, black holes
 //! (SYNs dropped), a host's crash and restart ([`SimHandle::spawn_on`],
-//! [`SimHandle::crash`]), unix socket directories. A fault at a virtual time is a task that sleeps,
+//! [`SimHandle::crash`]), RST injection ([`SimHandle::reset_between`]), unix socket
+//! directories. A fault at a virtual time is a task that sleeps,
 //! then calls the handle.
 //!
 //! ## How the turns go
@@ -242,8 +243,8 @@ impl Sim {
         lock(&self.ctx.world).sim.now()
     }
 
-    /// The trace so far: every event the applications observed, the faults and the
-    /// application's timers, each with its virtual time.
+    /// The trace so far: what the network carried, every event the applications
+    /// observed, the faults and the application's timers, each with its virtual time.
     pub fn trace(&self) -> String {
         lock(&self.ctx.world).trace.render()
     }
@@ -317,6 +318,11 @@ impl SimHandle {
         for ip in addresses {
             w.sim.add_address(*ip);
         }
+        w.hosts
+            .entry(name.to_string())
+            .or_default()
+            .addresses
+            .extend_from_slice(addresses);
         w.sim.set_dns(name, answers);
     }
 
@@ -406,6 +412,14 @@ impl SimHandle {
     /// Connects and lookups take `latency` of virtual time (on loopback too).
     pub fn set_latency(&self, latency: std::time::Duration) {
         self.fault(&format!("latency {latency:?}"), |s| s.set_latency(latency));
+    }
+
+    /// A middlebox resets every open TCP connection between `a` and `b`: both ends get
+    /// RST. Returns how many it reset.
+    pub fn reset_between(&self, a: IpAddr, b: IpAddr) -> usize {
+        let mut n = 0;
+        self.fault(&format!("reset {a} - {b}"), |s| n = s.reset_between(a, b));
+        n
     }
 
     /// A port on `ip` that drops every SYN (connects to it hang).

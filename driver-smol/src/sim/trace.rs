@@ -1,5 +1,6 @@
-//! The trace of a simulation: what every application observed and when, the faults
-//! injected and the application's timers, one line each, in virtual time.
+//! The trace of a simulation, one line each, in virtual time: what the network carried
+//! (SYN, SYN-ACK, refusals, data, FIN, RST), what every application observed, the faults
+//! injected and the application's timers.
 
 use std::fmt::Write;
 
@@ -30,6 +31,10 @@ impl Trace {
 
     pub(crate) fn server_event(&mut self, t: Instant, h: ServerHandle, e: &ServerObserved) {
         self.lines.push(format!("{} server {} {e:?}", at(t), h.0));
+    }
+
+    pub(crate) fn packet(&mut self, t: Instant, what: &str) {
+        self.lines.push(format!("{} net {what}", at(t)));
     }
 
     pub(crate) fn timer(&mut self, t: Instant) {

@@ -67,6 +67,8 @@ pub(crate) struct World {
 pub(crate) struct Host {
     /// Bumped by each crash: tasks of an older generation are gone.
     pub(crate) generation: u64,
+    /// Its addresses (the source of its connections).
+    pub(crate) addresses: Vec<std::net::IpAddr>,
     pub(crate) sockets: Vec<SocketHandle>,
     pub(crate) servers: Vec<ServerHandle>,
 }
@@ -79,8 +81,10 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 
 impl World {
     pub(crate) fn new(seed: u64) -> World {
+        let mut sim = Core::new(seed);
+        sim.log_packets();
         World {
-            sim: Core::new(seed),
+            sim,
             sockets: Vec::new(),
             servers: Vec::new(),
             timers: BTreeMap::new(),
@@ -95,11 +99,10 @@ impl World {
     /// servers).
     pub(crate) fn own_socket(&mut self, host: Option<&str>, h: SocketHandle) {
         if let Some(name) = host {
-            self.hosts
-                .entry(name.to_string())
-                .or_default()
-                .sockets
-                .push(h);
+            let host = self.hosts.entry(name.to_string()).or_default();
+            host.sockets.push(h);
+            let addresses = host.addresses.clone();
+            self.sim.set_source_addresses(h, addresses);
         }
     }
 
@@ -170,6 +173,9 @@ impl World {
     /// go (a connection whose server handle is gone is dropped, as Node's would be
     /// without a `'connection'` listener... ending gracefully).
     pub(crate) fn distribute(&mut self) {
+        for (t, line) in self.sim.take_packet_log() {
+            self.trace.packet(t, &line);
+        }
         loop {
             let observed = self.sim.take_observed();
             if observed.is_empty() {
