@@ -42,6 +42,14 @@
 //! [`Server::accept`]; [`Server::next_event`] / [`Server::events`] (`'listening'`,
 //! `'connection'`, `'drop'`, `'error'`, `'close'`); [`Server::close`].
 //!
+//! ## Simulation
+//!
+//! The same application runs in virtual time inside [`sim::Sim::run`]: its sockets,
+//! servers, [`spawn`]ed tasks, [`sleep`]s and [`timeout`]s then live in a deterministic
+//! simulation (hosts, link delays with jitter, partitions, crashes, RST injection; a seed
+//! replays a run, byte for byte). Use this crate's [`spawn`], [`sleep`] and [`timeout`]
+//! (smol's own outside a simulation) for code that should run in both. See [`sim`].
+//!
 //! ## Other runtimes
 //!
 //! The futures are plain `poll` functions over shared state: they run under any

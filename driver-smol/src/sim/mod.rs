@@ -274,14 +274,44 @@ impl Drop for Report {
             let lines: Vec<&str> = trace.lines().collect();
             let tail = &lines[lines.len().saturating_sub(40)..];
             eprintln!(
-                "sansnet sim: failed with seed {seed}; replay it with SANSNET_SEED={seed}\n\
-                 the last {} lines of its trace:\n{}",
+                "sansnet sim: failed with seed {seed}; replay it with\n  {}\n\
+                 the last {} lines of its trace (SANSNET_TRACE=1 prints it all):\n{}",
+                replay_command(self.seed),
                 tail.len(),
                 tail.join("\n"),
                 seed = self.seed
             );
         }
     }
+}
+
+/// The command that replays the failing run: the seed, and under `cargo test` the
+/// package, test binary and test (libtest names the thread after the test).
+fn replay_command(seed: u64) -> String {
+    let mut cmd = format!("SANSNET_SEED={seed} cargo test");
+    if let Ok(pkg) = std::env::var("CARGO_PKG_NAME") {
+        cmd.push_str(&format!(" -p {pkg}"));
+    }
+    let binary = std::env::current_exe().ok().and_then(|p| {
+        let stem = p.file_stem()?.to_str()?.to_string();
+        let name = stem
+            .rsplit_once('-')
+            .map_or(stem.clone(), |(n, _)| n.to_string());
+        // Integration tests live in tests/NAME.rs; a crate's unit tests have its name.
+        Some(name)
+    });
+    if let Some(b) = binary {
+        let lib = std::env::var("CARGO_PKG_NAME").map(|p| p.replace('-', "_"));
+        if lib.as_deref() == Ok(b.as_str()) {
+            cmd.push_str(" --lib");
+        } else {
+            cmd.push_str(&format!(" --test {b}"));
+        }
+    }
+    if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
+        cmd.push_str(&format!(" -- --exact {test}"));
+    }
+    cmd
 }
 
 /// A handle on a simulation, for faults and the clock; `Clone` and `Send`, so the
@@ -500,5 +530,23 @@ pub(crate) fn sleep(ctx: &Ctx, d: std::time::Duration) -> Sleep {
         world: ctx.world.clone(),
         at,
         key: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_replay_command_names_the_seed_package_and_test() {
+        let cmd = super::replay_command(5);
+        assert!(
+            cmd.starts_with("SANSNET_SEED=5 cargo test -p sansnet-smol --lib"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.ends_with(
+                "-- --exact sim::tests::the_replay_command_names_the_seed_package_and_test"
+            ),
+            "{cmd}"
+        );
     }
 }
