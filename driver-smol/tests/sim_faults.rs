@@ -170,3 +170,80 @@ fn a_held_link_delivers_in_order_once_released() {
     assert_eq!(got.0, b"one,two,three");
     assert_eq!(got.1, Duration::from_secs(2));
 }
+
+#[test]
+fn each_host_has_its_own_unix_socket_paths() {
+    let mut sim = two_hosts(6);
+    let h = sim.handle();
+    let (same_host, other_host) = sim.run(async move {
+        let path = "/tmp/app.sock";
+        let serve = async move {
+            let server = Server::new(ServerOptions::default());
+            server
+                .listen(ListenOptions::ipc(path))
+                .await
+                .expect("listen");
+            let _kept = server.accept().await;
+        };
+        h.spawn_on("db", serve).detach();
+        let same = h
+            .spawn_on("db", async move {
+                connect(ConnectOptions::ipc(path)).await.map(|_| ())
+            })
+            .await;
+        let other = h
+            .spawn_on("web", async move {
+                connect(ConnectOptions::ipc(path)).await.map(|_| ())
+            })
+            .await;
+        (same, other)
+    });
+    assert!(same_host.is_ok(), "{same_host:?}");
+    // web has no such socket file.
+    assert_eq!(
+        other_host.expect_err("another host").kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn a_slow_reader_holds_back_the_writer_in_virtual_time() {
+    let mut sim = two_hosts(7);
+    let h = sim.handle();
+    let (written, read, elapsed) = sim.run(async move {
+        let server = Server::new(ServerOptions::default());
+        server
+            .listen(ListenOptions::tcp(Some("10.0.0.2".into()), 9100))
+            .await
+            .expect("listen");
+        // The slow reader: 64 KiB every 10 ms of virtual time.
+        let reader = h.spawn_on("db", async move {
+            let mut c = server.accept().await.expect("accepted");
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0usize;
+            loop {
+                match c.read(&mut buf).await {
+                    Ok(0) | Err(_) => return total,
+                    Ok(n) => total += n,
+                }
+                sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let writer = h.spawn_on("web", async move {
+            let mut c = connect(ConnectOptions::tcp("db", 9100))
+                .await
+                .expect("connect");
+            let chunk = vec![7u8; 1024 * 1024];
+            for _ in 0..16 {
+                c.write_all(&chunk).await.expect("write");
+            }
+            c.close().await.expect("end");
+            16 * chunk.len()
+        });
+        let written = writer.await;
+        (written, reader.await, h.elapsed())
+    });
+    assert_eq!(read, written);
+    // 16 MiB at no more than 64 KiB per 10 ms takes at least 2.5 s of virtual time.
+    assert!(elapsed >= Duration::from_millis(2500), "{elapsed:?}");
+}

@@ -145,7 +145,7 @@ impl Sim {
                 self.sockets[h.0].attempts.insert(attempt.0, ());
                 let key = match &remote {
                     Remote::Tcp(a) => ListenKey::Tcp(*a),
-                    Remote::Ipc(p) => ListenKey::Ipc(p.clone()),
+                    Remote::Ipc(p) => ListenKey::Ipc(self.sockets[h.0].fs, p.clone()),
                 };
                 let local = match (&remote, local) {
                     (Remote::Tcp(dest), l) => {
@@ -455,10 +455,11 @@ impl Sim {
                         }
                     }
                     BoundAddressRequest::Ipc(path) => {
-                        let key = ListenKey::Ipc(path.clone());
+                        let fs = self.servers[h.0].fs;
+                        let key = ListenKey::Ipc(fs, path.clone());
                         if self.net.listeners.contains_key(&key) {
                             Err(Code::Eaddrinuse)
-                        } else if let Err(code) = self.fs.can_bind(&path) {
+                        } else if let Err(code) = self.fs(fs).can_bind(&path) {
                             Err(code)
                         } else {
                             self.net.listeners.insert(

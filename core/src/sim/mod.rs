@@ -134,6 +134,8 @@ struct SimSocket {
     resolver: ResolverSlot,
     /// The addresses of the host the socket is on (its source address off loopback).
     sources: Vec<IpAddr>,
+    /// The file system its unix socket paths are in (0: the default host's).
+    fs: u32,
     server: Option<ServerHandle>,
     /// Attempts in flight (id → destination), aborted ones removed.
     attempts: BTreeMap<u64, ()>,
@@ -142,6 +144,8 @@ struct SimSocket {
 #[derive(Debug)]
 struct SimServer {
     server: Server,
+    /// The file system its unix socket paths are in (0: the default host's).
+    fs: u32,
     key: Option<ListenKey>,
     /// Accepted endpoints waiting for the server to admit or refuse them, by token.
     pending: BTreeMap<u64, usize>,
@@ -171,8 +175,9 @@ pub struct Sim {
     past_check: bool,
     /// Every socket records its run ([`Sim::record_sockets`]).
     record: bool,
-    /// Directories and plain files, for unix socket paths.
-    fs: fs::FileSystem,
+    /// Directories and plain files, for unix socket paths: the default host's, then one
+    /// per other host ([`Sim::set_socket_file_system`]).
+    file_systems: BTreeMap<u32, fs::FileSystem>,
     /// Segments waiting for a held link ([`Sim::set_link_held`]), in order.
     held_segments: Vec<Packet>,
     /// Delays of the links off loopback.
@@ -228,7 +233,7 @@ impl Sim {
             stage: Stage::Closing,
             past_check: false,
             record: false,
-            fs: fs::FileSystem::default(),
+            file_systems: BTreeMap::new(),
             held_segments: Vec::new(),
             links: links::Links::default(),
             rng,
@@ -274,6 +279,7 @@ impl Sim {
             lookup,
             resolver: ResolverSlot::default(),
             sources: Vec::new(),
+            fs: 0,
             server: None,
             attempts: BTreeMap::new(),
         });
@@ -304,7 +310,29 @@ impl Sim {
     /// `/run`, `/var/run`, `/home` and `/root` exist from the start, and `/dev/null` is a
     /// file that is not a socket.
     pub fn add_directory(&mut self, path: &str) {
-        self.fs.add_directory(path);
+        self.fs(0).add_directory(path);
+    }
+
+    /// [`Sim::add_directory`] on the host whose file system is `fs`.
+    pub fn add_directory_in(&mut self, fs: u32, path: &str) {
+        self.fs(fs).add_directory(path);
+    }
+
+    /// The file system `fs` (each host has its own; made on first use).
+    fn fs(&mut self, fs: u32) -> &mut fs::FileSystem {
+        self.file_systems.entry(fs).or_default()
+    }
+
+    /// Socket `h`'s unix socket paths are in file system `fs` (its host's; 0 is the
+    /// default host's): a path names different sockets on different hosts.
+    pub fn set_socket_file_system(&mut self, h: SocketHandle, fs: u32) {
+        self.sockets[h.0].fs = fs;
+    }
+
+    /// Server `h`'s unix socket paths are in file system `fs` (see
+    /// [`Sim::set_socket_file_system`]).
+    pub fn set_server_file_system(&mut self, h: ServerHandle, fs: u32) {
+        self.servers[h.0].fs = fs;
     }
 
     /// How many sockets the simulation has had.
@@ -316,6 +344,7 @@ impl Sim {
     pub fn add_server(&mut self, server: Server) -> ServerHandle {
         self.servers.push(SimServer {
             server,
+            fs: 0,
             key: None,
             pending: BTreeMap::new(),
         });

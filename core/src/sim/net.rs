@@ -78,7 +78,8 @@ pub(crate) struct TcpTiming {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum ListenKey {
     Tcp(SocketAddr),
-    Ipc(String),
+    /// A unix socket path in a host's file system (0: the default host's).
+    Ipc(u32, String),
 }
 
 /// A listening OS socket.
@@ -214,7 +215,7 @@ impl Network {
                         || a.ip().is_unspecified()
                         || addr.ip().is_unspecified())
             }
-            ListenKey::Ipc(_) => false,
+            ListenKey::Ipc(..) => false,
         })
     }
 

@@ -21,7 +21,7 @@ impl Sim {
                 let found = match &key {
                     ListenKey::Tcp(dest) if self.net.partitioned.contains(&dest.ip()) => return,
                     ListenKey::Tcp(dest) => self.net.find_tcp_listener(*dest),
-                    ListenKey::Ipc(_) => self
+                    ListenKey::Ipc(..) => self
                         .net
                         .listeners
                         .contains_key(&key)
@@ -38,7 +38,7 @@ impl Sim {
                 match found {
                     None => {
                         let code = match &key {
-                            ListenKey::Ipc(path) => self.fs.connect_error(path),
+                            ListenKey::Ipc(fs, path) => self.fs(*fs).connect_error(path),
                             ListenKey::Tcp(_) => Code::Econnrefused,
                         };
                         self.schedule(
@@ -211,7 +211,7 @@ impl Sim {
             Packet::Syn { key, local, .. } => match (local, key) {
                 (Some(l), ListenKey::Tcp(d)) => format!("SYN {l} > {d}"),
                 (_, ListenKey::Tcp(d)) => format!("SYN > {d}"),
-                (_, ListenKey::Ipc(path)) => format!("connect {path}"),
+                (_, ListenKey::Ipc(_, path)) => format!("connect {path}"),
             },
             Packet::Connected { endpoint, .. } => format!("SYN-ACK {}", ends(self, *endpoint)),
             Packet::Refused { code, .. } => format!("refused {code:?}"),

@@ -54,8 +54,8 @@
 //! real), link delays with jitter drawn from the seed ([`SimHandle::set_network_delay`],
 //! [`SimHandle::set_link_delay`]), partitions and their repair, held links, black holes
 //! (SYNs dropped), a host's crash and restart ([`SimHandle::spawn_on`],
-//! [`SimHandle::crash`]), RST injection ([`SimHandle::reset_between`]), unix socket
-//! directories. A fault at a virtual time is a task that sleeps,
+//! [`SimHandle::crash`]), RST injection ([`SimHandle::reset_between`]), a file system per host for unix socket
+//! paths ([`SimHandle::add_directory_on`]). A fault at a virtual time is a task that sleeps,
 //! then calls the handle.
 //!
 //! ## How the turns go
@@ -348,17 +348,22 @@ impl SimHandle {
         for ip in addresses {
             w.sim.add_address(*ip);
         }
-        w.hosts
-            .entry(name.to_string())
-            .or_default()
-            .addresses
-            .extend_from_slice(addresses);
+        w.host(name).addresses.extend_from_slice(addresses);
         w.sim.set_dns(name, answers);
     }
 
-    /// Makes a directory (and its parents) on the simulated host.
+    /// Makes a directory (and its parents) on the simulated machine's default host (where
+    /// tasks not spawned on a named host live), for unix socket paths.
     pub fn add_directory(&self, path: &str) {
         lock(&self.ctx.world).sim.add_directory(path);
+    }
+
+    /// Makes a directory on host `name`: each host has its own file system, so a unix
+    /// socket path names different sockets on different hosts.
+    pub fn add_directory_on(&self, name: &str, path: &str) {
+        let mut w = lock(&self.ctx.world);
+        let fs = w.host(name).fs;
+        w.sim.add_directory_in(fs, path);
     }
 
     /// Runs `future` as a process of host `name`: it, the tasks it spawns and the

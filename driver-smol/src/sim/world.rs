@@ -69,6 +69,8 @@ pub(crate) struct Host {
     pub(crate) generation: u64,
     /// Its addresses (the source of its connections).
     pub(crate) addresses: Vec<std::net::IpAddr>,
+    /// Its file system (for unix socket paths) in the simulator.
+    pub(crate) fs: u32,
     pub(crate) sockets: Vec<SocketHandle>,
     pub(crate) servers: Vec<ServerHandle>,
 }
@@ -95,32 +97,41 @@ impl World {
         }
     }
 
+    /// Host `name` (made on first use, with a file system of its own).
+    pub(crate) fn host(&mut self, name: &str) -> &mut Host {
+        let next_fs = self.hosts.len() as u32 + 1;
+        self.hosts.entry(name.to_string()).or_insert_with(|| Host {
+            fs: next_fs,
+            ..Host::default()
+        })
+    }
+
     /// Socket `h` belongs to `host`'s processes (made by its tasks, or accepted by its
     /// servers).
     pub(crate) fn own_socket(&mut self, host: Option<&str>, h: SocketHandle) {
         if let Some(name) = host {
-            let host = self.hosts.entry(name.to_string()).or_default();
+            let host = self.host(name);
             host.sockets.push(h);
-            let addresses = host.addresses.clone();
+            let (addresses, fs) = (host.addresses.clone(), host.fs);
             self.sim.set_source_addresses(h, addresses);
+            self.sim.set_socket_file_system(h, fs);
         }
     }
 
     /// Server `h` belongs to `host`'s processes.
     pub(crate) fn own_server(&mut self, host: Option<&str>, h: ServerHandle) {
         if let Some(name) = host {
-            self.hosts
-                .entry(name.to_string())
-                .or_default()
-                .servers
-                .push(h);
+            let host = self.host(name);
+            host.servers.push(h);
+            let fs = host.fs;
             self.server_hosts.insert(h.0, name.to_string());
+            self.sim.set_server_file_system(h, fs);
         }
     }
 
     /// `host`'s current generation (made on first use).
     pub(crate) fn generation(&mut self, host: &str) -> u64 {
-        self.hosts.entry(host.to_string()).or_default().generation
+        self.host(host).generation
     }
 
     /// `host` crashes: its tasks are gone (they are dropped when next polled), its
@@ -129,7 +140,7 @@ impl World {
     pub(crate) fn crash(&mut self, host: &str) -> Vec<Waker> {
         let now = self.sim.now();
         self.trace.fault(now, &format!("crash {host}"));
-        let h = self.hosts.entry(host.to_string()).or_default();
+        let h = self.host(host);
         h.generation += 1;
         let sockets = std::mem::take(&mut h.sockets);
         let servers = std::mem::take(&mut h.servers);
