@@ -474,9 +474,35 @@ impl Code {
     }
 }
 
+/// A [`NetError`] carried by an [`std::io::Error`]: it displays as the error and gives it
+/// as its [`source`](std::error::Error::source), so an error report reaches Node's code,
+/// message and details. [`NetError::of_io`] finds it.
+#[derive(Debug)]
+pub struct IoCause(pub NetError);
+
+impl fmt::Display for IoCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl NetError {
+    /// The Node error an [`std::io::Error`] made from one carries (`None` for an OS
+    /// error that never was one).
+    pub fn of_io(e: &std::io::Error) -> Option<&NetError> {
+        e.get_ref()?.downcast_ref::<IoCause>().map(|c| &c.0)
+    }
+}
+
 impl From<NetError> for std::io::Error {
-    /// A Node error as an [`std::io::Error`] of the closest kind; the [`NetError`] is its
-    /// inner error (`err.get_ref()` downcasts to it).
+    /// A Node error as an [`std::io::Error`] of the closest kind; its `source()` is the
+    /// [`NetError`] ([`NetError::of_io`] finds it).
     fn from(e: NetError) -> std::io::Error {
         use std::io::ErrorKind as K;
         let kind = match e.code {
@@ -493,7 +519,7 @@ impl From<NetError> for std::io::Error {
             Code::Einval => K::InvalidInput,
             _ => K::Other,
         };
-        std::io::Error::new(kind, e)
+        std::io::Error::new(kind, IoCause(e))
     }
 }
 
@@ -503,6 +529,20 @@ pub type Result<T, E = NetError> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_io_error_made_from_a_node_error_gives_it_as_its_source() {
+        use std::error::Error as _;
+        let e = NetError::syscall(Code::Econnrefused, "connect", Some("127.0.0.1"), Some(9));
+        let io: std::io::Error = e.clone().into();
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(io.to_string(), e.to_string());
+        let source = io.source().expect("a source");
+        assert_eq!(source.downcast_ref::<NetError>(), Some(&e));
+        assert_eq!(NetError::of_io(&io), Some(&e));
+        assert_eq!(NetError::of_io(&std::io::Error::other("os")), None);
+        assert_eq!(format!("{:?}", e.code), "ECONNREFUSED");
+    }
 
     #[test]
     fn errno_round_trip() {

@@ -88,9 +88,9 @@ impl Server {
 
     /// `server.listen(options)`, resolving at `'listening'` (the bound address) or the
     /// error; the event stays readable.
-    pub async fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
+    pub async fn listen(&self, listen: ListenOptions) -> io::Result<BoundAddress> {
         on!(self, s => s.start_listen(listen))?;
-        poll_fn(|cx| on!(self, s => s.poll_listening(cx))).await
+        Ok(poll_fn(|cx| on!(self, s => s.poll_listening(cx))).await?)
     }
 
     /// The next admitted connection (other events stay for [`Server::next_event`]);

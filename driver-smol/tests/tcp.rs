@@ -175,6 +175,10 @@ fn address_in_use_is_a_server_error() {
             .listen(ListenOptions::tcp(Some("127.0.0.1".into()), p))
             .await
             .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        let err = sansnet::NetError::of_io(&err)
+            .expect("a Node error")
+            .clone();
         assert_eq!(err.code, Code::Eaddrinuse);
         assert_eq!(
             err.message,

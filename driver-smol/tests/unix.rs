@@ -122,7 +122,10 @@ fn existing_path_is_eaddrinuse() {
             .listen(ListenOptions::ipc(path.as_str()))
             .await
             .unwrap_err();
-        assert_eq!(e.code, Code::Eaddrinuse);
+        assert_eq!(
+            sansnet::NetError::of_io(&e).map(|e| &e.code),
+            Some(&Code::Eaddrinuse)
+        );
         assert!(matches!(
             second.next_event().await,
             Some(ServerEvent::Error(_))

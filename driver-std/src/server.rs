@@ -139,10 +139,11 @@ impl Server {
 
     /// `server.listen(options)`, blocking until `'listening'` (the bound address) or the
     /// error (`EADDRINUSE`, …); the event stays readable.
-    pub fn listen(&self, listen: ListenOptions) -> Result<BoundAddress, NetError> {
+    pub fn listen(&self, listen: ListenOptions) -> io::Result<BoundAddress> {
         self.start_listen(listen)?;
-        self.block(None, listened)
-            .unwrap_or_else(|| Err(Loop::not_running()))
+        Ok(self
+            .block(None, listened)
+            .unwrap_or_else(|| Err(Loop::not_running()))?)
     }
 
     /// The next admitted connection. Other events stay for [`Server::next_event`];

@@ -7,6 +7,11 @@ use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use common::{bounded, data_of, echo_server, events_until_close, names, next, port, PATIENCE};
+
+/// The Node error a failed `listen` carries.
+fn node_err(e: std::io::Error) -> sansnet::NetError {
+    sansnet::NetError::of_io(&e).expect("a Node error").clone()
+}
 use sansnet_std::{
     Chunk, CloseKind, Code, ConnectOptions, ListenOptions, ReadyState, Server, ServerEvent,
     ServerOptions, Socket, SocketEvent, SocketOptions,
@@ -161,9 +166,11 @@ fn address_in_use_is_a_server_error() {
         let first = Server::new(ServerOptions::default());
         let p = port(&first.listen(local()).unwrap());
         let second = Server::new(ServerOptions::default());
-        let err = second
-            .listen(ListenOptions::tcp(Some("127.0.0.1".into()), p))
-            .unwrap_err();
+        let err = node_err(
+            second
+                .listen(ListenOptions::tcp(Some("127.0.0.1".into()), p))
+                .unwrap_err(),
+        );
         assert_eq!(err.code, Code::Eaddrinuse);
         assert_eq!(
             err.message,

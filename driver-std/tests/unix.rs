@@ -7,6 +7,11 @@ use std::net::Shutdown;
 use std::path::Path;
 
 use common::{bounded, data_of, echo_server, events_until_close, names, TempDir};
+
+/// The Node error a failed `listen` carries.
+fn node_err(e: std::io::Error) -> sansnet::NetError {
+    sansnet::NetError::of_io(&e).expect("a Node error").clone()
+}
 use sansnet_std::{
     BoundAddress, Chunk, CloseKind, Code, ConnectOptions, ListenOptions, ReadyState, Server,
     ServerOptions, Socket, SocketEvent, SocketOptions,
@@ -96,7 +101,7 @@ fn a_missing_path_is_enoent_and_a_taken_path_eaddrinuse() {
         let first = Server::new(ServerOptions::default());
         first.listen(ListenOptions::ipc(&path)).unwrap();
         let second = Server::new(ServerOptions::default());
-        let err = second.listen(ListenOptions::ipc(&path)).unwrap_err();
+        let err = node_err(second.listen(ListenOptions::ipc(&path)).unwrap_err());
         assert_eq!(err.code, Code::Eaddrinuse);
         first.close().unwrap();
         assert!(!Path::new(&path).exists());
@@ -186,7 +191,7 @@ fn a_path_longer_than_sun_path_is_an_error_never_truncated() {
         assert_eq!(cut.len(), 107);
 
         let server = Server::new(ServerOptions::default());
-        let e = server.listen(ListenOptions::ipc(&long)).unwrap_err();
+        let e = node_err(server.listen(ListenOptions::ipc(&long)).unwrap_err());
         assert_eq!(e.code, Code::Enametoolong);
         // Shaped as Node's listen errors ("listen EADDRINUSE: address already in use …").
         assert_eq!(
@@ -222,7 +227,7 @@ fn a_path_longer_than_sun_path_is_an_error_never_truncated() {
             "b".repeat(108 - dir.0.as_os_str().len() - 1)
         );
         assert_eq!(full.len(), 108);
-        let e = server.listen(ListenOptions::ipc(&full)).unwrap_err();
+        let e = node_err(server.listen(ListenOptions::ipc(&full)).unwrap_err());
         assert_eq!(e.code, Code::Enametoolong);
     });
 }
@@ -269,7 +274,7 @@ fn close_unlinks_only_the_socket_file_its_listen_created() {
         owner.listen(ListenOptions::ipc(&path)).unwrap();
         let late = Server::new(ServerOptions::default());
         assert_eq!(
-            late.listen(ListenOptions::ipc(&path)).unwrap_err().code,
+            node_err(late.listen(ListenOptions::ipc(&path)).unwrap_err()).code,
             Code::Eaddrinuse
         );
         let _ = late.close();

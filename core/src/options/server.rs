@@ -49,6 +49,43 @@ impl ServerOptions {
             block_list: None,
         }
     }
+
+    /// `allowHalfOpen` for accepted sockets.
+    pub fn with_allow_half_open(mut self, v: bool) -> ServerOptions {
+        self.allow_half_open = v;
+        self
+    }
+
+    /// `pauseOnConnect`: accepted sockets start paused.
+    pub fn with_pause_on_connect(mut self, v: bool) -> ServerOptions {
+        self.pause_on_connect = v;
+        self
+    }
+
+    /// `noDelay` for accepted sockets.
+    pub fn with_no_delay(mut self, v: bool) -> ServerOptions {
+        self.no_delay = v;
+        self
+    }
+
+    /// `keepAlive` and `keepAliveInitialDelay` (counted in whole seconds, as Node does).
+    pub fn with_keep_alive(mut self, enable: bool, initial_delay: Duration) -> ServerOptions {
+        self.keep_alive = enable;
+        self.keep_alive_initial_delay = Duration::from_secs(initial_delay.as_secs());
+        self
+    }
+
+    /// `highWaterMark` for accepted sockets.
+    pub fn with_high_water_mark(mut self, bytes: usize) -> ServerOptions {
+        self.high_water_mark = bytes;
+        self
+    }
+
+    /// `blockList`: connections from blocked peers are closed silently.
+    pub fn with_block_list(mut self, list: crate::blocklist::BlockList) -> ServerOptions {
+        self.block_list = Some(list);
+        self
+    }
 }
 
 /// `net.createServer(...)`, validated.
