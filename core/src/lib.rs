@@ -12,6 +12,7 @@
 //! | module | models |
 //! | --- | --- |
 //! | [`socket`] | `net.Socket`: connect (lookup, attempts), the write queue, `end`, `destroy`, half-close, pause/resume, the idle timer |
+//! | [`event_loop`] | the phases every socket of a shared loop goes through at once (closing, pending, the OS poll, the poll phase), decided once for sansnet-std and the simulator |
 //! | [`happy_eyeballs`] | Node's sequential `autoSelectFamily` schedule |
 //! | [`server`] | `net.Server`: listen, admission (`maxConnections` → `'drop'`, `blockList`), close |
 //! | [`options`], [`defaults`], [`validate`], [`value`] | Node's argument rules, typed and over loose JavaScript-like values; process defaults |
@@ -254,6 +255,7 @@ pub mod address;
 pub mod blocklist;
 pub mod defaults;
 pub mod error;
+pub mod event_loop;
 pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;

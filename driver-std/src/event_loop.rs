@@ -24,6 +24,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
+use sansnet::event_loop::{LoopIo, Phases};
 use sansnet::socket::{LookupId, Output, SocketEvent};
 use sansnet::{Instant, NetError};
 use slab::Slab;
@@ -42,15 +43,6 @@ pub(crate) enum Mode {
     Ticks,
     /// Any deferred work.
     All,
-}
-
-/// The phases the loop runs for every socket at once, after the check phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// This iteration's closing phase, then the next iteration's pending phase.
-    Closing,
-    /// The next iteration's pending phase ran: its poll phase comes next.
-    Pending,
 }
 
 /// Whose lookup finished.
@@ -82,13 +74,8 @@ pub(crate) struct Loop {
     pub(crate) readable: BTreeSet<usize>,
     /// Attempts and listeners reported ready, handled one per step.
     pub(crate) ready: VecDeque<Source>,
-    /// Whether this iteration's poll of the OS was made.
-    polled: bool,
-    /// Where the loop is after the check phase.
-    stage: Stage,
-    /// Closing work ran since the last poll phase began: the next check phase comes after
-    /// the next iteration's pending and poll phases.
-    past_check: bool,
+    /// Where the loop is among the phases after the check phase (the core decides).
+    phases: Phases,
     pub(crate) lookups_tx: Sender<LookupDone>,
     lookups_rx: Receiver<LookupDone>,
     /// Events delivered to handles so far.
@@ -148,9 +135,7 @@ impl Loop {
             timers: BTreeSet::new(),
             readable: BTreeSet::new(),
             ready: VecDeque::new(),
-            polled: false,
-            stage: Stage::Closing,
-            past_check: false,
+            phases: Phases::new(),
             lookups_tx,
             lookups_rx,
             observed: 0,
@@ -372,11 +357,7 @@ impl Loop {
         }
         // 2. One source the OS reported.
         if let Some(src) = self.ready.pop_front() {
-            // It is handled in a poll phase: in a new iteration whose pending phase ran,
-            // that iteration's poll phase (its closing phase comes next).
-            if self.stage == Stage::Pending {
-                self.begin_poll_phase();
-            }
+            self.with_phases(now, |ph, io| ph.source_ready(io));
             match src {
                 Source::Attempt(i) => self.attempts_ready(i, now),
                 Source::Listener(i) => self.accept_some(i, now),
@@ -388,12 +369,7 @@ impl Loop {
             if self.drain_lookups(now) {
                 return true;
             }
-            // A `setImmediate` scheduled from the closing phase runs after the next
-            // iteration's pending and poll phases.
-            // So does one scheduled from a new iteration's pending phase (before its OS
-            // poll): its check phase comes after its poll phase.
-            let in_pending = self.stage == Stage::Pending && !self.polled;
-            return (self.past_check || in_pending) && self.later_phases(now);
+            return self.phases.immediate_reaches_later_phases() && self.later_phases(now);
         }
         // 3. The closing phase, then the next iteration's pending and poll phases.
         if self.later_phases(now) {
@@ -429,81 +405,28 @@ impl Loop {
         false
     }
 
-    /// The loop's phases after the check phase, for every socket at once: the closing
-    /// phase, then the next iteration's pending phase (work deferred to it), then its poll
-    /// phase (the OS polled once, every socket's facts taken together). Returns whether
-    /// something ran.
+    /// The loop's phases after the check phase, for every socket at once, one step (the
+    /// core's [`Phases::later_phases`]). Returns whether something ran.
     fn later_phases(&mut self, now: Instant) -> bool {
-        loop {
-            match self.stage {
-                Stage::Closing => {
-                    let closing = self
-                        .active
-                        .iter()
-                        .copied()
-                        .find(|&i| self.may_run(i) && self.sockets[i].core.has_closing_work());
-                    if let Some(i) = closing {
-                        self.past_check = true;
-                        self.drain_socket(i, Mode::All, now);
-                        return true;
-                    }
-                    self.stage = Stage::Pending;
-                    // A new iteration: its poll of the OS is still to come.
-                    self.polled = false;
-                    let mut any = false;
-                    for &i in &self.active {
-                        let e = &mut self.sockets[i];
-                        if e.may_run() && e.core.start_iteration() {
-                            any = true;
-                        }
-                    }
-                    if any {
-                        return true;
-                    }
-                }
-                Stage::Pending => {
-                    if self.polls_os && (!self.polled || !self.readable.is_empty()) {
-                        self.polled = true;
-                        let mut ready = std::mem::take(&mut self.ready_buf);
-                        self.reactor
-                            .wait(Some(std::time::Duration::ZERO), &mut ready);
-                        self.absorb(&mut ready, now);
-                        self.ready_buf = ready;
-                        if !self.ready.is_empty() {
-                            return true;
-                        }
-                    } else if !self.readable.is_empty() {
-                        self.read_readable(now);
-                    }
-                    return self.begin_poll_phase();
-                }
-            }
-        }
+        self.with_phases(now, |ph, io| ph.later_phases(io))
     }
 
-    /// The poll phase begins for every socket at once with the facts taken in before it.
-    fn begin_poll_phase(&mut self) -> bool {
-        self.polled = false;
-        self.stage = Stage::Closing;
-        self.past_check = false;
-        let mut began = false;
-        for &i in &self.active {
-            let e = &mut self.sockets[i];
-            if e.may_run() && e.core.start_poll_phase() {
-                began = true;
-            }
-        }
-        began
+    /// Runs `f` on the loop's phases with this loop as their [`LoopIo`].
+    fn with_phases<R>(
+        &mut self,
+        now: Instant,
+        f: impl FnOnce(&mut Phases, &mut StdIo<'_>) -> R,
+    ) -> R {
+        let mut phases = self.phases;
+        let r = f(&mut phases, &mut StdIo { lp: self, now });
+        self.phases = phases;
+        r
     }
 
-    /// The application scheduled a `setImmediate` from the check phase: it runs after this
-    /// iteration's closing phase and the next iteration's pending and poll phases. A poll
-    /// phase whose OS poll was taken but whose sockets were not yet told begins first.
+    /// The application scheduled a `setImmediate` from the check phase
+    /// ([`Phases::immediate_from_check`]).
     pub(crate) fn immediate_from_check(&mut self) {
-        if self.stage == Stage::Pending && self.polled {
-            self.begin_poll_phase();
-        }
-        self.past_check = true;
+        self.with_phases(crate::now(), |ph, io| ph.immediate_from_check(io));
     }
 
     /// Takes in what the OS reported: readiness flags, sources to handle, lookups.
@@ -599,5 +522,70 @@ impl Loop {
     /// A server-not-running error, as Node words it.
     pub(crate) fn not_running() -> NetError {
         NetError::new(sansnet::Code::ErrServerNotRunning, "Server is not running.")
+    }
+}
+
+/// The loop's sockets and the OS as the core's [`Phases`] drive them.
+struct StdIo<'a> {
+    lp: &'a mut Loop,
+    now: Instant,
+}
+
+impl LoopIo for StdIo<'_> {
+    fn run_closing(&mut self) -> bool {
+        let lp = &mut *self.lp;
+        let closing = lp
+            .active
+            .iter()
+            .copied()
+            .find(|&i| lp.may_run(i) && lp.sockets[i].core.has_closing_work());
+        match closing {
+            Some(i) => {
+                lp.drain_socket(i, Mode::All, self.now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start_iteration(&mut self) -> bool {
+        let lp = &mut *self.lp;
+        let mut any = false;
+        for &i in &lp.active {
+            let e = &mut lp.sockets[i];
+            if e.may_run() && e.core.start_iteration() {
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// Polls the OS once per iteration (again while reads wait) when this thread polls
+    /// it; else reads what the reactor thread reported.
+    fn poll_os(&mut self, first: bool) -> bool {
+        let lp = &mut *self.lp;
+        if lp.polls_os && (first || !lp.readable.is_empty()) {
+            let mut ready = std::mem::take(&mut lp.ready_buf);
+            lp.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
+            lp.absorb(&mut ready, self.now);
+            lp.ready_buf = ready;
+            return !lp.ready.is_empty();
+        }
+        if !lp.readable.is_empty() {
+            lp.read_readable(self.now);
+        }
+        false
+    }
+
+    fn start_poll_phase(&mut self) -> bool {
+        let lp = &mut *self.lp;
+        let mut began = false;
+        for &i in &lp.active {
+            let e = &mut lp.sockets[i];
+            if e.may_run() && e.core.start_poll_phase() {
+                began = true;
+            }
+        }
+        began
     }
 }

@@ -2,6 +2,46 @@
 //! the closing, pending and poll phases, and the clock.
 
 use super::*;
+use crate::event_loop::LoopIo;
+
+/// The simulator's machines as [`Phases`](crate::event_loop::Phases) drives them.
+struct SimIo<'a>(&'a mut Sim);
+
+impl LoopIo for SimIo<'_> {
+    fn run_closing(&mut self) -> bool {
+        let sim = &mut *self.0;
+        match (0..sim.sockets.len()).find(|&i| sim.sockets[i].socket.has_closing_work()) {
+            Some(i) => {
+                sim.drain_socket(SocketHandle(i), true);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start_iteration(&mut self) -> bool {
+        let mut any = false;
+        for s in &mut self.0.sockets {
+            any |= s.socket.start_iteration();
+        }
+        any
+    }
+
+    /// The simulated kernel has nothing to poll: its segments are in the sockets'
+    /// facts already.
+    fn poll_os(&mut self, _first: bool) -> bool {
+        false
+    }
+
+    /// With the lookups answered by now (the resolver's threads report in a poll phase).
+    fn start_poll_phase(&mut self) -> bool {
+        let mut any = self.0.deliver_lookups();
+        for s in &mut self.0.sockets {
+            any |= s.socket.start_poll_phase();
+        }
+        any
+    }
+}
 
 impl Sim {
     /// Whether some machine has deferred work (Node's ticks) or undelivered outputs.
@@ -10,45 +50,22 @@ impl Sim {
             || self.servers.iter().any(|s| !s.server.is_idle())
     }
 
-    /// The loop's phases after the check phase, for every machine at once: the closing
-    /// phase (each socket's `'close'`), then the next iteration's pending phase (work
-    /// deferred to it, such as a shutdown asked with nothing queued), then its poll phase
-    /// with the facts that arrived before it. Returns whether something ran.
+    /// The loop's phases after the check phase, for every machine at once, one step
+    /// ([`Phases::later_phases`](crate::event_loop::Phases::later_phases)): the closing phase (each socket's `'close'`), then the
+    /// next iteration's pending phase, then its poll phase with the facts that arrived
+    /// before it. Returns whether something ran.
     pub(super) fn later_phases(&mut self) -> bool {
-        loop {
-            match self.stage {
-                Stage::Closing => {
-                    if let Some(i) =
-                        (0..self.sockets.len()).find(|&i| self.sockets[i].socket.has_closing_work())
-                    {
-                        self.past_check = true;
-                        self.drain_socket(SocketHandle(i), true);
-                        return true;
-                    }
-                    self.stage = Stage::Pending;
-                    let mut any = false;
-                    for s in &mut self.sockets {
-                        any |= s.socket.start_iteration();
-                    }
-                    if any {
-                        return true;
-                    }
-                }
-                Stage::Pending => return self.begin_poll_phase(),
-            }
-        }
+        let mut phases = self.phases;
+        let ran = phases.later_phases(&mut SimIo(self));
+        self.phases = phases;
+        ran
     }
 
-    /// The poll phase begins for every machine at once, with the lookups answered and the
-    /// facts that arrived before it; the closing phase comes next.
-    pub(super) fn begin_poll_phase(&mut self) -> bool {
-        self.stage = Stage::Closing;
-        self.past_check = false;
-        let mut any = self.deliver_lookups();
-        for s in &mut self.sockets {
-            any |= s.socket.start_poll_phase();
-        }
-        any
+    /// An OS completion is handled in a poll phase ([`Phases::source_ready`](crate::event_loop::Phases::source_ready)).
+    fn source_ready(&mut self) {
+        let mut phases = self.phases;
+        phases.source_ready(&mut SimIo(self));
+        self.phases = phases;
     }
 
     /// Runs deferred work until a machine emits an event for the application (which must
@@ -156,11 +173,7 @@ impl Sim {
             .map(|(k, _)| *k);
         match due {
             Some(key) => {
-                // Handled in a poll phase: in a new iteration whose pending phase ran,
-                // that iteration's poll phase (its closing phase comes next).
-                if self.stage == Stage::Pending {
-                    self.begin_poll_phase();
-                }
+                self.source_ready();
                 if let Some(p) = self.queue.remove(&key) {
                     self.deliver(p);
                 }
@@ -235,9 +248,7 @@ impl Sim {
         if self.up_to_check() {
             return true;
         }
-        // Past the check phase (the closing phase ran), or in a new iteration's pending
-        // phase: the next check phase comes after this iteration's poll phase.
-        if (self.past_check || self.stage == Stage::Pending) && self.later_phases() {
+        if self.phases.immediate_reaches_later_phases() && self.later_phases() {
             self.settle();
             return true;
         }
@@ -249,7 +260,9 @@ impl Sim {
     /// [`Sim::turn_immediate`] calls also run this iteration's closing phase and the next
     /// iteration's pending and poll phases.
     pub fn immediate_from_check(&mut self) {
-        self.past_check = true;
+        let mut phases = self.phases;
+        phases.immediate_from_check(&mut SimIo(self));
+        self.phases = phases;
     }
 
     /// Moves the clock to `at` (after the turns up to it were taken).

@@ -167,12 +167,8 @@ pub struct Sim {
     dns: BTreeMap<String, Vec<LookupAnswer>>,
     observed: Vec<Observed>,
     next_token: u64,
-    /// Where the loop is after the check phase: its closing phase, or the next
-    /// iteration's pending phase (then its poll phase).
-    stage: Stage,
-    /// The loop ran closing work since its last poll phase began: the next check phase
-    /// (a `setImmediate`) comes after the next iteration's pending and poll phases.
-    past_check: bool,
+    /// Where the loop is among the phases after the check phase.
+    phases: crate::event_loop::Phases,
     /// Every socket records its run ([`Sim::record_sockets`]).
     record: bool,
     /// Directories and plain files, for unix socket paths: the default host's, then one
@@ -194,15 +190,6 @@ fn is_lookup(p: &Packet) -> bool {
         p,
         Packet::Local(Completion::Lookup(..) | Completion::ServerLookup(..))
     )
-}
-
-/// The phases the loop runs for every machine at once, after the check phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// The closing phase of this iteration, then the next iteration's pending phase.
-    Closing,
-    /// The next iteration's pending phase ran: its poll phase comes next.
-    Pending,
 }
 
 impl Sim {
@@ -230,8 +217,7 @@ impl Sim {
             dns,
             observed: Vec::new(),
             next_token: 1,
-            stage: Stage::Closing,
-            past_check: false,
+            phases: crate::event_loop::Phases::new(),
             record: false,
             file_systems: BTreeMap::new(),
             held_segments: Vec::new(),
