@@ -493,6 +493,12 @@ impl std::error::Error for IoCause {
 }
 
 impl NetError {
+    /// `ERR_SERVER_NOT_RUNNING`, as Node words it (`close(cb)` of a server that is not
+    /// listening; a listen that ended before `'listening'`).
+    pub fn server_not_running() -> NetError {
+        NetError::new(Code::ErrServerNotRunning, "Server is not running.")
+    }
+
     /// The Node error an [`std::io::Error`] made from one carries (`None` for an OS
     /// error that never was one).
     pub fn of_io(e: &std::io::Error) -> Option<&NetError> {

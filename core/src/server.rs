@@ -385,9 +385,8 @@ impl Server {
     /// (and `'close'` is still emitted, each time, as in Node).
     pub fn close(&mut self) {
         let running = self.has_handle();
-        self.close_callbacks.push(
-            (!running).then(|| NetError::new(Code::ErrServerNotRunning, "Server is not running.")),
-        );
+        self.close_callbacks
+            .push((!running).then(NetError::server_not_running));
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Listening { .. } | State::Binding { .. } => {
                 self.io(ServerIo::CloseListener);

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use sansnet::event_loop::{LoopIo, Phases};
 use sansnet::socket::{LookupId, Output, SocketEvent};
-use sansnet::{Instant, NetError};
+use sansnet::Instant;
 use slab::Slab;
 
 use crate::lookup::LookupResult;
@@ -517,11 +517,6 @@ impl Loop {
             Some(e) => crate::to_io_error(e.clone()),
             None => std::io::Error::new(std::io::ErrorKind::NotConnected, "the socket is closed"),
         }
-    }
-
-    /// A server-not-running error, as Node words it.
-    pub(crate) fn not_running() -> NetError {
-        NetError::new(sansnet::Code::ErrServerNotRunning, "Server is not running.")
     }
 }
 

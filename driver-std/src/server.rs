@@ -143,7 +143,7 @@ impl Server {
         self.start_listen(listen)?;
         Ok(self
             .block(None, listened)
-            .unwrap_or_else(|| Err(Loop::not_running()))?)
+            .unwrap_or_else(|| Err(NetError::server_not_running()))?)
     }
 
     /// The next admitted connection. Other events stay for [`Server::next_event`];
@@ -350,7 +350,7 @@ fn listened(st: &mut Loop, i: usize) -> Option<Result<BoundAddress, NetError>> {
     let s = &st.servers[i];
     s.events.iter().find_map(|e| match e {
         ServerEvent::Error(e) => Some(Err(e.clone())),
-        ServerEvent::Listening => Some(s.address().ok_or_else(Loop::not_running)),
+        ServerEvent::Listening => Some(s.address().ok_or_else(NetError::server_not_running)),
         _ => None,
     })
 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use sansnet::options::{ListenOptions, ServerOptions};
 use sansnet::server::{BoundAddress, Server as Core};
 use sansnet::sim::{ServerHandle, SocketHandle};
-use sansnet::{Code, NetError};
+use sansnet::NetError;
 use sansnet_std::ServerInfo;
 
 use super::world::{lock, Shared, SrvEvent, World};
@@ -22,10 +22,6 @@ impl std::fmt::Debug for SimServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Server(simulated #{})", self.h.0)
     }
-}
-
-fn not_running() -> NetError {
-    NetError::new(Code::ErrServerNotRunning, "Server is not running.")
 }
 
 fn not_listening() -> io::Error {
@@ -143,7 +139,9 @@ impl SimServer {
             let address = w.sim.server_ref(h).address();
             w.srv(h).events.iter().find_map(|e| match e {
                 SrvEvent::Error(e) => Some(Err(e.clone())),
-                SrvEvent::Listening => Some(address.clone().ok_or_else(not_running)),
+                SrvEvent::Listening => {
+                    Some(address.clone().ok_or_else(NetError::server_not_running))
+                }
                 _ => None,
             })
         })
