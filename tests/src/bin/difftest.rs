@@ -1,4 +1,4 @@
-//! `difftest --seeds N [--start S] [--driver sim|smol|std|all] [--no-minimize]
+//! `difftest --seeds N [--start S] [--driver sim|smol|std|smol-sim|all] [--no-minimize]
 //! [--minimize-all] [--budget B] [--jobs J] [--keep-going] [--work DIR] [--node CMD]`:
 //! generated lifecycle scenarios, run by Node three times and by the drivers, compared per
 //! actor. `difftest --print SEED` prints the scenario of a seed.
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use sansnet_tests::difftest::{self, Config, Driver, Report};
 
-const USAGE: &str = "usage: difftest --seeds N [--start S] [--driver sim|smol|std|all] \
+const USAGE: &str = "usage: difftest --seeds N [--start S] [--driver sim|smol|std|smol-sim|all] \
 [--no-minimize] [--minimize-all] [--budget B] [--jobs J] [--keep-going] [--work DIR] [--node CMD]\n\
        difftest --print SEED";
 

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::backend::SimBackend;
 use crate::runner::Runner;
 use crate::scenario::Scenario;
+use crate::smol_backend::sim::SmolSimBackend;
 use crate::smol_backend::SmolBackend;
 use crate::std_backend::StdBackend;
 
@@ -19,11 +20,13 @@ pub enum Driver {
     Smol,
     /// `sansnet-std` on real sockets.
     Std,
+    /// `sansnet-smol`'s handles in its simulated runtime, seeded with the scenario's seed.
+    SmolSim,
 }
 
 impl Driver {
     /// Every driver.
-    pub const ALL: [Driver; 3] = [Driver::Sim, Driver::Smol, Driver::Std];
+    pub const ALL: [Driver; 4] = [Driver::Sim, Driver::Smol, Driver::Std, Driver::SmolSim];
 
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
@@ -31,6 +34,7 @@ impl Driver {
             Driver::Sim => "sim",
             Driver::Smol => "smol",
             Driver::Std => "std",
+            Driver::SmolSim => "smol-sim",
         }
     }
 
@@ -40,6 +44,7 @@ impl Driver {
             "sim" => Some(vec![Driver::Sim]),
             "smol" => Some(vec![Driver::Smol]),
             "std" => Some(vec![Driver::Std]),
+            "smol-sim" => Some(vec![Driver::SmolSim]),
             "all" => Some(Driver::ALL.to_vec()),
             _ => None,
         }
@@ -48,7 +53,7 @@ impl Driver {
     /// How many runs a scenario gets: a real driver runs twice (a flake is a mismatch too).
     pub fn runs(self) -> usize {
         match self {
-            Driver::Sim => 1,
+            Driver::Sim | Driver::SmolSim => 1,
             Driver::Smol | Driver::Std => 2,
         }
     }
@@ -60,6 +65,7 @@ impl Driver {
             Driver::Sim => Runner::new(SimBackend::new(seed)).run(sc),
             Driver::Smol => Runner::new(SmolBackend::new()).run(sc),
             Driver::Std => Runner::new(StdBackend::new()).run(sc),
+            Driver::SmolSim => Runner::new(SmolSimBackend::new(seed)).run(sc),
         }));
         match r {
             Ok(Ok((text, _))) => text,
