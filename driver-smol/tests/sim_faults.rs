@@ -157,12 +157,7 @@ fn a_held_link_delivers_in_order_once_released() {
         for part in [&b"one,"[..], b"two,", b"three"] {
             c.write_all(part).await.expect("write");
         }
-        let releaser = h.clone();
-        sansnet_smol::spawn(async move {
-            sleep(Duration::from_secs(2)).await;
-            releaser.release(ip("10.0.0.2"));
-        })
-        .detach();
+        h.after(Duration::from_secs(2), |h| h.release(ip("10.0.0.2")));
         let mut buf = vec![0u8; 13];
         c.read_exact(&mut buf).await.expect("echoed");
         (buf, h.elapsed())

@@ -55,8 +55,8 @@
 //! [`SimHandle::set_link_delay`]), partitions and their repair, held links, black holes
 //! (SYNs dropped), a host's crash and restart ([`SimHandle::spawn_on`],
 //! [`SimHandle::crash`]), RST injection ([`SimHandle::reset_between`]), a file system per host for unix socket
-//! paths ([`SimHandle::add_directory_on`]). A fault at a virtual time is a task that sleeps,
-//! then calls the handle.
+//! paths ([`SimHandle::add_directory_on`]). A fault at a virtual time is scheduled with
+//! [`SimHandle::after`] (or is any task that sleeps, then calls the handle).
 //!
 //! ## How the turns go
 //!
@@ -380,6 +380,24 @@ impl SimHandle {
             generation,
             future: Some(Box::pin(future)),
         })
+    }
+
+    /// Runs `fault` once `delay` of virtual time has passed (a fault scheduled ahead:
+    /// `h.after(secs(2), |h| h.crash("db"))`).
+    pub fn after(
+        &self,
+        delay: std::time::Duration,
+        fault: impl FnOnce(&SimHandle) + Send + 'static,
+    ) {
+        let h = self.clone();
+        let at = sleep(&self.ctx, delay);
+        self.ctx
+            .exec
+            .spawn(async move {
+                at.await;
+                fault(&h);
+            })
+            .detach();
     }
 
     /// Host `name` crashes: its tasks are dropped (never finishing), its connections
