@@ -305,7 +305,7 @@ impl Socket {
 
     /// For a task: ready once a `write()` would return true (no `'drain'` owed).
     pub fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, Waiter::Blocked, drained)
+        self.poll(cx, Waiter::Drain, drained)
     }
 
     /// The byte stream's read for a task (see the [`Read`] implementation).
@@ -503,13 +503,17 @@ fn flushed(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
     None
 }
 
-/// A `write()` would return true, or the socket was destroyed.
+/// A `write()` would return true, or the socket was destroyed; or the peer's `'end'`
+/// waits to be taken (see [`Waiter::Drain`]): the application takes the events before it
+/// first, writing past the high-water mark as Node's `'data'` listeners would.
 fn drained(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
-    let core = &st.sockets[i].core;
+    let e = &st.sockets[i];
+    let core = &e.core;
     if core.destroyed() {
         return st.destroyed_error(i).map(Err);
     }
-    (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
+    let ready = !core.writable_need_drain() && core.write_return_value();
+    (ready || e.end_waits()).then_some(Ok(()))
 }
 
 impl Drop for Socket {
@@ -560,8 +564,7 @@ impl Write for &Socket {
         }
         let r = self.write_with(Chunk::bytes(buf), false);
         if !r.ok {
-            self.block(Waiter::Blocked, None, drained)
-                .unwrap_or(Ok(()))?;
+            self.block(Waiter::Drain, None, drained).unwrap_or(Ok(()))?;
         }
         Ok(buf.len())
     }

@@ -68,9 +68,11 @@ pub(crate) struct SockEntry {
     /// nobody waiting for them they are only kept to be read, so a socket nobody reads
     /// still finishes (its FIN leaves, its `'close'` comes).
     pub(crate) held: bool,
-    /// Threads blocked on a condition of this socket (a flush, a drain, a connect): the
+    /// Threads blocked on a condition of this socket (a flush, a shutdown): the
     /// application cannot be reacting to anything, so deferred work runs.
     pub(crate) blocked: u32,
+    /// Threads waiting for `'drain'` ([`Waiter::Drain`]).
+    pub(crate) drainers: u32,
     /// Threads waiting for this socket's next event: calls other threads make meanwhile
     /// do not hold its deferred work (the waiter's turn is over), events not taken do.
     pub(crate) takers: u32,
@@ -94,9 +96,15 @@ pub(crate) enum Waiter {
     /// For the next event: calls made meanwhile do not hold deferred work, events not
     /// taken do.
     Take,
-    /// On a condition (a flush, a drain, a shutdown): the application cannot be reacting
-    /// to anything, so deferred work runs.
+    /// On a condition (a flush, a shutdown): the application cannot be reacting to
+    /// anything, so deferred work runs.
     Blocked,
+    /// For `'drain'` (a byte-stream write past the high-water mark): deferred work runs
+    /// (writes complete, `'drain'` comes) until the peer's `'end'` waits to be taken; the
+    /// wait then ends, and the application takes the events before that `'end'` has its
+    /// consequences (the automatic `end()` without `allowHalfOpen`), as Node's `'data'`
+    /// listeners all run, and write, before `'end'`.
+    Drain,
     /// For a connect's outcome: deferred work runs until an outcome waits to be taken.
     Connect,
 }
@@ -133,6 +141,7 @@ impl SockEntry {
             handle: true,
             held: false,
             blocked: 0,
+            drainers: 0,
             takers: 0,
             connect_waiters: 0,
             waiting: 0,
@@ -182,6 +191,10 @@ impl SockEntry {
         if !e.handle || e.has_waiter(Waiter::Blocked) {
             return true;
         }
+        let draining = e.has_waiter(Waiter::Drain);
+        if draining && !e.end_waits() {
+            return true;
+        }
         // A connect's waiter lets the connect run until its outcome waits to be taken;
         // then, like a taker, it will react to the events first.
         let connecting = e.has_waiter(Waiter::Connect);
@@ -195,8 +208,13 @@ impl SockEntry {
         {
             return true;
         }
-        let taker = connecting || e.has_waiter(Waiter::Take);
+        let taker = connecting || draining || e.has_waiter(Waiter::Take);
         (!e.held || taker) && (e.events.is_empty() || !taker)
+    }
+
+    /// Whether the peer's `'end'` waits to be taken.
+    pub(crate) fn end_waits(&self) -> bool {
+        self.events.iter().any(|ev| matches!(ev, SocketEvent::End))
     }
 
     /// Counts a thread waiting as `who` (`d`: +1 or -1).
@@ -204,6 +222,7 @@ impl SockEntry {
         let n = match who {
             Waiter::Take => &mut self.takers,
             Waiter::Blocked => &mut self.blocked,
+            Waiter::Drain => &mut self.drainers,
             Waiter::Connect => &mut self.connect_waiters,
         };
         *n = n.saturating_add_signed(d);
@@ -214,6 +233,7 @@ impl SockEntry {
         let threads = match who {
             Waiter::Take => self.takers,
             Waiter::Blocked => self.blocked,
+            Waiter::Drain => self.drainers,
             Waiter::Connect => self.connect_waiters,
         };
         threads > 0 || self.task_waiters.iter().any(|(_, w)| *w == who)
