@@ -7,9 +7,10 @@
 //! - [`servers`]: starts each server as its own process (`sansnet-echo`, `raw-echo` — the
 //!   binaries of this crate — and `node`), finds its port, reads its resident memory.
 //! - [`workloads`]: the client side of each workload (blocking `std::net`, loopback only,
-//!   every operation under a timeout): throughput, request/response latency, connection
-//!   rate, memory per idle connection.
-//! - [`stats`]: median, min and max of repeated measurements.
+//!   every operation under a timeout): throughput, request/response latency, ping-pong on
+//!   many connections (with its round trips' percentiles), connection rate, memory per
+//!   idle connection.
+//! - [`stats`]: median, min and max of repeated measurements; percentiles.
 //!
 //! The `sansnet-bench` binary runs every workload against every server, interleaving the
 //! servers within each repetition so that machine noise spreads evenly, and prints a table

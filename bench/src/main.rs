@@ -20,6 +20,10 @@ type Cell = Result<Vec<f64>, String>;
 enum Metric {
     /// The workload's own measurement (what the client saw).
     Value,
+    /// The 50th percentile of the round trips' times, µs.
+    P50,
+    /// The 99th percentile of the round trips' times, µs.
+    P99,
     /// The server process's CPU time per operation.
     ServerCpu,
 }
@@ -151,7 +155,7 @@ fn main() {
                 Ok(s) => servers.push(s),
                 Err(e) => {
                     for &w in &shared {
-                        cells.insert((w, Metric::Value, k), Err(e.to_string()));
+                        fail(&mut cells, w, k, &e);
                     }
                 }
             }
@@ -213,11 +217,14 @@ fn run_external(addr: SocketAddr, pid: Option<u32>, p: &Params, only: &[Workload
     for &w in only {
         let mut values = Vec::new();
         let mut cpu = Vec::new();
+        let (mut p50, mut p99) = (Vec::new(), Vec::new());
         for _ in 0..p.reps {
             match w.run_at(addr, pid, p) {
                 Ok(x) => {
                     values.push(x.value);
                     cpu.extend(x.server_cpu);
+                    p50.extend(x.round_trip.map(|r| r.p50));
+                    p99.extend(x.round_trip.map(|r| r.p99));
                 }
                 Err(e) => {
                     println!("{}: error: {e}", w.describe(p));
@@ -228,36 +235,50 @@ fn run_external(addr: SocketAddr, pid: Option<u32>, p: &Params, only: &[Workload
         if let Some(s) = Summary::of(&values) {
             println!("{}: {} {}", w.describe(p), summary_text(&s), w.unit());
         }
+        for (name, v) in [("p50", &p50), ("p99", &p99)] {
+            if let Some(s) = Summary::of(v) {
+                println!("  round trip {name}: {} µs", summary_text(&s));
+            }
+        }
         if let (Some(s), Some(unit)) = (Summary::of(&cpu), w.cpu_unit()) {
             println!("  server CPU: {} {unit}", summary_text(&s));
         }
     }
 }
 
-/// Adds a run's result to its cells; the first error replaces the cell for good.
+/// Adds a run's result to its cells; the first error replaces the cells of the workload
+/// on that server for good.
 fn record(cells: &mut Cells, w: Workload, k: Kind, r: std::io::Result<Sample>) {
-    let value = cells
-        .entry((w, Metric::Value, k))
-        .or_insert_with(|| Ok(Vec::new()));
-    match (value, &r) {
-        (Ok(v), Ok(x)) => v.push(x.value),
-        (cell @ Ok(_), Err(e)) => {
-            eprintln!("{} on {k}: {e}", w.name());
-            *cell = Err(e.to_string());
+    let x = match r {
+        Ok(x) => x,
+        Err(e) => {
+            if matches!(cells.get(&(w, Metric::Value, k)), None | Some(Ok(_))) {
+                eprintln!("{} on {k}: {e}", w.name());
+                fail(cells, w, k, &e);
+            }
+            return;
         }
-        (Err(_), _) => {}
+    };
+    let measured = [
+        (Metric::Value, Some(x.value)),
+        (Metric::P50, x.round_trip.map(|r| r.p50)),
+        (Metric::P99, x.round_trip.map(|r| r.p99)),
+        (Metric::ServerCpu, x.server_cpu),
+    ];
+    for (m, value) in measured {
+        if let (Some(value), Ok(v)) = (
+            value,
+            cells.entry((w, m, k)).or_insert_with(|| Ok(Vec::new())),
+        ) {
+            v.push(value);
+        }
     }
-    if let Ok(Sample {
-        server_cpu: Some(c),
-        ..
-    }) = r
-    {
-        if let Ok(v) = cells
-            .entry((w, Metric::ServerCpu, k))
-            .or_insert_with(|| Ok(Vec::new()))
-        {
-            v.push(c);
-        }
+}
+
+/// Marks every cell of workload `w` on server `k` as failed with `e`.
+fn fail(cells: &mut Cells, w: Workload, k: Kind, e: &std::io::Error) {
+    for m in [Metric::Value, Metric::P50, Metric::P99, Metric::ServerCpu] {
+        cells.insert((w, m, k), Err(e.to_string()));
     }
 }
 
@@ -283,8 +304,14 @@ fn print_table(p: &Params, kinds: &[Kind], only: &[Workload], cells: &Cells) {
     header.push("std/raw std".to_string());
     let mut rows = vec![header];
     let mut row = |w: Workload, m: Metric| {
+        let title = w.describe(p);
+        // "(b2) ping-pong" of "(b2) ping-pong: 10000 round trips …".
+        let short = title.split(':').next().unwrap_or_default();
         let (label, unit, higher) = match m {
-            Metric::Value => (w.describe(p), w.unit(), w.higher_is_better()),
+            Metric::Value => (title.clone(), w.unit(), w.higher_is_better()),
+            Metric::P50 | Metric::P99 if !w.has_percentiles() => return,
+            Metric::P50 => (format!("{short} p50"), "µs", false),
+            Metric::P99 => (format!("{short} p99"), "µs", false),
             Metric::ServerCpu => match w.cpu_unit() {
                 Some(u) => (format!("    server CPU, {}", w.name()), u, false),
                 None => return,
@@ -316,6 +343,8 @@ fn print_table(p: &Params, kinds: &[Kind], only: &[Workload], cells: &Cells) {
         .collect();
     for &w in &chosen {
         row(w, Metric::Value);
+        row(w, Metric::P50);
+        row(w, Metric::P99);
     }
     for &w in &chosen {
         row(w, Metric::ServerCpu);

@@ -4,10 +4,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::servers::{cpu_time, rss_kib, ServerProcess};
+use crate::stats::Percentiles;
 
 /// The longest any single connect, read or write may block.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -25,7 +27,7 @@ pub enum Workload {
     /// [`Params::rounds`] round trips of [`Params::message`] bytes on one connection.
     Latency,
     /// Round trips on [`Params::ping_conns`] connections at once, [`Params::rounds`] in
-    /// all.
+    /// all; also the percentiles of the round trips' times.
     PingPong,
     /// [`Params::connections`] sequential connect–write–read–close cycles.
     ConnectionRate,
@@ -116,6 +118,12 @@ impl Workload {
         }
     }
 
+    /// Whether a run also measures the percentiles of its round trips' times
+    /// ([`Sample::round_trip`]).
+    pub fn has_percentiles(self) -> bool {
+        self == Workload::PingPong
+    }
+
     /// Runs this workload once against `server`.
     pub fn run(self, server: &ServerProcess, p: &Params) -> io::Result<Sample> {
         self.run_at(server.addr(), Some(server.pid()), p)
@@ -126,22 +134,36 @@ impl Workload {
     pub fn run_at(self, addr: SocketAddr, pid: Option<u32>, p: &Params) -> io::Result<Sample> {
         let cpu = |pid: Option<u32>| pid.and_then(|pid| cpu_time(pid).ok());
         let before = cpu(pid).filter(|_| self.cpu_unit().is_some());
-        let value = self.measure(addr, pid, p)?;
+        let (value, round_trip) = self.measure(addr, pid, p)?;
         let server_cpu = match (before, cpu(pid)) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b).as_secs_f64() * 1e6 / self.ops(p)),
             _ => None,
         };
-        Ok(Sample { value, server_cpu })
+        Ok(Sample {
+            value,
+            server_cpu,
+            round_trip,
+        })
     }
 
-    fn measure(self, addr: SocketAddr, pid: Option<u32>, p: &Params) -> io::Result<f64> {
-        match self {
+    /// The measurement in [`Workload::unit`], and the round trips' percentiles for the
+    /// workloads that have them.
+    fn measure(
+        self,
+        addr: SocketAddr,
+        pid: Option<u32>,
+        p: &Params,
+    ) -> io::Result<(f64, Option<Percentiles>)> {
+        let value = match self {
             Workload::Throughput => throughput(addr, p.bulk_bytes, p.chunk),
             Workload::ParallelThroughput => {
                 parallel_throughput(addr, p.bulk_bytes, p.chunk, p.parallel)
             }
             Workload::Latency => latency(addr, p.rounds, p.message),
-            Workload::PingPong => ping_pong(addr, p.rounds, p.message, p.ping_conns),
+            Workload::PingPong => {
+                let (rate, round_trip) = ping_pong(addr, p.rounds, p.message, p.ping_conns)?;
+                return Ok((rate, Some(round_trip)));
+            }
             Workload::ConnectionRate => connection_rate(addr, p.connections, p.message),
             Workload::IdleMemory => match pid {
                 Some(pid) => idle_memory(addr, pid, p.idle),
@@ -150,7 +172,8 @@ impl Workload {
                     "the memory workload needs the server's process id",
                 )),
             },
-        }
+        };
+        Ok((value?, None))
     }
 
     /// The short name `--only` takes.
@@ -174,6 +197,10 @@ pub struct Sample {
     /// The CPU time the server process used during the run, per operation, in
     /// [`Workload::cpu_unit`]; `None` without a process id or for the memory workload.
     pub server_cpu: Option<f64>,
+    /// The 50th and 99th percentiles of the time of every round trip of the run (all
+    /// connections together), µs; only for the workloads with
+    /// [`Workload::has_percentiles`].
+    pub round_trip: Option<Percentiles>,
 }
 
 /// The sizes and counts of a run.
@@ -374,37 +401,58 @@ pub fn parallel_throughput(
 }
 
 /// (b2) `rounds` round trips of `size` bytes shared by `conns` connections working at
-/// once (each writes, then reads its echo back in full); round trips per second.
-pub fn ping_pong(addr: SocketAddr, rounds: usize, size: usize, conns: usize) -> io::Result<f64> {
+/// once (each writes, then reads its echo back in full); round trips per second, and the
+/// percentiles of the round trips' times (µs, from the write to the last byte back) over
+/// every round trip of every connection.
+pub fn ping_pong(
+    addr: SocketAddr,
+    rounds: usize,
+    size: usize,
+    conns: usize,
+) -> io::Result<(f64, Percentiles)> {
     let conns = conns.max(1);
     let each = (rounds / conns).max(1);
     let mut sockets = Vec::with_capacity(conns);
     for _ in 0..conns {
         sockets.push(dial(addr)?);
     }
-    let start = Instant::now();
+    // Every connection's thread starts its round trips at once, with the clock.
+    let go = Arc::new(Barrier::new(conns + 1));
     let workers: Vec<_> = sockets
         .into_iter()
         .map(|mut s| {
-            thread::spawn(move || -> io::Result<()> {
+            let go = Arc::clone(&go);
+            thread::spawn(move || -> io::Result<Vec<f64>> {
                 let out = payload(size);
                 let mut back = vec![0u8; size];
+                let mut times = Vec::with_capacity(each);
+                go.wait();
                 for _ in 0..each {
+                    let sent = Instant::now();
                     s.write_all(&out)?;
                     s.read_exact(&mut back)?;
+                    times.push(sent.elapsed().as_secs_f64() * 1e6);
                 }
                 if back != out {
                     return Err(io::Error::other("the echo differs"));
                 }
-                finish(s)
+                finish(s)?;
+                Ok(times)
             })
         })
         .collect();
+    go.wait();
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(each * conns);
     for w in workers {
-        w.join()
-            .map_err(|_| io::Error::other("a connection's thread panicked"))??;
+        times.extend(
+            w.join()
+                .map_err(|_| io::Error::other("a connection's thread panicked"))??,
+        );
     }
-    Ok((each * conns) as f64 / start.elapsed().as_secs_f64())
+    let rate = (each * conns) as f64 / start.elapsed().as_secs_f64();
+    let round_trip = Percentiles::of(&mut times).expect("at least one round trip");
+    Ok((rate, round_trip))
 }
 
 /// One connect, `size` bytes echoed, FIN both ways, close.

@@ -1,6 +1,7 @@
 //! One tiny iteration of every workload against every server: checks that the servers
 //! start, echo correctly and close cleanly, and that each workload yields a finite
-//! measurement. Nothing is timed or compared.
+//! measurement (and ping-pong its round trips' percentiles). Nothing is timed or
+//! compared.
 
 use std::path::Path;
 
@@ -34,6 +35,13 @@ fn smoke(kind: Kind) {
         );
         let cpu = x.server_cpu.expect("the server's CPU time");
         assert!(cpu.is_finite() && cpu >= 0.0, "{w:?} on {kind}: {x:?}");
+        match x.round_trip {
+            Some(r) => assert!(
+                w.has_percentiles() && r.p50 > 0.0 && r.p50 <= r.p99 && r.p99.is_finite(),
+                "{w:?} on {kind}: {x:?}"
+            ),
+            None => assert!(!w.has_percentiles(), "{w:?} on {kind}: {x:?}"),
+        }
     }
     drop(server);
     let fresh = ServerProcess::start(kind, &bins).expect("server starts");
