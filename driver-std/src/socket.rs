@@ -300,7 +300,7 @@ impl Socket {
 
     /// For a task: ready once the OS took every byte written (`writableLength` is 0).
     pub fn poll_flushed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, Waiter::Blocked, flushed)
+        self.poll(cx, Waiter::Drain, flushed)
     }
 
     /// For a task: ready once a `write()` would return true (no `'drain'` owed).
@@ -491,16 +491,18 @@ fn finished(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
     None
 }
 
-/// Every byte written taken by the OS, or the socket destroyed.
+/// Every byte written taken by the OS, or the socket destroyed; or the peer's `'end'`
+/// waits to be taken (a flush waits as a write does for `'drain'`, see [`Waiter::Drain`]:
+/// what was written still leaves before any FIN).
 fn flushed(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
-    let core = &st.sockets[i].core;
-    if core.writable_length() == 0 {
+    let e = &st.sockets[i];
+    if e.core.writable_length() == 0 {
         return Some(Ok(()));
     }
-    if core.destroyed() {
+    if e.core.destroyed() {
         return st.destroyed_error(i).map(Err);
     }
-    None
+    e.end_waits().then_some(Ok(()))
 }
 
 /// A `write()` would return true, or the socket was destroyed; or the peer's `'end'`
@@ -571,7 +573,7 @@ impl Write for &Socket {
 
     /// Waits until the OS took every byte written (`writableLength` is 0).
     fn flush(&mut self) -> io::Result<()> {
-        self.block(Waiter::Blocked, None, flushed).unwrap_or(Ok(()))
+        self.block(Waiter::Drain, None, flushed).unwrap_or(Ok(()))
     }
 }
 

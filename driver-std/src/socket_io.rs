@@ -68,10 +68,10 @@ pub(crate) struct SockEntry {
     /// nobody waiting for them they are only kept to be read, so a socket nobody reads
     /// still finishes (its FIN leaves, its `'close'` comes).
     pub(crate) held: bool,
-    /// Threads blocked on a condition of this socket (a flush, a shutdown): the
+    /// Threads blocked on a condition of this socket (a shutdown): the
     /// application cannot be reacting to anything, so deferred work runs.
     pub(crate) blocked: u32,
-    /// Threads waiting for `'drain'` ([`Waiter::Drain`]).
+    /// Threads waiting for `'drain'` or a flush ([`Waiter::Drain`]).
     pub(crate) drainers: u32,
     /// Threads waiting for this socket's next event: calls other threads make meanwhile
     /// do not hold its deferred work (the waiter's turn is over), events not taken do.
@@ -96,10 +96,11 @@ pub(crate) enum Waiter {
     /// For the next event: calls made meanwhile do not hold deferred work, events not
     /// taken do.
     Take,
-    /// On a condition (a flush, a shutdown): the application cannot be reacting to
+    /// On a condition (a shutdown's `'finish'`): the application cannot be reacting to
     /// anything, so deferred work runs.
     Blocked,
-    /// For `'drain'` (a byte-stream write past the high-water mark): deferred work runs
+    /// For `'drain'` (a byte-stream write past the high-water mark) or a flush: deferred
+    /// work runs
     /// (writes complete, `'drain'` comes) until the peer's `'end'` waits to be taken; the
     /// wait then ends, and the application takes the events before that `'end'` has its
     /// consequences (the automatic `end()` without `allowHalfOpen`), as Node's `'data'`

@@ -178,7 +178,7 @@ impl SimSocket {
 
     pub(crate) fn poll_flushed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll(cx, |w, h| {
-            if w.sim.socket_ref(h).writable_length() == 0 {
+            if w.sim.socket_ref(h).writable_length() == 0 || end_waits(w, h) {
                 return Some(Ok(()));
             }
             destroyed_error(w, h)
@@ -286,13 +286,25 @@ fn connected(w: &mut World, h: SocketHandle) -> Option<io::Result<()>> {
     (!core.connecting() && !core.pending()).then_some(Ok(()))
 }
 
-/// A `write()` would return true, or the socket was destroyed.
+/// A `write()` would return true, or the socket was destroyed; or the peer's `'end'`
+/// waits to be taken: the task takes the events before it first (writing past the
+/// high-water mark as Node's `'data'` listeners would), before the next turn of the loop
+/// gives that `'end'` its consequences (the automatic `end()` without `allowHalfOpen`).
 fn drained(w: &mut World, h: SocketHandle) -> Option<io::Result<()>> {
     let core = w.sim.socket_ref(h);
     if core.destroyed() {
         return destroyed_error(w, h);
     }
-    (!core.writable_need_drain() && core.write_return_value()).then_some(Ok(()))
+    let ready = !core.writable_need_drain() && core.write_return_value();
+    (ready || end_waits(w, h)).then_some(Ok(()))
+}
+
+/// Whether the peer's `'end'` waits to be taken.
+fn end_waits(w: &mut World, h: SocketHandle) -> bool {
+    w.sock(h)
+        .events
+        .iter()
+        .any(|e| matches!(e, SocketEvent::End))
 }
 
 /// For a waiter on a destroyed socket: its error once known (`'error'` comes a tick after
