@@ -56,9 +56,10 @@ pub fn connect(call: &Call) -> Result<ConnectOptions, NetError> {
     Ok(c)
 }
 
-/// `socket.connect(...args)`.
-pub fn socket_connect(call: &Call) -> Result<ConnectOptions, NetError> {
-    options::normalize_socket_connect_args(&call.values)
+/// `socket.connect(...args)`, saying whether a throw came after the socket began
+/// connecting.
+pub fn socket_connect(call: &Call) -> Result<ConnectOptions, options::SocketConnectThrow> {
+    options::socket_connect_args(&call.values)
 }
 
 /// `net.createServer(...args)`.

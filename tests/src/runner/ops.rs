@@ -6,7 +6,7 @@ use serde_json::{json, Value as Json};
 
 use sansnet::options::{
     end_args, get_connections_args, set_keep_alive_args, set_no_delay_arg, set_timeout_args,
-    write_args, ChunkArg, ConnectOptions, Encoding, ListenTarget,
+    write_args, ChunkArg, ConnectOptions, Encoding, ListenTarget, SocketConnectThrow,
 };
 use sansnet::server::BoundAddress;
 use sansnet::socket::Chunk;
@@ -369,8 +369,21 @@ impl<B: Backend> Runner<B> {
         };
         let o = match options::socket_connect(c) {
             Ok(o) => o,
-            Err(e) => {
+            Err(SocketConnectThrow::Before(e)) => {
                 self.throws(actor, &e);
+                return None;
+            }
+            Err(SocketConnectThrow::Connecting(e)) => {
+                // Node began connecting (and added the callback as a 'connect' listener)
+                // before the check that threw.
+                self.throws(actor, &e);
+                if let Some(st) = self.sock_state.get_mut(&h) {
+                    st.closed = false;
+                }
+                self.net().connect_rejected(h);
+                if let Some(Callback::Named(name)) = c.last_callback() {
+                    self.add_listener(actor, Some("connect"), Action::Call(name), Some(1));
+                }
                 return None;
             }
         };
