@@ -316,11 +316,22 @@ impl Socket {
 
     /// See [`Socket::pause`].
     pub(super) fn do_pause(&mut self) {
+        // With `onread` nothing is buffered: Node stops reading at once.
+        if self.cfg.onread.is_some() && self.r.reading && self.is_open() {
+            self.r.reading = false;
+            self.io(SocketIo::StopReading);
+            self.q.stop_reads(super::facts::is_read_fact);
+        }
         self.r.flowing = false;
     }
 
     /// See [`Socket::resume`].
     pub(super) fn do_resume(&mut self) {
+        if self.cfg.onread.is_some() && !self.r.reading && !self.r.eof && self.is_open() {
+            self.r.reading = true;
+            self.q.resume_reads();
+            self.io(SocketIo::StartReading);
+        }
         if self.destroyed || self.r.flowing {
             return;
         }

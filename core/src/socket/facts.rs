@@ -133,6 +133,14 @@ impl Socket {
         }
         self.bytes_read += data.len() as u64;
         self.refresh_timer(now);
+        if let Some(size) = self.cfg.onread {
+            // libuv reads into the user's buffer, one callback per read: what the driver
+            // read at once is as many reads of the buffer's size.
+            for chunk in data.chunks(size.get()) {
+                self.event(SocketEvent::OnRead(chunk.to_vec()));
+            }
+            return;
+        }
         if self.r.flowing && self.r.buffer.is_empty() {
             self.event(SocketEvent::Data(data));
             return;
@@ -285,7 +293,7 @@ impl Socket {
 }
 
 /// Whether deferred work is a fact that comes from reading (bytes, EOF, a read error).
-fn is_read_fact(d: &Deferred) -> bool {
+pub(super) fn is_read_fact(d: &Deferred) -> bool {
     matches!(
         d,
         Deferred::Io(_, Fact::Received(..) | Fact::Eof(_) | Fact::ReadFailed(_))

@@ -18,6 +18,8 @@ mod halves;
 mod info;
 mod input;
 #[cfg(test)]
+mod onread_tests;
+#[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
 mod proptests;
@@ -86,6 +88,8 @@ struct Config {
     allow_half_open: bool,
     /// `highWaterMark` of the writable side.
     high_water_mark: usize,
+    /// `onread`'s buffer size: reads go to [`SocketEvent::OnRead`], not `'data'`.
+    onread: Option<std::num::NonZeroUsize>,
 }
 
 /// The connection's progress.
@@ -250,6 +254,7 @@ impl Socket {
         Socket::with_config(Config {
             allow_half_open: opts.allow_half_open,
             high_water_mark: opts.writable_high_water_mark,
+            onread: opts.onread,
         })
     }
 
@@ -304,6 +309,7 @@ impl Socket {
         let mut s = Socket::with_config(Config {
             allow_half_open: cfg.allow_half_open,
             high_water_mark: cfg.high_water_mark,
+            onread: None,
         });
         s.conn = Conn::Open { ipc };
         s.has_handle = true;

@@ -50,6 +50,8 @@ struct SockState {
     closed: bool,
     /// `socket.timeout` as last assigned (Node assigns before validating).
     timeout_prop: Option<Json>,
+    /// The `$function` name of the `onread` option's callback.
+    onread: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -728,6 +730,12 @@ impl<B: Backend> Runner<B> {
             }
             SocketEvent::End => {
                 self.emit(&actor, "end", Own::End(h));
+                return;
+            }
+            SocketEvent::OnRead(_) => {
+                if let Some(name) = self.sock_state.get(&h).and_then(|s| s.onread.clone()) {
+                    self.pseudo(&actor, Callback::Named(name).line(None));
+                }
                 return;
             }
             SocketEvent::Finish => ("finish", "finish".into()),

@@ -324,7 +324,14 @@ impl<B: Backend> Runner<B> {
             }
         };
         let h = self.net().create_socket(cfg, options::lookup(c));
-        let mut st = SockState::default();
+        let mut st = SockState {
+            onread: c
+                .json(0)
+                .and_then(|o| o.pointer("/onread/callback/$function"))
+                .and_then(Json::as_str)
+                .map(String::from),
+            ..SockState::default()
+        };
         if let Some(t) = c
             .json(0)
             .and_then(|o| o.get("timeout"))
