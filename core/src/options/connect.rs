@@ -234,6 +234,15 @@ impl ConnectOptions {
         self
     }
 
+    /// Whether `connect()` calls the custom `lookup` function: a TCP host that is not an
+    /// IP literal. Node calls it synchronously inside `connect()` (and the core asks for
+    /// it, [`SocketIo::Lookup`](crate::socket::SocketIo::Lookup), within the same call).
+    pub fn calls_custom_lookup(&self) -> bool {
+        self.custom_lookup
+            && matches!(self.target, Target::Tcp { .. })
+            && self.ip_literal().is_none()
+    }
+
     /// Whether a local bind precedes the connect (`localAddress || localPort`).
     pub fn binds_locally(&self) -> bool {
         self.local_address.is_some() || self.local_port.is_some()

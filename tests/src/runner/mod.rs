@@ -52,6 +52,8 @@ struct SockState {
     timeout_prop: Option<Json>,
     /// The `$function` name of the `onread` option's callback.
     onread: Option<String>,
+    /// A `$function` lookup was called: in Node it never answers.
+    silent_lookup: bool,
 }
 
 #[derive(Debug, Default)]
@@ -663,6 +665,19 @@ impl<B: Backend> Runner<B> {
             return;
         };
         let undef = |o: Option<String>| o.unwrap_or_else(|| "undefined".into());
+        if matches!(
+            e,
+            SocketEvent::Lookup { .. } | SocketEvent::ConnectionAttempt { .. }
+        ) && self
+            .sock_state
+            .get_mut(&h)
+            .is_some_and(|s| std::mem::take(&mut s.silent_lookup))
+        {
+            self.line(
+                &actor,
+                "!a $function lookup never answers; the backend resolved the host".into(),
+            );
+        }
         let (event, own) = match e {
             SocketEvent::Lookup {
                 error,
