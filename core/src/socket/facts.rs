@@ -162,7 +162,7 @@ impl Socket {
         }
         self.w.in_flight_id = None;
         let done = std::mem::take(&mut self.w.in_flight);
-        if self.destroyed {
+        if self.destroyed() {
             // Node calls the callback of a write that completes after destroy with null,
             // then errorBuffer.
             for w in &done {
@@ -224,7 +224,8 @@ impl Socket {
         // Node's errorBuffer also fails the end() callbacks waiting for 'finish' (its
         // kOnFinished), those of an end() called after destroy() included; not while a
         // write is still in progress (the parked write of a connect is one).
-        if self.destroyed && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none() {
+        if self.destroyed() && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none()
+        {
             let error = self.w.errored.clone().unwrap_or_else(|| {
                 NetError::new(
                     Code::ErrStreamDestroyed,
@@ -254,7 +255,7 @@ impl Socket {
 
     /// Connected and not destroyed: the only state in which the OS can report traffic.
     pub(super) fn is_open(&self) -> bool {
-        !self.destroyed && matches!(self.conn, Conn::Open { .. })
+        !self.destroyed() && matches!(self.conn, Conn::Open { .. })
     }
 
     // ----- reading to the application ------------------------------------------------------
@@ -281,7 +282,7 @@ impl Socket {
         if self.r.flowing
             && !self.r.reading
             && !self.r.eof
-            && !self.destroyed
+            && !self.destroyed()
             && matches!(self.conn, Conn::Open { .. })
         {
             self.r.reading = true;

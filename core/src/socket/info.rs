@@ -81,32 +81,32 @@ impl Socket {
 
     /// `socket.connecting`.
     pub fn connecting(&self) -> bool {
-        self.connecting
+        self.conn.connecting()
     }
 
     /// `socket.pending`: no handle yet, or still connecting (true again after destroy).
     pub fn pending(&self) -> bool {
-        !self.has_handle || self.connecting
+        !self.has_handle || self.connecting()
     }
 
     /// `socket.destroyed`.
     pub fn destroyed(&self) -> bool {
-        self.destroyed
+        matches!(self.conn, Conn::Destroyed)
     }
 
     /// Node's `readable`: not destroyed and `'end'` not yet emitted.
     pub fn readable(&self) -> bool {
-        !self.destroyed && !self.r.end_emitted
+        !self.destroyed() && !self.r.end_emitted
     }
 
     /// Node's `writable`: not destroyed and `end()` not called.
     pub fn writable(&self) -> bool {
-        !self.destroyed && self.w.open()
+        !self.destroyed() && self.w.open()
     }
 
     /// `socket.readyState`.
     pub fn ready_state(&self) -> ReadyState {
-        if self.connecting {
+        if self.connecting() {
             return ReadyState::Opening;
         }
         match (self.readable(), self.writable()) {
@@ -161,7 +161,7 @@ impl Socket {
     /// `socket.address()` / `localAddress` / `localPort`: the local name while there is a
     /// handle and a connection (cleared by destroy).
     pub fn local_address(&self) -> Option<SocketAddr> {
-        if self.has_handle && !self.connecting {
+        if self.has_handle && !self.connecting() {
             self.local
         } else {
             None
@@ -170,7 +170,7 @@ impl Socket {
 
     /// See [`Socket::remote_address`].
     pub(super) fn do_remote_address(&mut self) -> Option<SocketAddr> {
-        if self.has_handle && !self.connecting && self.remote_cache.is_none() && !self.peer_gone {
+        if self.has_handle && !self.connecting() && self.remote_cache.is_none() && !self.peer_gone {
             self.remote_cache = self.remote;
         }
         self.remote_cache

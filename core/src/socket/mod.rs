@@ -92,11 +92,17 @@ struct Config {
     onread: Option<std::num::NonZeroUsize>,
 }
 
-/// The connection's progress.
+/// The connection's progress: the one state Node's `connecting` and `destroyed` are read
+/// from ([`Socket::connecting`], [`Socket::destroyed`]).
 #[derive(Clone, Debug)]
 enum Conn {
-    /// No connection: a fresh `new Socket()`, or destroyed.
+    /// Not connecting, no connection: a fresh `new Socket()` (or a revived one), or one
+    /// whose connect failed, on its way to being destroyed.
     Idle,
+    /// Connecting with nothing in flight: between happy-eyeballs attempts, a failed lookup
+    /// destroying the socket on the next tick, a `connect()` that threw after setting
+    /// `connecting` ([`Socket::connect_rejected`]).
+    Waiting,
     /// Waiting for the driver's lookup.
     Lookup {
         id: LookupId,
@@ -128,6 +134,22 @@ enum Conn {
     },
     /// Connected.
     Open { ipc: bool },
+    /// Destroyed (`connect()` may revive it).
+    Destroyed,
+}
+
+impl Conn {
+    /// Node's `connecting`.
+    fn connecting(&self) -> bool {
+        matches!(
+            self,
+            Conn::Waiting
+                | Conn::Lookup { .. }
+                | Conn::Scheduled { .. }
+                | Conn::Unparsable { .. }
+                | Conn::Attempt { .. }
+        )
+    }
 }
 
 /// Deferred work (see [`crate::queue`]).
@@ -190,11 +212,8 @@ pub struct Socket {
     life: u64,
     next_id: u64,
     conn: Conn,
-    /// Node's `connecting`.
-    connecting: bool,
     /// Node's `_handle !== null`.
     has_handle: bool,
-    destroyed: bool,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
     /// `'connect'` was emitted; `'ready'` follows once its outputs were carried out.
@@ -265,9 +284,7 @@ impl Socket {
             life: 0,
             next_id: 1,
             conn: Conn::Idle,
-            connecting: false,
             has_handle: false,
-            destroyed: false,
             reset_on_connect: false,
             ready_pending: false,
             aborted: false,
@@ -363,12 +380,12 @@ impl Socket {
         let now = now.max(self.clock);
         self.clock = now;
         if let Some(d) = self.idle_deadline {
-            if d < now && !self.destroyed {
+            if d < now && !self.destroyed() {
                 self.idle_deadline = None;
                 self.event(SocketEvent::Timeout);
             }
         }
-        if !self.timeout.is_zero() && !self.destroyed {
+        if !self.timeout.is_zero() && !self.destroyed() {
             self.idle_deadline = Some(now + self.timeout);
         }
     }
@@ -380,9 +397,9 @@ impl Socket {
         if self.aborted {
             return;
         }
-        if self.destroyed {
+        if self.destroyed() {
             self.reuse();
-        } else if self.connecting || matches!(self.conn, Conn::Open { .. }) {
+        } else if self.connecting() || matches!(self.conn, Conn::Open { .. }) {
             self.connect_while_busy(opts);
             return;
         }
@@ -397,7 +414,7 @@ impl Socket {
                 u32::try_from(opts.socket.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
             self.do_set_keep_alive(true, secs);
         }
-        self.connecting = true;
+        self.conn = Conn::Waiting;
         self.has_handle = true;
         self.local_bind = local_bind(opts);
         self.block_list = opts.socket.block_list.clone();
@@ -452,15 +469,19 @@ impl Socket {
     }
 
     /// See [`Socket::connect_rejected`]: the steps of Node's `connect()` before its checks.
+    /// (A connected socket keeps its connection: Node would say `connecting` on it too,
+    /// and hold its writes forever; the core does not model that.)
     pub(super) fn do_connect_rejected(&mut self, now: Instant) {
         if self.aborted {
             return;
         }
-        if self.destroyed {
+        if self.destroyed() {
             self.reuse();
         }
         self.has_handle = true;
         self.refresh_timer(now);
-        self.connecting = true;
+        if matches!(self.conn, Conn::Idle) {
+            self.conn = Conn::Waiting;
+        }
     }
 }
