@@ -375,7 +375,9 @@ impl<B: Backend> Runner<B> {
             self.trace.line(actor, "!unknown actor for socketConnect");
             return None;
         };
-        let o = match options::socket_connect(c) {
+        // `socket.connect(...args)`, saying whether a throw came after the socket began
+        // connecting.
+        let o = match sansnet::options::socket_connect_args(&c.values) {
             Ok(o) => o,
             Err(SocketConnectThrow::Before(e)) => {
                 self.throws(actor, &e);
