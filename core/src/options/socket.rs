@@ -50,7 +50,7 @@ pub struct SocketOptions {
     /// `onread: {buffer, callback}`: the socket reads into a buffer of this many bytes and
     /// hands each read to the callback ([`SocketEvent::OnRead`](crate::socket::SocketEvent::OnRead))
     /// instead of emitting `'data'`; `pause()` and `resume()` stop and restart reading at
-    /// once.
+    /// once. The drivers' byte-stream faces (`Read`, `AsyncRead`) then see no bytes.
     pub onread: Option<std::num::NonZeroUsize>,
 }
 

@@ -1,4 +1,6 @@
-//! `socket.connect()` that throws after Node set `connecting` ([`Socket::connect_rejected`]).
+//! `connect()` at the edges of the connection state: one that throws after Node set
+//! `connecting` ([`Socket::connect_rejected`]), one that comes while a failed lookup waits to
+//! destroy the socket.
 
 use super::tests::{drain, names, socket, t};
 use super::*;
@@ -28,4 +30,31 @@ fn a_rejected_connect_revives_a_destroyed_socket() {
     assert!(s.connecting() && !s.destroyed());
     s.destroy(None);
     assert_eq!(names(&drain(&mut s).0), ["close HadError(false)"]);
+}
+
+/// A lookup failed (the destroy waits for the next tick) and `connect()` came again
+/// meanwhile: that connect fails with `EALREADY` and destroys the socket; the lookup's
+/// destroy then finds it destroyed and adds nothing (one `'error'`).
+#[test]
+fn a_failed_lookup_destroys_once_after_a_busy_connect() {
+    let mut s = socket();
+    let opts = ConnectOptions::tcp("empty.test", 80);
+    s.connect(t(0), &opts);
+    let id = drain(&mut s)
+        .1
+        .iter()
+        .find_map(|i| match i {
+            SocketIo::Lookup { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    s.lookup_done(t(1), id, Ok(Vec::new()));
+    s.connect(t(1), &opts);
+    let errors = drain(&mut s)
+        .0
+        .iter()
+        .filter(|e| matches!(e, SocketEvent::Error(_)))
+        .count();
+    assert_eq!(errors, 1);
+    assert!(s.destroyed() && !s.connecting());
 }

@@ -103,7 +103,7 @@ impl Socket {
                 }
             }
             Deferred::Destroy(life, e) => {
-                if life == self.life {
+                if life == self.life && !self.destroyed() {
                     self.conn = Conn::Idle;
                     self.do_destroy(Some(e));
                 }
