@@ -124,6 +124,14 @@ impl Socket {
         });
     }
 
+    /// A `socket.connect(...)` that threw after its first steps (Node's checks of the
+    /// port, path, `lookup`, hints… run once `connecting` is set,
+    /// [`sansnet::options::SocketConnectThrow::Connecting`]): the socket says
+    /// `connecting` with nothing in flight ([`sansnet::socket::Socket::connect_rejected`]).
+    pub fn connect_rejected(&self) {
+        self.call(|st, i, now| st.sockets[i].core.connect_rejected(now));
+    }
+
     /// Waits until the socket is no longer connecting: `Ok` once connected, else the
     /// error it was destroyed with. The events stay readable through
     /// [`Socket::next_event`].

@@ -65,6 +65,12 @@ pub trait Backend {
 
     /// `socket.connect(options)`.
     fn connect(&mut self, s: SockId, opts: &ConnectOptions);
+    /// A `socket.connect(...)` that threw after Node set `connecting`
+    /// ([`Socket::connect_rejected`]). The real backends do not pass it on yet: their
+    /// socket keeps its state.
+    fn connect_rejected(&mut self, s: SockId) {
+        let _ = s;
+    }
     /// `socket.write(chunk[, cb])`, with Node's return value; `callback`: whether a callback
     /// was given (its event is reported).
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult;
@@ -179,6 +185,10 @@ impl Backend for SimBackend {
 
     fn connect(&mut self, s: SockId, opts: &ConnectOptions) {
         self.sock(s, |so, now| so.connect(now, opts));
+    }
+
+    fn connect_rejected(&mut self, s: SockId) {
+        self.sock(s, |so, now| so.connect_rejected(now));
     }
 
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {

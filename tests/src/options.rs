@@ -56,11 +56,6 @@ pub fn connect(call: &Call) -> Result<ConnectOptions, NetError> {
     Ok(c)
 }
 
-/// `socket.connect(...args)`.
-pub fn socket_connect(call: &Call) -> Result<ConnectOptions, NetError> {
-    options::normalize_socket_connect_args(&call.values)
-}
-
 /// `net.createServer(...args)`.
 pub fn server(call: &Call) -> Result<ServerOptions, NetError> {
     let mut s = options::server_options_from_args(&call.values)?.options;

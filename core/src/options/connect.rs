@@ -234,6 +234,15 @@ impl ConnectOptions {
         self
     }
 
+    /// Whether `connect()` calls the custom `lookup` function: a TCP host that is not an
+    /// IP literal. Node calls it synchronously inside `connect()` (and the core asks for
+    /// it, [`SocketIo::Lookup`](crate::socket::SocketIo::Lookup), within the same call).
+    pub fn calls_custom_lookup(&self) -> bool {
+        self.custom_lookup
+            && matches!(self.target, Target::Tcp { .. })
+            && self.ip_literal().is_none()
+    }
+
     /// Whether a local bind precedes the connect (`localAddress || localPort`).
     pub fn binds_locally(&self) -> bool {
         self.local_address.is_some() || self.local_port.is_some()
@@ -317,8 +326,52 @@ pub fn normalize_connect_args(args: &[Value]) -> Result<ConnectOptions, NetError
 /// asynchronously with `EADDRINUSE`; negative ports wrap as Node's bind does: −1 → 65535);
 /// `family`/`hints`/host are validated even with a custom `lookup` (Node passes them to it
 /// unchecked).
+///
+/// Only the first check throws from a socket left as it was: see [`socket_connect_args`].
 pub fn normalize_socket_connect_args(args: &[Value]) -> Result<ConnectOptions, NetError> {
-    connect_from_options(&normalize_args(args).options).map(ConnectOptions::with_process_defaults)
+    socket_connect_args(args).map_err(SocketConnectThrow::into_error)
+}
+
+/// Where `socket.connect()` threw, relative to its first steps (see
+/// [`socket_connect_args`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SocketConnectThrow {
+    /// Before anything changed (`ERR_MISSING_ARGS`): the socket is as it was.
+    Before(NetError),
+    /// After Node revived the socket, gave it a handle and set `connecting`: the driver
+    /// tells the socket with [`Socket::connect_rejected`](crate::socket::Socket::connect_rejected).
+    Connecting(NetError),
+}
+
+impl SocketConnectThrow {
+    /// What was thrown.
+    pub fn error(&self) -> &NetError {
+        match self {
+            SocketConnectThrow::Before(e) | SocketConnectThrow::Connecting(e) => e,
+        }
+    }
+
+    /// The error thrown.
+    pub fn into_error(self) -> NetError {
+        match self {
+            SocketConnectThrow::Before(e) | SocketConnectThrow::Connecting(e) => e,
+        }
+    }
+}
+
+/// [`normalize_socket_connect_args`], saying where the call threw: Node's
+/// `Socket.prototype.connect` checks only `ERR_MISSING_ARGS` before it sets
+/// `this.connecting = true`; every other check (`options.path`, then `lookupAndConnect`'s
+/// `localAddress`, `localPort`, `port`, the happy-eyeballs switches, `lookup` and
+/// `dns.lookup`'s host, hints and family) throws from a socket already connecting.
+pub fn socket_connect_args(args: &[Value]) -> Result<ConnectOptions, SocketConnectThrow> {
+    let options = normalize_args(args).options;
+    if matches!(options.get("port"), Value::Undefined) && options.get("path").is_nullish() {
+        return Err(SocketConnectThrow::Before(missing_args()));
+    }
+    connect_from_options(&options)
+        .map(ConnectOptions::with_process_defaults)
+        .map_err(SocketConnectThrow::Connecting)
 }
 
 fn connect_from_options(options: &Value) -> Result<ConnectOptions, NetError> {

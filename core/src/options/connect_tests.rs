@@ -452,3 +452,42 @@ fn typed_helpers() {
         .unwrap()
         .contains(LookupHints::ALL));
 }
+
+/// Node's `socket.connect()` throws `ERR_MISSING_ARGS` before it sets `connecting`, and
+/// everything else after.
+#[test]
+fn socket_connect_throws_before_or_after_connecting() {
+    let before = |args: &[Value]| {
+        matches!(
+            socket_connect_args(args),
+            Err(SocketConnectThrow::Before(_))
+        )
+    };
+    let connecting = |args: &[Value]| match socket_connect_args(args) {
+        Err(SocketConnectThrow::Connecting(e)) => Some(e.code),
+        _ => None,
+    };
+    assert!(before(&[]));
+    assert!(before(&[Value::object(&[("host", "localhost".into())])]));
+    assert_eq!(
+        connecting(&[Value::object(&[("port", true.into())])]),
+        Some(Code::ErrInvalidArgType)
+    );
+    assert_eq!(
+        connecting(&[Value::object(&[("port", (-1.0).into())])]),
+        Some(Code::ErrSocketBadPort)
+    );
+    assert_eq!(
+        connecting(&[Value::object(&[("path", 1.0.into())])]),
+        Some(Code::ErrInvalidArgType)
+    );
+    assert_eq!(
+        connecting(&[named(&[("hints", 3370.0.into())])]),
+        Some(Code::ErrInvalidArgValue)
+    );
+    assert_eq!(
+        connecting(&[named(&[("lookup", "foobar".into())])]),
+        Some(Code::ErrInvalidArgType)
+    );
+    assert!(socket_connect_args(&[tcp(&[])]).is_ok());
+}

@@ -24,7 +24,8 @@ pub mod socket;
 pub mod stream;
 
 pub use connect::{
-    normalize_connect_args, normalize_socket_connect_args, ConnectOptions, LookupHints, Target,
+    normalize_connect_args, normalize_socket_connect_args, socket_connect_args, ConnectOptions,
+    LookupHints, SocketConnectThrow, Target,
 };
 pub use listen::{normalize_listen_args, ListenOptions, ListenTarget, DEFAULT_BACKLOG};
 pub use server::{

@@ -47,6 +47,11 @@ pub struct SocketOptions {
     /// `ERR_IP_BLOCKED`. The loose face only validates the argument (a `Value` cannot carry
     /// the list): an embedder attaches its `BlockList` here.
     pub block_list: Option<crate::blocklist::BlockList>,
+    /// `onread: {buffer, callback}`: the socket reads into a buffer of this many bytes and
+    /// hands each read to the callback ([`SocketEvent::OnRead`](crate::socket::SocketEvent::OnRead))
+    /// instead of emitting `'data'`; `pause()` and `resume()` stop and restart reading at
+    /// once. The drivers' byte-stream faces (`Read`, `AsyncRead`) then see no bytes.
+    pub onread: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for SocketOptions {
@@ -73,6 +78,7 @@ impl SocketOptions {
             keep_alive_initial_delay: Duration::ZERO,
             has_signal: false,
             block_list: None,
+            onread: None,
         }
     }
 
@@ -92,6 +98,12 @@ impl SocketOptions {
     pub fn with_keep_alive(mut self, enable: bool, initial_delay: Duration) -> SocketOptions {
         self.keep_alive = enable;
         self.keep_alive_initial_delay = Duration::from_secs(initial_delay.as_secs());
+        self
+    }
+
+    /// With `onread` and a buffer of `buffer_size` bytes.
+    pub fn with_onread(mut self, buffer_size: std::num::NonZeroUsize) -> SocketOptions {
+        self.onread = Some(buffer_size);
         self
     }
 
@@ -242,7 +254,19 @@ pub fn socket_options_from_value(options: &Value) -> Result<SocketOptions, NetEr
         keep_alive_initial_delay,
         has_signal: signal.is_truthy(),
         block_list: None,
+        onread: onread(get("onread")),
     })
+}
+
+/// Node's `onread` rule: an object whose `buffer` is a `Uint8Array` (or a function giving
+/// one) and whose `callback` is a function; anything else is ignored, unchecked. Only a
+/// buffer can be read here (a `Value` cannot call a function to learn its buffer's
+/// size), and only a non-empty one (with an empty one Node's reads fail with `ENOBUFS`).
+fn onread(v: &Value) -> Option<std::num::NonZeroUsize> {
+    match (v.get("buffer"), v.get("callback")) {
+        (Value::Buffer(b), Value::Function(_)) => std::num::NonZeroUsize::new(b.len()),
+        _ => None,
+    }
 }
 
 /// Node's `getTimerDuration(msecs, 'msecs')` plus the timer's own rule: a non-number →

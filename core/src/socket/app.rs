@@ -52,7 +52,7 @@ impl Socket {
                 Code::ErrStreamWriteAfterEnd,
                 "write after end",
             ))
-        } else if self.destroyed {
+        } else if self.destroyed() {
             Some(NetError::new(
                 Code::ErrStreamDestroyed,
                 "Cannot call write after a stream was destroyed",
@@ -67,7 +67,7 @@ impl Socket {
         }
         // An errored stream holds the write back (its callback gets the error with the
         // others'); otherwise, without a handle, Node's _writeGeneric fails it at once.
-        if self.w.errored.is_none() && !self.has_handle && !self.connecting {
+        if self.w.errored.is_none() && !self.has_handle && !self.connecting() {
             let e = NetError::new(Code::ErrSocketClosed, "Socket is closed");
             self.write_error(e, callback.then_some(id), true);
             return Ok(false);
@@ -156,7 +156,7 @@ impl Socket {
     /// writable stream does (later writes go out together once it completes).
     pub(super) fn flush_writes(&mut self, now: Instant) {
         if !matches!(self.conn, Conn::Open { .. })
-            || self.destroyed
+            || self.destroyed()
             || self.w.in_flight_id.is_some()
             || self.w.errored.is_some()
         {
@@ -200,7 +200,7 @@ impl Socket {
             && self.w.flushed()
             && self.w.shutdown == Shutdown::NotYet
             && matches!(self.conn, Conn::Open { .. })
-            && !self.destroyed
+            && !self.destroyed()
         {
             self.w.shutdown = Shutdown::InFlight;
             // libuv shuts down (the FIN leaves, then 'finish') from its write callbacks
@@ -238,7 +238,7 @@ impl Socket {
                 Code::ErrStreamAlreadyFinished,
                 "Cannot call end after a stream was finished",
             )),
-            None if self.destroyed => Some(NetError::new(
+            None if self.destroyed() => Some(NetError::new(
                 Code::ErrStreamDestroyed,
                 "Cannot call end after a stream was destroyed",
             )),
@@ -268,7 +268,7 @@ impl Socket {
 
     /// See [`Socket::destroy_soon`].
     pub(super) fn do_destroy_soon(&mut self, now: Instant) {
-        if self.destroyed {
+        if self.destroyed() {
             return;
         }
         if self.w.open() {
@@ -283,7 +283,7 @@ impl Socket {
 
     /// See [`Socket::reset_and_destroy`].
     pub(super) fn do_reset_and_destroy(&mut self) -> Result<(), NetError> {
-        if self.destroyed {
+        if self.destroyed() {
             return Ok(());
         }
         let ipc = match &self.conn {
@@ -306,7 +306,7 @@ impl Socket {
                 "This handle type cannot be sent",
             ));
         }
-        if self.connecting {
+        if self.connecting() {
             self.reset_on_connect = true;
         } else {
             self.destroy_with(None, true);
@@ -316,12 +316,23 @@ impl Socket {
 
     /// See [`Socket::pause`].
     pub(super) fn do_pause(&mut self) {
+        // With `onread` nothing is buffered: Node stops reading at once.
+        if self.cfg.onread.is_some() && self.r.reading && self.is_open() {
+            self.r.reading = false;
+            self.io(SocketIo::StopReading);
+            self.q.stop_reads(super::facts::is_read_fact);
+        }
         self.r.flowing = false;
     }
 
     /// See [`Socket::resume`].
     pub(super) fn do_resume(&mut self) {
-        if self.destroyed || self.r.flowing {
+        if self.cfg.onread.is_some() && !self.r.reading && !self.r.eof && self.is_open() {
+            self.r.reading = true;
+            self.q.resume_reads();
+            self.io(SocketIo::StartReading);
+        }
+        if self.destroyed() || self.r.flowing {
             return;
         }
         self.r.flowing = true;
@@ -335,7 +346,7 @@ impl Socket {
 
     /// See [`Socket::set_timeout`].
     pub(super) fn do_set_timeout(&mut self, now: Instant, timeout: Duration) {
-        if self.destroyed {
+        if self.destroyed() {
             return;
         }
         self.timeout = timeout;
@@ -355,7 +366,7 @@ impl Socket {
     pub(super) fn do_set_no_delay(&mut self, no_delay: bool) {
         let changed = self.no_delay != no_delay;
         self.no_delay = no_delay;
-        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed {
+        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed() {
             self.io(SocketIo::SetNoDelay(no_delay));
         }
     }
@@ -365,7 +376,7 @@ impl Socket {
         let want = enable.then_some(initial_delay_secs);
         let changed = self.keep_alive != want;
         self.keep_alive = want;
-        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed {
+        if changed && matches!(self.conn, Conn::Open { ipc: false }) && !self.destroyed() {
             self.io(SocketIo::SetKeepAlive {
                 enable,
                 initial_delay_secs,

@@ -10,7 +10,6 @@ impl Socket {
     /// A destroyed socket connected again: Node's `_undestroy`, names cleared.
     pub(super) fn reuse(&mut self) {
         self.life += 1;
-        self.destroyed = false;
         self.conn = Conn::Idle;
         self.r = ReadHalf {
             flowing: true,
@@ -47,7 +46,7 @@ impl Socket {
     /// `connect()` on a socket already connecting or connected: libuv refuses the second
     /// connect synchronously (`EALREADY` / `EISCONN`) and Node destroys the socket.
     pub(super) fn connect_while_busy(&mut self, opts: &ConnectOptions) {
-        let code = if self.connecting {
+        let code = if self.connecting() {
             Code::Ealready
         } else {
             Code::Custom("EISCONN".into())
@@ -106,7 +105,7 @@ impl Socket {
                         });
                     }
                     None => {
-                        self.connecting = false;
+                        self.conn = Conn::Idle;
                         self.do_destroy(Some(e));
                     }
                 }
@@ -126,7 +125,7 @@ impl Socket {
                 match self.he.as_mut() {
                     Some(s) => s.errors.push(error),
                     None => {
-                        self.connecting = false;
+                        self.conn = Conn::Idle;
                         self.do_destroy(Some(error));
                     }
                 }
@@ -187,7 +186,7 @@ impl Socket {
     /// See [`Socket::attempt_bound`].
     pub(super) fn do_attempt_bound(&mut self, _now: Instant, id: AttemptId) {
         if matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
-            && !self.destroyed
+            && !self.destroyed()
         {
             self.announce_attempt();
         }
@@ -201,13 +200,13 @@ impl Socket {
         else {
             return;
         };
-        if *current != id || self.destroyed {
+        if *current != id || self.destroyed() {
             return;
         }
         let local = *local;
         let (ip, port) = local.map_or((None, None), |l| (Some(l.ip().to_string()), Some(l.port())));
         let error = NetError::syscall(code, "bind", ip.as_deref(), port);
-        self.conn = Conn::Idle;
+        self.conn = Conn::Waiting;
         match self.he.as_mut() {
             Some(s) => {
                 s.attempt_settled();
@@ -218,7 +217,7 @@ impl Socket {
                 self.next_candidate(now);
             }
             None => {
-                self.connecting = false;
+                self.conn = Conn::Idle;
                 self.do_destroy(Some(error));
             }
         }
@@ -270,7 +269,7 @@ impl Socket {
         });
         let mut e = NetError::syscall(Code::Einval, "connect", Some(&address), Some(port));
         e.message.push_str(" - Local (undefined:undefined)");
-        self.connecting = false;
+        self.conn = Conn::Idle;
         self.do_destroy(Some(e));
     }
 
@@ -281,7 +280,7 @@ impl Socket {
             let Some(c) = s.take_next() else {
                 let e = s.aggregate();
                 self.he = None;
-                self.connecting = false;
+                self.conn = Conn::Idle;
                 self.do_destroy(Some(e));
                 return;
             };
@@ -322,7 +321,7 @@ impl Socket {
         else {
             return;
         };
-        if *current != id || self.destroyed {
+        if *current != id || self.destroyed() {
             return;
         }
         let (host, port, all) = (host.clone(), *port, *all);
@@ -349,7 +348,7 @@ impl Socket {
                     family: None,
                     host,
                 });
-                self.conn = Conn::Idle;
+                self.conn = Conn::Waiting;
                 self.q.next_tick(Deferred::Destroy(self.life, e));
                 return;
             }
@@ -403,7 +402,7 @@ impl Socket {
         }
         match happy_eyeballs::order(&answers, &host, port) {
             Err(e) => {
-                self.conn = Conn::Idle;
+                self.conn = Conn::Waiting;
                 self.q.next_tick(Deferred::Destroy(self.life, e));
             }
             Ok(c) if c.len() == 1 => {
@@ -436,7 +435,7 @@ impl Socket {
         else {
             return;
         };
-        if *current != id || self.destroyed {
+        if *current != id || self.destroyed() {
             return;
         }
         let ipc = matches!(target, Remote::Ipc(_));
@@ -446,7 +445,6 @@ impl Socket {
             s.attempt_settled();
         }
         self.he = None;
-        self.connecting = false;
         self.conn = Conn::Open { ipc };
         self.local = local;
         self.remote = remote;
@@ -475,7 +473,7 @@ impl Socket {
     /// See [`Socket::attempt_failed`].
     pub(super) fn do_attempt_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
         if !matches!(&self.conn, Conn::Attempt { id: current, .. } if *current == id)
-            || self.destroyed
+            || self.destroyed()
         {
             return;
         }
@@ -500,7 +498,7 @@ impl Socket {
             Remote::Ipc(p) => (p.clone(), None, None),
         };
         // The attempt is over: nothing is left to abort.
-        self.conn = Conn::Idle;
+        self.conn = Conn::Waiting;
         let mut error = NetError::syscall(code.clone(), "connect", Some(&address), port);
         if let Some(l) = bound {
             error = error.with_local(&l.ip().to_string(), l.port());
@@ -519,7 +517,7 @@ impl Socket {
             }
             _ => {
                 self.he = None;
-                self.connecting = false;
+                self.conn = Conn::Idle;
                 self.do_destroy(Some(error));
             }
         }
@@ -552,8 +550,8 @@ impl Socket {
             family: family.map(Family::number),
         });
         self.io(SocketIo::AbortAttempt { attempt: id });
-        self.conn = Conn::Idle;
-        if self.connecting && !self.destroyed {
+        self.conn = Conn::Waiting;
+        if self.connecting() && !self.destroyed() {
             self.next_candidate(now);
         }
     }

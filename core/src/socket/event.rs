@@ -174,6 +174,10 @@ pub enum SocketEvent {
     Ready,
     /// `'data'(chunk)`.
     Data(Vec<u8>),
+    /// The `onread` option's `callback(nread, buf)`: with that option each read comes
+    /// here, at most the buffer's size at a time, and never as `'data'` (the bytes do not
+    /// enter the readable side; [`Socket::pause`](super::Socket::pause) stops reading).
+    OnRead(Vec<u8>),
     /// `'end'`: the peer finished sending and every byte was consumed.
     End,
     /// `'finish'`: our FIN went out after every write.

@@ -133,6 +133,14 @@ impl Socket {
         }
         self.bytes_read += data.len() as u64;
         self.refresh_timer(now);
+        if let Some(size) = self.cfg.onread {
+            // libuv reads into the user's buffer, one callback per read: what the driver
+            // read at once is as many reads of the buffer's size.
+            for chunk in data.chunks(size.get()) {
+                self.event(SocketEvent::OnRead(chunk.to_vec()));
+            }
+            return;
+        }
         if self.r.flowing && self.r.buffer.is_empty() {
             self.event(SocketEvent::Data(data));
             return;
@@ -154,7 +162,7 @@ impl Socket {
         }
         self.w.in_flight_id = None;
         let done = std::mem::take(&mut self.w.in_flight);
-        if self.destroyed {
+        if self.destroyed() {
             // Node calls the callback of a write that completes after destroy with null,
             // then errorBuffer.
             for w in &done {
@@ -216,7 +224,8 @@ impl Socket {
         // Node's errorBuffer also fails the end() callbacks waiting for 'finish' (its
         // kOnFinished), those of an end() called after destroy() included; not while a
         // write is still in progress (the parked write of a connect is one).
-        if self.destroyed && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none() {
+        if self.destroyed() && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none()
+        {
             let error = self.w.errored.clone().unwrap_or_else(|| {
                 NetError::new(
                     Code::ErrStreamDestroyed,
@@ -246,7 +255,7 @@ impl Socket {
 
     /// Connected and not destroyed: the only state in which the OS can report traffic.
     pub(super) fn is_open(&self) -> bool {
-        !self.destroyed && matches!(self.conn, Conn::Open { .. })
+        !self.destroyed() && matches!(self.conn, Conn::Open { .. })
     }
 
     // ----- reading to the application ------------------------------------------------------
@@ -273,7 +282,7 @@ impl Socket {
         if self.r.flowing
             && !self.r.reading
             && !self.r.eof
-            && !self.destroyed
+            && !self.destroyed()
             && matches!(self.conn, Conn::Open { .. })
         {
             self.r.reading = true;
@@ -285,7 +294,7 @@ impl Socket {
 }
 
 /// Whether deferred work is a fact that comes from reading (bytes, EOF, a read error).
-fn is_read_fact(d: &Deferred) -> bool {
+pub(super) fn is_read_fact(d: &Deferred) -> bool {
     matches!(
         d,
         Deferred::Io(_, Fact::Received(..) | Fact::Eof(_) | Fact::ReadFailed(_))

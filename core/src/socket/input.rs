@@ -16,6 +16,8 @@ pub enum Input {
     // ----- the application's calls
     /// [`Socket::connect`].
     Connect(ConnectOptions),
+    /// [`Socket::connect_rejected`].
+    ConnectRejected,
     /// [`Socket::write_with`] (`callback: true` is [`Socket::write`]).
     Write {
         /// The bytes.
@@ -189,6 +191,7 @@ impl Socket {
     fn apply_input(&mut self, now: Instant, input: Input) -> Outcome {
         match input {
             Input::Connect(opts) => self.do_connect(now, &opts),
+            Input::ConnectRejected => self.do_connect_rejected(now),
             Input::Write { chunk, callback } => {
                 return Outcome::Write(self.do_write_with(now, chunk, callback))
             }
@@ -258,6 +261,17 @@ impl Socket {
     /// connecting or connected fails the new attempt with `EALREADY` / `EISCONN`.
     pub fn connect(&mut self, now: Instant, opts: &ConnectOptions) {
         self.handle(now, Input::Connect(opts.clone()));
+    }
+
+    /// A `socket.connect(...)` that threw after its first steps
+    /// ([`SocketConnectThrow::Connecting`](crate::options::SocketConnectThrow)): Node
+    /// revives a destroyed socket, gives it a handle, re-arms the idle timer and sets
+    /// `connecting` before it checks the port, the path, `localAddress`, `lookup`, the
+    /// hints and the family, so after such a throw the socket says `connecting: true`
+    /// (and `pending`, `readyState` `'opening'`) with nothing in flight, until it is
+    /// destroyed or connected again. No output follows.
+    pub fn connect_rejected(&mut self, now: Instant) {
+        self.handle(now, Input::ConnectRejected);
     }
 
     /// `socket.write(chunk, cb)`. The callback arrives as [`SocketEvent::WriteCallback`]

@@ -10,10 +10,15 @@ mod app;
 #[cfg(test)]
 mod blocklist_tests;
 mod connect;
+#[cfg(test)]
+mod connect_rejected_tests;
 mod event;
 mod facts;
 mod halves;
+mod info;
 mod input;
+#[cfg(test)]
+mod onread_tests;
 #[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
@@ -35,6 +40,7 @@ pub use event::{
 };
 pub use halves::Chunk;
 use halves::{QueuedWrite, ReadHalf, Shutdown, WriteHalf};
+pub use info::SocketInfo;
 
 use crate::error::{Code, NetError};
 use crate::happy_eyeballs::Schedule;
@@ -82,13 +88,21 @@ struct Config {
     allow_half_open: bool,
     /// `highWaterMark` of the writable side.
     high_water_mark: usize,
+    /// `onread`'s buffer size: reads go to [`SocketEvent::OnRead`], not `'data'`.
+    onread: Option<std::num::NonZeroUsize>,
 }
 
-/// The connection's progress.
+/// The connection's progress: the one state Node's `connecting` and `destroyed` are read
+/// from ([`Socket::connecting`], [`Socket::destroyed`]).
 #[derive(Clone, Debug)]
 enum Conn {
-    /// No connection: a fresh `new Socket()`, or destroyed.
+    /// Not connecting, no connection: a fresh `new Socket()` (or a revived one), or one
+    /// whose connect failed, on its way to being destroyed.
     Idle,
+    /// Connecting with nothing in flight: between happy-eyeballs attempts, a failed lookup
+    /// destroying the socket on the next tick, a `connect()` that threw after setting
+    /// `connecting` ([`Socket::connect_rejected`]).
+    Waiting,
     /// Waiting for the driver's lookup.
     Lookup {
         id: LookupId,
@@ -120,6 +134,22 @@ enum Conn {
     },
     /// Connected.
     Open { ipc: bool },
+    /// Destroyed (`connect()` may revive it).
+    Destroyed,
+}
+
+impl Conn {
+    /// Node's `connecting`.
+    fn connecting(&self) -> bool {
+        matches!(
+            self,
+            Conn::Waiting
+                | Conn::Lookup { .. }
+                | Conn::Scheduled { .. }
+                | Conn::Unparsable { .. }
+                | Conn::Attempt { .. }
+        )
+    }
 }
 
 /// Deferred work (see [`crate::queue`]).
@@ -182,11 +212,8 @@ pub struct Socket {
     life: u64,
     next_id: u64,
     conn: Conn,
-    /// Node's `connecting`.
-    connecting: bool,
     /// Node's `_handle !== null`.
     has_handle: bool,
-    destroyed: bool,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
     /// `'connect'` was emitted; `'ready'` follows once its outputs were carried out.
@@ -246,6 +273,7 @@ impl Socket {
         Socket::with_config(Config {
             allow_half_open: opts.allow_half_open,
             high_water_mark: opts.writable_high_water_mark,
+            onread: opts.onread,
         })
     }
 
@@ -256,9 +284,7 @@ impl Socket {
             life: 0,
             next_id: 1,
             conn: Conn::Idle,
-            connecting: false,
             has_handle: false,
-            destroyed: false,
             reset_on_connect: false,
             ready_pending: false,
             aborted: false,
@@ -300,6 +326,7 @@ impl Socket {
         let mut s = Socket::with_config(Config {
             allow_half_open: cfg.allow_half_open,
             high_water_mark: cfg.high_water_mark,
+            onread: None,
         });
         s.conn = Conn::Open { ipc };
         s.has_handle = true;
@@ -353,12 +380,12 @@ impl Socket {
         let now = now.max(self.clock);
         self.clock = now;
         if let Some(d) = self.idle_deadline {
-            if d < now && !self.destroyed {
+            if d < now && !self.destroyed() {
                 self.idle_deadline = None;
                 self.event(SocketEvent::Timeout);
             }
         }
-        if !self.timeout.is_zero() && !self.destroyed {
+        if !self.timeout.is_zero() && !self.destroyed() {
             self.idle_deadline = Some(now + self.timeout);
         }
     }
@@ -370,9 +397,9 @@ impl Socket {
         if self.aborted {
             return;
         }
-        if self.destroyed {
+        if self.destroyed() {
             self.reuse();
-        } else if self.connecting || matches!(self.conn, Conn::Open { .. }) {
+        } else if self.connecting() || matches!(self.conn, Conn::Open { .. }) {
             self.connect_while_busy(opts);
             return;
         }
@@ -387,7 +414,7 @@ impl Socket {
                 u32::try_from(opts.socket.keep_alive_initial_delay.as_secs()).unwrap_or(u32::MAX);
             self.do_set_keep_alive(true, secs);
         }
-        self.connecting = true;
+        self.conn = Conn::Waiting;
         self.has_handle = true;
         self.local_bind = local_bind(opts);
         self.block_list = opts.socket.block_list.clone();
@@ -440,198 +467,21 @@ impl Socket {
             }
         }
     }
-}
 
-/// A socket's getters at one moment, for a driver that hands them to another thread
-/// along with the events ([`Socket::info`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SocketInfo {
-    /// `socket.readyState`.
-    pub ready_state: ReadyState,
-    /// `socket.connecting`.
-    pub connecting: bool,
-    /// `socket.pending`.
-    pub pending: bool,
-    /// `socket.destroyed`.
-    pub destroyed: bool,
-    /// `socket.bytesRead`.
-    pub bytes_read: u64,
-    /// `socket.bytesWritten`.
-    pub bytes_written: u64,
-    /// `socket.bufferSize` (`None`: undefined).
-    pub buffer_size: Option<usize>,
-    /// `socket.writableLength`.
-    pub writable_length: usize,
-    /// `socket.writableNeedDrain`.
-    pub writable_need_drain: bool,
-    /// `socket.writableEnded`.
-    pub writable_ended: bool,
-    /// `socket.writableFinished`.
-    pub writable_finished: bool,
-    /// `socket.readableEnded`.
-    pub readable_ended: bool,
-    /// `socket.address()` / `localAddress` / `localPort`.
-    pub local_address: Option<SocketAddr>,
-    /// `socket.timeout` (zero: none).
-    pub timeout: Duration,
-    /// `socket.autoSelectFamilyAttemptedAddresses`.
-    pub attempted_addresses: Option<Vec<String>>,
-    /// `socket.allowHalfOpen`.
-    pub allow_half_open: bool,
-}
-
-impl SocketInfo {
-    /// Node's `readable`.
-    pub fn readable(&self) -> bool {
-        !self.destroyed && !self.readable_ended
-    }
-
-    /// Node's `writable`.
-    pub fn writable(&self) -> bool {
-        !self.destroyed && !self.writable_ended
-    }
-}
-
-/// Getters, as Node derives them from the halves and the handle.
-impl Socket {
-    /// Every getter at once ([`SocketInfo`]).
-    pub fn info(&self) -> SocketInfo {
-        SocketInfo {
-            ready_state: self.ready_state(),
-            connecting: self.connecting(),
-            pending: self.pending(),
-            destroyed: self.destroyed(),
-            bytes_read: self.bytes_read(),
-            bytes_written: self.bytes_written(),
-            buffer_size: self.buffer_size(),
-            writable_length: self.writable_length(),
-            writable_need_drain: self.writable_need_drain(),
-            writable_ended: self.writable_ended(),
-            writable_finished: self.writable_finished(),
-            readable_ended: self.readable_ended(),
-            local_address: self.local_address(),
-            timeout: self.timeout(),
-            attempted_addresses: self
-                .auto_select_family_attempted_addresses()
-                .map(<[_]>::to_vec),
-            allow_half_open: self.allow_half_open(),
+    /// See [`Socket::connect_rejected`]: the steps of Node's `connect()` before its checks.
+    /// (A connected socket keeps its connection: Node would say `connecting` on it too,
+    /// and hold its writes forever; the core does not model that.)
+    pub(super) fn do_connect_rejected(&mut self, now: Instant) {
+        if self.aborted {
+            return;
         }
-    }
-
-    /// `socket.connecting`.
-    pub fn connecting(&self) -> bool {
-        self.connecting
-    }
-
-    /// `socket.pending`: no handle yet, or still connecting (true again after destroy).
-    pub fn pending(&self) -> bool {
-        !self.has_handle || self.connecting
-    }
-
-    /// `socket.destroyed`.
-    pub fn destroyed(&self) -> bool {
-        self.destroyed
-    }
-
-    /// Node's `readable`: not destroyed and `'end'` not yet emitted.
-    pub fn readable(&self) -> bool {
-        !self.destroyed && !self.r.end_emitted
-    }
-
-    /// Node's `writable`: not destroyed and `end()` not called.
-    pub fn writable(&self) -> bool {
-        !self.destroyed && self.w.open()
-    }
-
-    /// `socket.readyState`.
-    pub fn ready_state(&self) -> ReadyState {
-        if self.connecting {
-            return ReadyState::Opening;
+        if self.destroyed() {
+            self.reuse();
         }
-        match (self.readable(), self.writable()) {
-            (true, true) => ReadyState::Open,
-            (true, false) => ReadyState::ReadOnly,
-            (false, true) => ReadyState::WriteOnly,
-            (false, false) => ReadyState::Closed,
+        self.has_handle = true;
+        self.refresh_timer(now);
+        if matches!(self.conn, Conn::Idle) {
+            self.conn = Conn::Waiting;
         }
-    }
-
-    /// `socket.bufferSize`: `writableLength` while there is a handle, else `undefined`.
-    pub fn buffer_size(&self) -> Option<usize> {
-        self.has_handle.then_some(self.w.length)
-    }
-
-    /// `socket.writableLength`.
-    pub fn writable_length(&self) -> usize {
-        self.w.length
-    }
-
-    /// `socket.writableNeedDrain`: `write()` returned false and `'drain'` is owed.
-    pub fn writable_need_drain(&self) -> bool {
-        self.w.need_drain
-    }
-
-    /// `socket.writableEnded`.
-    pub fn writable_ended(&self) -> bool {
-        self.w.ended
-    }
-
-    /// `socket.writableFinished`.
-    pub fn writable_finished(&self) -> bool {
-        self.w.finished()
-    }
-
-    /// `socket.readableEnded`.
-    pub fn readable_ended(&self) -> bool {
-        self.r.end_emitted
-    }
-
-    /// `socket.bytesRead`.
-    pub fn bytes_read(&self) -> u64 {
-        self.bytes_read
-    }
-
-    /// `socket.bytesWritten`: every byte accepted by `write()` and `end(data)`, queued or
-    /// sent (an upper bound of what goes out, as in Node).
-    pub fn bytes_written(&self) -> u64 {
-        self.w.bytes_accepted
-    }
-
-    /// `socket.address()` / `localAddress` / `localPort`: the local name while there is a
-    /// handle and a connection (cleared by destroy).
-    pub fn local_address(&self) -> Option<SocketAddr> {
-        if self.has_handle && !self.connecting {
-            self.local
-        } else {
-            None
-        }
-    }
-
-    /// See [`Socket::remote_address`].
-    pub(super) fn do_remote_address(&mut self) -> Option<SocketAddr> {
-        if self.has_handle && !self.connecting && self.remote_cache.is_none() && !self.peer_gone {
-            self.remote_cache = self.remote;
-        }
-        self.remote_cache
-    }
-
-    /// See [`Socket::peer_address_gone`].
-    pub(super) fn do_peer_address_gone(&mut self) {
-        self.peer_gone = true;
-    }
-
-    /// `socket.autoSelectFamilyAttemptedAddresses` (only on the happy-eyeballs path).
-    pub fn auto_select_family_attempted_addresses(&self) -> Option<&[String]> {
-        self.attempted_addresses.as_deref()
-    }
-
-    /// Whether the socket was accepted by a server that still counts it.
-    pub fn is_server_owned(&self) -> bool {
-        self.server_owned
-    }
-
-    /// `socket.allowHalfOpen`.
-    pub fn allow_half_open(&self) -> bool {
-        self.cfg.allow_half_open
     }
 }

@@ -6,10 +6,10 @@ impl Socket {
     pub(super) fn run(&mut self, d: Deferred) {
         match d {
             Deferred::StartConnect(life) => {
-                if life != self.life || !self.connecting {
+                if life != self.life || !self.connecting() {
                     return;
                 }
-                match std::mem::replace(&mut self.conn, Conn::Idle) {
+                match std::mem::replace(&mut self.conn, Conn::Waiting) {
                     Conn::Scheduled { remote, family } => {
                         self.start_attempt(remote, family);
                     }
@@ -49,7 +49,7 @@ impl Socket {
                 for e in events {
                     self.event(e);
                 }
-                if self.destroyed {
+                if self.destroyed() {
                     self.error_buffer();
                 }
             }
@@ -57,7 +57,7 @@ impl Socket {
             Deferred::EmitEnd(life) => {
                 self.r.end_scheduled = false;
                 if life != self.life
-                    || self.destroyed
+                    || self.destroyed()
                     || self.r.end_emitted
                     || !self.r.buffer.is_empty()
                 {
@@ -76,12 +76,12 @@ impl Socket {
                 }
             }
             Deferred::AutoDestroy(life) => {
-                if life == self.life && !self.destroyed {
+                if life == self.life && !self.destroyed() {
                     self.do_destroy(None);
                 }
             }
             Deferred::AutoEnd(life) => {
-                if life == self.life && !self.destroyed && self.w.open() {
+                if life == self.life && !self.destroyed() && self.w.open() {
                     self.do_end(Instant::ZERO, None);
                 }
             }
@@ -91,7 +91,7 @@ impl Socket {
                     // came in between; what arrives then waits in the buffer.
                     if !self.r.reading
                         && !self.r.eof
-                        && !self.destroyed
+                        && !self.destroyed()
                         && matches!(self.conn, Conn::Open { .. })
                         && self.r.buffered < self.cfg.high_water_mark
                     {
@@ -103,8 +103,8 @@ impl Socket {
                 }
             }
             Deferred::Destroy(life, e) => {
-                if life == self.life {
-                    self.connecting = false;
+                if life == self.life && !self.destroyed() {
+                    self.conn = Conn::Idle;
                     self.do_destroy(Some(e));
                 }
             }
@@ -122,7 +122,7 @@ impl Socket {
                 }
             }
             Deferred::FinishAfterShutdown(life) => {
-                if life == self.life && !self.destroyed && self.w.shutdown == Shutdown::InFlight {
+                if life == self.life && !self.destroyed() && self.w.shutdown == Shutdown::InFlight {
                     self.io(SocketIo::Shutdown);
                     self.finish();
                 }
@@ -162,7 +162,7 @@ impl Socket {
         self.w.dispatching = false;
         if std::mem::take(&mut self.ready_pending) {
             self.event(SocketEvent::Ready);
-            if self.reset_on_connect && !self.destroyed {
+            if self.reset_on_connect && !self.destroyed() {
                 self.destroy_with(None, true);
             }
             return true;
@@ -175,7 +175,7 @@ impl Socket {
     pub(super) fn resolve_drain_check(&mut self) {
         if std::mem::take(&mut self.w.check_drain)
             && self.w.length >= self.cfg.high_water_mark
-            && !self.destroyed
+            && !self.destroyed()
         {
             self.w.need_drain = true;
         }
@@ -186,7 +186,7 @@ impl Socket {
     pub fn write_return_value(&self) -> bool {
         // Node's writeOrBuffer: false once the stream errored or was destroyed (a refused
         // write errors or destroys it), so this is the whole answer for every driver.
-        self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed
+        self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed()
     }
 
     /// See [`Socket::poll_tick_output`].
@@ -264,7 +264,7 @@ impl Socket {
             }
         }
         if let Some(d) = self.idle_deadline {
-            if d <= now && !self.destroyed {
+            if d <= now && !self.destroyed() {
                 self.idle_deadline = None;
                 self.event(SocketEvent::Timeout);
             }

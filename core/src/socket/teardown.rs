@@ -7,15 +7,13 @@ impl Socket {
 
     /// Node's `destroy(err)`; `reset` closes with RST (`resetAndDestroy`).
     pub(super) fn destroy_with(&mut self, err: Option<NetError>, reset: bool) {
-        if self.destroyed {
+        if self.destroyed() {
             return;
         }
-        self.destroyed = true;
-        let was_connecting = self.connecting;
-        self.connecting = false;
+        let was_connecting = self.connecting();
         self.idle_deadline = None;
         let had_handle = self.has_handle;
-        match std::mem::replace(&mut self.conn, Conn::Idle) {
+        match std::mem::replace(&mut self.conn, Conn::Destroyed) {
             Conn::Lookup {
                 id,
                 host,

@@ -50,6 +50,10 @@ struct SockState {
     closed: bool,
     /// `socket.timeout` as last assigned (Node assigns before validating).
     timeout_prop: Option<Json>,
+    /// The `$function` name of the `onread` option's callback.
+    onread: Option<String>,
+    /// A `$function` lookup was called: in Node it never answers.
+    silent_lookup: bool,
 }
 
 #[derive(Debug, Default)]
@@ -661,6 +665,19 @@ impl<B: Backend> Runner<B> {
             return;
         };
         let undef = |o: Option<String>| o.unwrap_or_else(|| "undefined".into());
+        if matches!(
+            e,
+            SocketEvent::Lookup { .. } | SocketEvent::ConnectionAttempt { .. }
+        ) && self
+            .sock_state
+            .get_mut(&h)
+            .is_some_and(|s| std::mem::take(&mut s.silent_lookup))
+        {
+            self.line(
+                &actor,
+                "!a $function lookup never answers; the backend resolved the host".into(),
+            );
+        }
         let (event, own) = match e {
             SocketEvent::Lookup {
                 error,
@@ -728,6 +745,12 @@ impl<B: Backend> Runner<B> {
             }
             SocketEvent::End => {
                 self.emit(&actor, "end", Own::End(h));
+                return;
+            }
+            SocketEvent::OnRead(_) => {
+                if let Some(name) = self.sock_state.get(&h).and_then(|s| s.onread.clone()) {
+                    self.pseudo(&actor, Callback::Named(name).line(None));
+                }
                 return;
             }
             SocketEvent::Finish => ("finish", "finish".into()),

@@ -6,7 +6,7 @@ use serde_json::{json, Value as Json};
 
 use sansnet::options::{
     end_args, get_connections_args, set_keep_alive_args, set_no_delay_arg, set_timeout_args,
-    write_args, ChunkArg, ConnectOptions, Encoding, ListenTarget,
+    write_args, ChunkArg, ConnectOptions, Encoding, ListenTarget, SocketConnectThrow,
 };
 use sansnet::server::BoundAddress;
 use sansnet::socket::Chunk;
@@ -324,7 +324,14 @@ impl<B: Backend> Runner<B> {
             }
         };
         let h = self.net().create_socket(cfg, options::lookup(c));
-        let mut st = SockState::default();
+        let mut st = SockState {
+            onread: c
+                .json(0)
+                .and_then(|o| o.pointer("/onread/callback/$function"))
+                .and_then(Json::as_str)
+                .map(String::from),
+            ..SockState::default()
+        };
         if let Some(t) = c
             .json(0)
             .and_then(|o| o.get("timeout"))
@@ -336,6 +343,7 @@ impl<B: Backend> Runner<B> {
         if let Some(o) = connect {
             let o = self.with_defaults(o);
             self.net().connect(h, &o);
+            self.lookup_called(actor, h, c, &o);
             // What the creating call emitted itself is not observed.
             let early = self.net().take_seen();
             self.name_socket(actor, h, c.last_callback());
@@ -367,22 +375,56 @@ impl<B: Backend> Runner<B> {
             self.trace.line(actor, "!unknown actor for socketConnect");
             return None;
         };
-        let o = match options::socket_connect(c) {
+        // `socket.connect(...args)`, saying whether a throw came after the socket began
+        // connecting.
+        let o = match sansnet::options::socket_connect_args(&c.values) {
             Ok(o) => o,
-            Err(e) => {
+            Err(SocketConnectThrow::Before(e)) => {
                 self.throws(actor, &e);
+                return None;
+            }
+            Err(SocketConnectThrow::Connecting(e)) => {
+                // Node began connecting (and added the callback as a 'connect' listener)
+                // before the check that threw.
+                self.throws(actor, &e);
+                if let Some(st) = self.sock_state.get_mut(&h) {
+                    st.closed = false;
+                }
+                self.net().connect_rejected(h);
+                if let Some(Callback::Named(name)) = c.last_callback() {
+                    self.add_listener(actor, Some("connect"), Action::Call(name), Some(1));
+                }
                 return None;
             }
         };
         let o = self.with_defaults(o);
         if let Some(st) = self.sock_state.get_mut(&h) {
             st.closed = false;
+            st.silent_lookup = false;
         }
         self.net().connect(h, &o);
+        self.lookup_called(actor, h, c, &o);
         if let Some(Callback::Named(name)) = c.last_callback() {
             self.add_listener(actor, Some("connect"), Action::Call(name), Some(1));
         }
         Some(Ret::This)
+    }
+
+    /// A `lookup` option given as `{"$function": NAME}` is called inside `connect()`, as
+    /// Node calls a custom lookup: its `call NAME null` line (the first argument is the
+    /// host) comes before `connect()` returns. Such a function never answers in Node; the
+    /// backends cannot hold a lookup unanswered (they resolve the host themselves), so a
+    /// scenario destroys the socket before an answer could matter (FORMAT.md); one that
+    /// comes is marked in the trace.
+    fn lookup_called(&mut self, actor: &str, h: SockId, c: &Call, o: &ConnectOptions) {
+        let name = c
+            .json(0)
+            .and_then(|j| j.pointer("/lookup/$function"))
+            .and_then(Json::as_str);
+        if let Some(name) = name.filter(|_| o.calls_custom_lookup()) {
+            self.sock_state.entry(h).or_default().silent_lookup = true;
+            self.pseudo(actor, Callback::Named(name.into()).line(None));
+        }
     }
 
     /// The chunk of a v1 `write`/`end` step: `data` text (with `encoding`) or `bytes` N.
