@@ -110,6 +110,12 @@ impl Socket {
         on!(self, s => s.connect(opts));
     }
 
+    /// A `socket.connect(...)` that threw after its first steps: the socket says
+    /// `connecting` with nothing in flight (see `sansnet_std::Socket::connect_rejected`).
+    pub fn connect_rejected(&self) {
+        on!(self, s => s.connect_rejected());
+    }
+
     /// Resolves once the socket is no longer connecting: `Ok` once connected, else the
     /// error it was destroyed with. The events stay readable.
     pub async fn wait_connected(&self) -> io::Result<()> {

@@ -66,11 +66,8 @@ pub trait Backend {
     /// `socket.connect(options)`.
     fn connect(&mut self, s: SockId, opts: &ConnectOptions);
     /// A `socket.connect(...)` that threw after Node set `connecting`
-    /// ([`Socket::connect_rejected`]). The real backends do not pass it on yet: their
-    /// socket keeps its state.
-    fn connect_rejected(&mut self, s: SockId) {
-        let _ = s;
-    }
+    /// ([`Socket::connect_rejected`]).
+    fn connect_rejected(&mut self, s: SockId);
     /// `socket.write(chunk[, cb])`, with Node's return value; `callback`: whether a callback
     /// was given (its event is reported).
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult;

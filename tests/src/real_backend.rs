@@ -290,6 +290,10 @@ macro_rules! real_backend {
                 self.sockets[s].connect(opts.clone());
             }
 
+            fn connect_rejected(&mut self, s: SockId) {
+                self.sockets[s].connect_rejected();
+            }
+
             fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
                 if callback {
                     self.sockets[s].write(chunk)

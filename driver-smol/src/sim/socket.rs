@@ -69,6 +69,10 @@ impl SimSocket {
         self.call(|s, now| s.connect(now, &opts));
     }
 
+    pub(crate) fn connect_rejected(&self) {
+        self.call(|s, now| s.connect_rejected(now));
+    }
+
     pub(crate) fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
         self.write_with(chunk.into(), true)
     }
