@@ -1,7 +1,7 @@
 //! Argument rules for every `node:net` entry point, with two faces.
 //!
 //! * **Typed options** ([`ConnectOptions`], [`SocketOptions`], [`ServerOptions`],
-//!   [`ListenOptions`], [`Chunk`]): plain Rust values in which Node's invalid states cannot
+//!   [`ListenOptions`], and the chunks of [`crate::socket::Chunk`]): plain Rust values in which Node's invalid states cannot
 //!   be written (a port is a `u16`, a local address an [`std::net::IpAddr`], a target either
 //!   TCP or IPC). Their constructors apply Node's defaults.
 //! * **The loose face** ([`normalize_connect_args`], [`socket_options_from_value`],
@@ -36,7 +36,7 @@ pub use socket::{
     keep_alive_delay_from_ms, set_keep_alive_args, set_no_delay_arg, set_timeout_args,
     socket_options_from_value, timeout_ms, SetKeepAliveArgs, SetTimeoutArgs, SocketOptions,
 };
-pub use stream::{end_args, utf16_len, write_args, Chunk, ChunkArg, Encoding, EndArgs, WriteArgs};
+pub use stream::{end_args, utf16_len, write_args, ChunkArg, Encoding, EndArgs, WriteArgs};
 
 use std::borrow::Cow;
 

@@ -7,6 +7,7 @@
 //! ([`Encoding::byte_length`]), and is encoded when written ([`Encoding::encode`]).
 
 use crate::error::{Code, NetError};
+use crate::socket::Chunk;
 use crate::validate;
 use crate::value::Value;
 
@@ -176,48 +177,6 @@ fn decode_base64(text: &str) -> Vec<u8> {
     out
 }
 
-/// A chunk to write, typed: bytes, or text with the encoding that turns it into bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Chunk {
-    /// A `Buffer`, `TypedArray` or `DataView`'s bytes.
-    Bytes(Vec<u8>),
-    /// A string and its encoding.
-    Text {
-        /// The string.
-        text: String,
-        /// How it becomes bytes.
-        encoding: Encoding,
-    },
-}
-
-impl Chunk {
-    /// What the chunk adds to `writableLength` / `bufferSize`: bytes, or UTF-16 code units
-    /// for text.
-    pub fn buffer_len(&self) -> usize {
-        match self {
-            Chunk::Bytes(b) => b.len(),
-            Chunk::Text { text, .. } => utf16_len(text),
-        }
-    }
-
-    /// What the chunk adds to `bytesWritten` while it is still queued
-    /// (`Buffer.byteLength(chunk, encoding)`).
-    pub fn byte_length(&self) -> usize {
-        match self {
-            Chunk::Bytes(b) => b.len(),
-            Chunk::Text { text, encoding } => encoding.byte_length(text),
-        }
-    }
-
-    /// The bytes that go on the wire.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        match self {
-            Chunk::Bytes(b) => b.clone(),
-            Chunk::Text { text, encoding } => encoding.encode(text),
-        }
-    }
-}
-
 /// A chunk as the loose face sees it: the string itself, or the fact that a binary view
 /// was passed (a [`Value`] does not carry bytes; the embedder has them).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,15 +197,14 @@ pub enum ChunkArg {
 }
 
 impl ChunkArg {
-    /// The typed chunk, given the stream's default encoding; `None` for
+    /// The chunk to write, given the stream's default encoding; `None` for
     /// [`ChunkArg::Binary`], whose bytes only the embedder has.
     pub fn into_text_chunk(self, default_encoding: Encoding) -> Option<Chunk> {
         match self {
-            ChunkArg::Text { text, encoding } => Some(Chunk::Text {
-                text,
-                encoding: encoding.unwrap_or(default_encoding),
-            }),
-            ChunkArg::Bytes(b) => Some(Chunk::Bytes(b)),
+            ChunkArg::Text { text, encoding } => {
+                Some(Chunk::encoded(&text, encoding.unwrap_or(default_encoding)))
+            }
+            ChunkArg::Bytes(b) => Some(Chunk::bytes(b)),
             ChunkArg::Binary => None,
         }
     }
@@ -459,21 +417,15 @@ mod tests {
 
     #[test]
     fn chunk_accounting() {
-        let c = Chunk::Text {
-            text: "ä".into(),
-            encoding: Encoding::Utf8,
-        };
-        assert_eq!((c.buffer_len(), c.byte_length()), (1, 2));
-        let c = Chunk::Text {
-            text: "😀".into(),
-            encoding: Encoding::Utf8,
-        };
-        assert_eq!((c.buffer_len(), c.byte_length()), (2, 4));
-        let c = Chunk::Bytes(vec![1, 2, 3]);
-        assert_eq!(
-            (c.buffer_len(), c.byte_length(), c.to_bytes()),
-            (3, 3, vec![1, 2, 3])
-        );
+        // `writableLength` counts UTF-16 code units of a string, bytes of a buffer.
+        let c = Chunk::encoded("ä", Encoding::Utf8);
+        assert_eq!((c.length, c.bytes.len()), (1, 2));
+        let c = Chunk::encoded("😀", Encoding::Utf8);
+        assert_eq!((c.length, c.bytes.len()), (2, 4));
+        let c = Chunk::encoded("ab", Encoding::Hex);
+        assert_eq!((c.length, c.bytes), (2, vec![0xab]));
+        let c = ChunkArg::Bytes(vec![1, 2, 3]).into_text_chunk(Encoding::Utf8);
+        assert_eq!(c, Some(Chunk::bytes(vec![1, 2, 3])));
     }
 
     #[test]
@@ -525,10 +477,7 @@ mod tests {
         assert!(!w.has_callback);
         assert_eq!(
             w.chunk.into_text_chunk(Encoding::Latin1),
-            Some(Chunk::Text {
-                text: "x".into(),
-                encoding: Encoding::Latin1
-            })
+            Some(Chunk::encoded("x", Encoding::Latin1))
         );
         let w = write_args(&[Value::Instance("Buffer".into()), "buffer".into()]).unwrap();
         assert_eq!(w.chunk, ChunkArg::Binary);

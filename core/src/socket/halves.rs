@@ -35,13 +35,14 @@ impl Chunk {
     }
 }
 
-impl From<crate::options::Chunk> for Chunk {
-    /// A chunk as the loose face validated it: its bytes in its encoding, its length as
-    /// Node counts it (bytes, or UTF-16 code units for a string).
-    fn from(c: crate::options::Chunk) -> Chunk {
+impl Chunk {
+    /// A string chunk in `encoding` (`socket.write(text, encoding)`): its bytes as the
+    /// encoding makes them, its length in UTF-16 code units as `writableLength` counts a
+    /// string.
+    pub fn encoded(text: &str, encoding: crate::options::Encoding) -> Chunk {
         Chunk {
-            length: c.buffer_len(),
-            bytes: c.to_bytes(),
+            length: crate::options::utf16_len(text),
+            bytes: encoding.encode(text),
         }
     }
 }
