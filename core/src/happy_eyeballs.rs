@@ -19,11 +19,14 @@ use crate::ip::{self, Family};
 use crate::socket::LookupAnswer;
 use crate::time::{Duration, Instant};
 
-/// The default per-attempt timeout: 250 ms, as in Node 20 to 24.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
+/// The default per-attempt timeout: 250 ms, as in Node 20 to 24 (defined once, in
+/// [`crate::defaults`]).
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration =
+    crate::defaults::DEFAULT_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT;
 
-/// The floor of the per-attempt timeout: Node raises 1–9 ms to 10 ms.
-pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(10);
+/// The floor of the per-attempt timeout: Node raises 1–9 ms to 10 ms (defined once, in
+/// [`crate::defaults`]).
+pub const MIN_ATTEMPT_TIMEOUT: Duration = crate::defaults::MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT;
 
 /// One address to try.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
