@@ -60,7 +60,7 @@ async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                let below_high_water_mark = socket.write_quietly(d).ok;
+                let below_high_water_mark = socket.write(d).ok;
                 if !below_high_water_mark {
                     socket.pause();
                     if socket.drained().await.is_err() {

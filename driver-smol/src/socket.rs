@@ -122,21 +122,28 @@ impl Socket {
         poll_fn(|cx| on!(self, s => s.poll_connected(cx))).await
     }
 
-    /// `socket.write(chunk, cb)`: the id its callback event will carry, and Node's return
-    /// value (false: wait for `'drain'`).
+    /// `socket.write(chunk)`: Node's return value (false: wait for `'drain'`). No callback
+    /// event follows ([`Socket::write_with_callback`] asks for one).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
         on!(self, s => s.write(chunk))
     }
 
-    /// `socket.write(chunk)` without a callback: only Node's return value.
-    pub fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        on!(self, s => s.write_quietly(chunk))
+    /// `socket.write(chunk, cb)`: its callback arrives as [`SocketEvent::WriteCallback`]
+    /// with the returned id.
+    pub fn write_with_callback(&self, chunk: impl Into<Chunk>) -> WriteResult {
+        on!(self, s => s.write_with_callback(chunk))
     }
 
-    /// `socket.end([chunk])`: half-close after what was written; its callback is
-    /// [`SocketEvent::EndCallback`] with the returned id.
+    /// `socket.end([chunk])`: half-close after what was written. No callback event
+    /// follows ([`Socket::end_with_callback`] asks for one).
     pub fn end(&self, chunk: Option<Chunk>) -> WriteResult {
         on!(self, s => s.end(chunk))
+    }
+
+    /// `socket.end([chunk], cb)`: its callback arrives as [`SocketEvent::EndCallback`]
+    /// with the returned id.
+    pub fn end_with_callback(&self, chunk: Option<Chunk>) -> WriteResult {
+        on!(self, s => s.end_with_callback(chunk))
     }
 
     /// `socket.destroy([err])`.

@@ -140,16 +140,16 @@ impl Socket {
             .unwrap_or(Ok(()))
     }
 
-    /// `socket.write(chunk, cb)`: the id its callback event ([`SocketEvent::WriteCallback`])
-    /// will carry, and Node's return value (false: wait for `'drain'`).
+    /// `socket.write(chunk)`: Node's return value (false: wait for `'drain'`). No callback
+    /// event follows ([`Socket::write_with_callback`] asks for one).
     pub fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_with(chunk.into(), true)
+        self.write_with(chunk.into(), false)
     }
 
-    /// `socket.write(chunk)` without a callback: no [`SocketEvent::WriteCallback`] follows,
-    /// only Node's return value.
-    pub fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_with(chunk.into(), false)
+    /// `socket.write(chunk, cb)`: its callback arrives as [`SocketEvent::WriteCallback`]
+    /// with the returned id.
+    pub fn write_with_callback(&self, chunk: impl Into<Chunk>) -> WriteResult {
+        self.write_with(chunk.into(), true)
     }
 
     fn write_with(&self, chunk: Chunk, callback: bool) -> WriteResult {
@@ -164,10 +164,16 @@ impl Socket {
         })
     }
 
-    /// `socket.end([chunk])`: half-close after what was written; its callback is
-    /// [`SocketEvent::EndCallback`] with the returned id.
+    /// `socket.end([chunk])`: half-close after what was written. No callback event
+    /// follows ([`Socket::end_with_callback`] asks for one).
     pub fn end(&self, chunk: Option<Chunk>) -> WriteResult {
-        self.call(|st, i, now| st.sockets[i].core.end(now, chunk))
+        self.call(|st, i, now| st.sockets[i].core.end_with(now, chunk, false))
+    }
+
+    /// `socket.end([chunk], cb)`: its callback arrives as [`SocketEvent::EndCallback`]
+    /// with the returned id (at `'finish'`, or with the error that prevents it).
+    pub fn end_with_callback(&self, chunk: Option<Chunk>) -> WriteResult {
+        self.call(|st, i, now| st.sockets[i].core.end_with(now, chunk, true))
     }
 
     /// `socket.destroy([err])`.

@@ -56,7 +56,7 @@ fn one_thread_turns_a_manual_runtime_for_every_actor() {
                     // React as a 'listening' listener: connect and write at once.
                     let p = port(&server.address().unwrap());
                     client.connect(ConnectOptions::tcp("127.0.0.1", p));
-                    let w = client.write("hello");
+                    let w = client.write_with_callback("hello");
                     assert!(w.ok);
                     assert_eq!(client.info().ready_state, ReadyState::Opening);
                     client.end(Some(Chunk::text(" world")));

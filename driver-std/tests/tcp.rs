@@ -486,7 +486,7 @@ fn ipv6_only_refuses_ipv4_peers() {
 }
 
 #[test]
-fn byte_stream_writes_deliver_no_callbacks() {
+fn only_writes_with_a_callback_deliver_one() {
     bounded(10, || {
         let (server, bound) = echo_server(ServerOptions::default(), local());
         let mut socket =
@@ -494,7 +494,7 @@ fn byte_stream_writes_deliver_no_callbacks() {
         for _ in 0..100 {
             socket.write_all(b"quiet ").unwrap();
         }
-        let loud = socket.write("loud");
+        let loud = socket.write_with_callback("loud");
         socket.shutdown(Shutdown::Write).unwrap();
         let events = events_until_close(&socket);
         let callbacks: Vec<_> = events

@@ -71,8 +71,9 @@ pub trait Backend {
     /// `socket.write(chunk[, cb])`, with Node's return value; `callback`: whether a callback
     /// was given (its event is reported).
     fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult;
-    /// `socket.end([chunk])`.
-    fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult;
+    /// `socket.end([chunk][, cb])`; `callback`: whether a callback was given (its event is
+    /// reported).
+    fn end(&mut self, s: SockId, chunk: Option<Chunk>, callback: bool) -> WriteResult;
     /// `socket.destroy([err])`.
     fn destroy(&mut self, s: SockId, err: Option<NetError>);
     /// `socket.destroySoon()`.
@@ -195,8 +196,8 @@ impl Backend for SimBackend {
         WriteResult { ok, ..r }
     }
 
-    fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {
-        self.sock(s, |so, now| so.end(now, chunk))
+    fn end(&mut self, s: SockId, chunk: Option<Chunk>, callback: bool) -> WriteResult {
+        self.sock(s, |so, now| so.end_with(now, chunk, callback))
     }
 
     fn destroy(&mut self, s: SockId, err: Option<NetError>) {

@@ -296,14 +296,18 @@ macro_rules! real_backend {
 
             fn write(&mut self, s: SockId, chunk: Chunk, callback: bool) -> WriteResult {
                 if callback {
-                    self.sockets[s].write(chunk)
+                    self.sockets[s].write_with_callback(chunk)
                 } else {
-                    self.sockets[s].write_quietly(chunk)
+                    self.sockets[s].write(chunk)
                 }
             }
 
-            fn end(&mut self, s: SockId, chunk: Option<Chunk>) -> WriteResult {
-                self.sockets[s].end(chunk)
+            fn end(&mut self, s: SockId, chunk: Option<Chunk>, callback: bool) -> WriteResult {
+                if callback {
+                    self.sockets[s].end_with_callback(chunk)
+                } else {
+                    self.sockets[s].end(chunk)
+                }
             }
 
             fn destroy(&mut self, s: SockId, err: Option<NetError>) {

@@ -45,7 +45,7 @@ async fn echo(socket: Socket) {
     while let Some(e) = socket.next_event().await {
         match e {
             SocketEvent::Data(d) => {
-                socket.write_quietly(d);
+                socket.write(d);
             }
             SocketEvent::End => {
                 socket.end(None);

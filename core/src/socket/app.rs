@@ -217,7 +217,12 @@ impl Socket {
     }
 
     /// See [`Socket::end`].
-    pub(super) fn do_end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
+    pub(super) fn do_end(
+        &mut self,
+        now: Instant,
+        chunk: Option<Chunk>,
+        callback: bool,
+    ) -> WriteResult {
         let id = WriteId(self.id());
         let refused = chunk.and_then(|c| {
             // The data is written without a callback (Node's _write, not write()).
@@ -228,7 +233,9 @@ impl Socket {
             Some(e) => Some(e),
             None if !self.w.ended && self.w.errored.is_none() => {
                 self.w.ended = true;
-                self.w.end_callbacks.push(id);
+                if callback {
+                    self.w.end_callbacks.push(id);
+                }
                 // Without a connection Node's _final waits for 'connect' (a socket never
                 // connected does not finish; its end callback fails when it is destroyed).
                 self.flush_writes(now);
@@ -246,11 +253,15 @@ impl Socket {
         };
         match error {
             Some(e) => {
-                self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
+                if callback {
+                    self.tick_emit(SocketEvent::EndCallback { id, error: Some(e) });
+                }
                 WriteResult { id, ok: false }
             }
             None => {
-                self.w.end_callbacks.push(id);
+                if callback {
+                    self.w.end_callbacks.push(id);
+                }
                 WriteResult { id, ok: true }
             }
         }
@@ -272,7 +283,7 @@ impl Socket {
             return;
         }
         if self.w.open() {
-            self.do_end(now, None);
+            self.do_end(now, None, false);
         }
         if self.w.finished() {
             self.do_destroy(None);

@@ -26,7 +26,12 @@ pub enum Input {
         callback: bool,
     },
     /// [`Socket::end`].
-    End(Option<Chunk>),
+    End {
+        /// The last chunk, if any.
+        chunk: Option<Chunk>,
+        /// Whether a callback was given ([`SocketEvent::EndCallback`] follows).
+        callback: bool,
+    },
     /// [`Socket::destroy`].
     Destroy(Option<NetError>),
     /// [`Socket::handle_dropped`].
@@ -195,7 +200,9 @@ impl Socket {
             Input::Write { chunk, callback } => {
                 return Outcome::Write(self.do_write_with(now, chunk, callback))
             }
-            Input::End(chunk) => return Outcome::Write(self.do_end(now, chunk)),
+            Input::End { chunk, callback } => {
+                return Outcome::Write(self.do_end(now, chunk, callback))
+            }
             Input::Destroy(err) => self.do_destroy(err),
             Input::HandleDropped => self.do_handle_dropped(now),
             Input::DestroySoon => self.do_destroy_soon(now),
@@ -314,7 +321,14 @@ impl Socket {
     /// errored with the stream's error, each on the next tick; otherwise the callback waits
     /// for `'finish'`.
     pub fn end(&mut self, now: Instant, chunk: Option<Chunk>) -> WriteResult {
-        self.handle(now, Input::End(chunk)).write_result()
+        self.end_with(now, chunk, true)
+    }
+
+    /// `socket.end([chunk][, cb])`: [`Socket::end`] with or without a callback (without,
+    /// no [`SocketEvent::EndCallback`] follows).
+    pub fn end_with(&mut self, now: Instant, chunk: Option<Chunk>, callback: bool) -> WriteResult {
+        self.handle(now, Input::End { chunk, callback })
+            .write_result()
     }
 
     /// `socket.destroy([err])`. Only the first call counts.

@@ -82,7 +82,7 @@ impl Socket {
             }
             Deferred::AutoEnd(life) => {
                 if life == self.life && !self.destroyed() && self.w.open() {
-                    self.do_end(Instant::ZERO, None);
+                    self.do_end(Instant::ZERO, None, false);
                 }
             }
             Deferred::Flow(life) => {

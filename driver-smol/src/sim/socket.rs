@@ -74,11 +74,11 @@ impl SimSocket {
     }
 
     pub(crate) fn write(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_with(chunk.into(), true)
+        self.write_with(chunk.into(), false)
     }
 
-    pub(crate) fn write_quietly(&self, chunk: impl Into<Chunk>) -> WriteResult {
-        self.write_with(chunk.into(), false)
+    pub(crate) fn write_with_callback(&self, chunk: impl Into<Chunk>) -> WriteResult {
+        self.write_with(chunk.into(), true)
     }
 
     fn write_with(&self, chunk: Chunk, callback: bool) -> WriteResult {
@@ -93,7 +93,11 @@ impl SimSocket {
     }
 
     pub(crate) fn end(&self, chunk: Option<Chunk>) -> WriteResult {
-        self.call(|s, now| s.end(now, chunk))
+        self.call(|s, now| s.end_with(now, chunk, false))
+    }
+
+    pub(crate) fn end_with_callback(&self, chunk: Option<Chunk>) -> WriteResult {
+        self.call(|s, now| s.end_with(now, chunk, true))
     }
 
     pub(crate) fn destroy(&self, err: Option<NetError>) {

@@ -477,7 +477,7 @@ impl<B: Backend> Runner<B> {
             Own::End(h) => {
                 self.line(actor, "end".into());
                 if self.sock_state.get(&h).is_some_and(|s| s.echo) {
-                    self.net().end(h, None);
+                    self.net().end(h, None, false);
                 }
             }
             Own::Connection(srv, sh) => {

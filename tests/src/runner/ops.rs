@@ -499,7 +499,7 @@ impl<B: Backend> Runner<B> {
                         }
                     };
                     let cb = e.callback.and_then(|i| c.callback(i));
-                    let r = self.net().end(h, e.chunk.map(Self::chunk));
+                    let r = self.net().end(h, e.chunk.map(Self::chunk), cb.is_some());
                     if let Some(cb) = cb {
                         self.callbacks.insert((h, r.id), cb);
                     }
