@@ -54,7 +54,8 @@
 //!   `'finish'`.
 //! - Events: [`Socket::next_event`] (blocking), [`Socket::try_next_event`],
 //!   [`Socket::next_event_timeout`], [`Socket::events`] (an iterator) yield every
-//!   [`SocketEvent`] in Node's order, write and end callbacks included.
+//!   [`SocketEvent`] in Node's order (a write's or `end()`'s callback only when asked for with
+//!   [`Socket::write_with_callback`] / [`Socket::end_with_callback`]).
 //!
 //! ## Servers
 //!
