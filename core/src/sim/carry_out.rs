@@ -19,6 +19,18 @@ impl Sim {
     }
 
     pub(super) fn drain_socket(&mut self, h: SocketHandle, deferred: bool) {
+        self.drain_socket_outputs(h, deferred);
+        let s = &self.sockets[h.0];
+        let connected = s.endpoint.is_some_and(|ep| !self.net.endpoints[ep].closed);
+        let retired = s.socket.destroyed()
+            && s.socket.is_idle()
+            && !connected
+            && s.attempts.is_empty()
+            && s.socket.poll_timeout().is_none();
+        self.sockets[h.0].retired = retired;
+    }
+
+    fn drain_socket_outputs(&mut self, h: SocketHandle, deferred: bool) {
         loop {
             let s = &mut self.sockets[h.0].socket;
             let o = if deferred {

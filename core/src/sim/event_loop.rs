@@ -10,7 +10,9 @@ struct SimIo<'a>(&'a mut Sim);
 impl LoopIo for SimIo<'_> {
     fn run_closing(&mut self) -> bool {
         let sim = &mut *self.0;
-        match (0..sim.sockets.len()).find(|&i| sim.sockets[i].socket.has_closing_work()) {
+        let closing = (0..sim.sockets.len())
+            .find(|&i| !sim.sockets[i].retired && sim.sockets[i].socket.has_closing_work());
+        match closing {
             Some(i) => {
                 sim.drain_socket(SocketHandle(i), true);
                 true
@@ -21,7 +23,7 @@ impl LoopIo for SimIo<'_> {
 
     fn start_iteration(&mut self) -> bool {
         let mut any = false;
-        for s in &mut self.0.sockets {
+        for s in self.0.sockets.iter_mut().filter(|s| !s.retired) {
             any |= s.socket.start_iteration();
         }
         any
@@ -36,7 +38,7 @@ impl LoopIo for SimIo<'_> {
     /// With the lookups answered by now (the resolver's threads report in a poll phase).
     fn start_poll_phase(&mut self) -> bool {
         let mut any = self.0.deliver_lookups();
-        for s in &mut self.0.sockets {
+        for s in self.0.sockets.iter_mut().filter(|s| !s.retired) {
             any |= s.socket.start_poll_phase();
         }
         any
@@ -46,7 +48,9 @@ impl LoopIo for SimIo<'_> {
 impl Sim {
     /// Whether some machine has deferred work (Node's ticks) or undelivered outputs.
     pub(super) fn has_pending_work(&self) -> bool {
-        self.sockets.iter().any(|s| !s.socket.is_idle())
+        self.sockets
+            .iter()
+            .any(|s| !s.retired && !s.socket.is_idle())
             || self.servers.iter().any(|s| !s.server.is_idle())
     }
 
@@ -73,7 +77,8 @@ impl Sim {
     /// tick) or all machines are quiet.
     pub(super) fn run_deferred(&mut self) {
         while self.observed.is_empty() {
-            let socket = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.is_idle());
+            let socket = (0..self.sockets.len())
+                .find(|&i| !self.sockets[i].retired && !self.sockets[i].socket.is_idle());
             if let Some(i) = socket {
                 self.drain_socket(SocketHandle(i), true);
                 continue;
@@ -208,7 +213,8 @@ impl Sim {
     /// Runs what comes before the check phase on the first machine that has some (ticks,
     /// the rest of its poll phase), until the application observes an event.
     pub(super) fn run_until_check(&mut self) -> bool {
-        let Some(i) = (0..self.sockets.len()).find(|&i| !self.sockets[i].socket.ticks_drained())
+        let Some(i) = (0..self.sockets.len())
+            .find(|&i| !self.sockets[i].retired && !self.sockets[i].socket.ticks_drained())
         else {
             // A server's deferred work is all next-tick work.
             let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle())

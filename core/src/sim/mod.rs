@@ -139,6 +139,9 @@ struct SimSocket {
     server: Option<ServerHandle>,
     /// Attempts in flight (id → destination), aborted ones removed.
     attempts: BTreeMap<u64, ()>,
+    /// Nothing can happen to it until the application calls it again: destroyed, idle,
+    /// no connection or attempt, no timer. The loop's scans skip it.
+    retired: bool,
 }
 
 #[derive(Debug)]
@@ -268,6 +271,7 @@ impl Sim {
             fs: 0,
             server: None,
             attempts: BTreeMap::new(),
+            retired: false,
         });
         SocketHandle(self.sockets.len() - 1)
     }
