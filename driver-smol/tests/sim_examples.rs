@@ -221,3 +221,21 @@ fn a_request_waits_out_a_partition() {
     assert_eq!(reply, "ack-0042");
     assert_eq!(waited, Duration::from_secs(3), "{}", sim.trace());
 }
+
+#[test]
+fn the_crash_example_replays_byte_for_byte_over_100_runs() {
+    let run = || {
+        let mut sim = Sim::new(11);
+        sim.add_host("db", &["10.0.0.2".parse().expect("an IP")]);
+        let place = Place::Sim(sim.handle());
+        let replies = sim.run(crash_and_restart(place, 7000));
+        (replies, sim.trace())
+    };
+    let (replies, trace) = run();
+    check_replies(&replies);
+    for _ in 0..100 {
+        let (again, again_trace) = run();
+        assert_eq!(again, replies);
+        assert!(again_trace == trace, "the trace differs");
+    }
+}
