@@ -102,6 +102,8 @@ pub(crate) struct Loop {
     /// What each application thread holds in its current turn (sockets by index, servers
     /// by `usize::MAX - index`): released when that thread next waits on anything.
     holds: HashMap<std::thread::ThreadId, Vec<usize>>,
+    /// The stamp of the next connection installed ([`Source::Conn`]).
+    pub(crate) next_stamp: u32,
     /// A spare descriptor (libuv's `emfile_fd`): out of descriptors, a listener closes it
     /// to accept and close the connections queued, so that they do not hang.
     pub(crate) spare_fd: Option<std::fs::File>,
@@ -150,6 +152,7 @@ impl Loop {
             holds: HashMap::new(),
             task_takes: HashMap::new(),
             spare_fd: open_spare(),
+            next_stamp: 0,
         }
     }
 
@@ -361,7 +364,7 @@ impl Loop {
             match src {
                 Source::Attempt(i) => self.attempts_ready(i, now),
                 Source::Listener(i) => self.accept_some(i, now),
-                Source::Conn(_) => {}
+                Source::Conn(..) => {}
             }
             return true;
         }
@@ -433,7 +436,7 @@ impl Loop {
     pub(crate) fn absorb(&mut self, ready: &mut Vec<Ready>, now: Instant) {
         for r in ready.drain(..) {
             match r.source {
-                Source::Conn(i) => self.conn_ready(i, r, now),
+                Source::Conn(i, stamp) => self.conn_ready(i, stamp, r, now),
                 src => {
                     if !self.ready.contains(&src) {
                         self.ready.push_back(src);

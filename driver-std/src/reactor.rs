@@ -17,11 +17,16 @@ thread_local! {
 /// The key of the wake-up descriptor.
 const WAKE: u64 = u64::MAX;
 
+/// The bits of a connection's stamp kept in a key.
+pub(crate) const STAMP_MASK: u32 = 0x00FF_FFFF;
+
 /// What a registered descriptor is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
-    /// A connected socket (slab index).
-    Conn(usize),
+    /// A connected socket (slab index), and which of its connections (a socket connects
+    /// again after a destroy): readiness of a closed connection's descriptor, taken in
+    /// after the next one was installed, is not the new connection's.
+    Conn(usize, u32),
     /// A socket's connection attempt.
     Attempt(usize),
     /// A server's listener.
@@ -30,18 +35,19 @@ pub(crate) enum Source {
 
 impl Source {
     fn key(self) -> u64 {
-        let (kind, i) = match self {
-            Source::Conn(i) => (0u64, i),
-            Source::Attempt(i) => (1, i),
-            Source::Listener(i) => (2, i),
+        let (kind, stamp, i) = match self {
+            Source::Conn(i, stamp) => (0u64, stamp & STAMP_MASK, i),
+            Source::Attempt(i) => (1, 0, i),
+            Source::Listener(i) => (2, 0, i),
         };
-        (kind << 56) | i as u64
+        (kind << 56) | (u64::from(stamp) << 32) | (i as u64 & 0xFFFF_FFFF)
     }
 
     fn from_key(key: u64) -> Option<Source> {
-        let i = usize::try_from(key & ((1 << 56) - 1)).ok()?;
+        let i = usize::try_from(key & 0xFFFF_FFFF).ok()?;
+        let stamp = ((key >> 32) & u64::from(STAMP_MASK)) as u32;
         match key >> 56 {
-            0 => Some(Source::Conn(i)),
+            0 => Some(Source::Conn(i, stamp)),
             1 => Some(Source::Attempt(i)),
             2 => Some(Source::Listener(i)),
             _ => None,

@@ -33,6 +33,8 @@ pub(crate) struct PendingWrite {
 pub(crate) struct SockEntry {
     pub(crate) core: Core,
     pub(crate) gen: u64,
+    /// Which connection of this socket is installed ([`crate::reactor::Source::Conn`]).
+    pub(crate) conn_stamp: u32,
     conn: Option<Conn>,
     attempts: Vec<(AttemptId, Connecting)>,
     writes: VecDeque<PendingWrite>,
@@ -124,6 +126,7 @@ impl SockEntry {
         SockEntry {
             core,
             gen,
+            conn_stamp: 0,
             conn,
             attempts: Vec::new(),
             writes: VecDeque::new(),
@@ -280,7 +283,10 @@ impl Loop {
     }
 
     fn install_conn(&mut self, i: usize, c: Conn) {
-        if self.reactor.add(c.fd(), Source::Conn(i)).is_err() {
+        self.next_stamp = self.next_stamp.wrapping_add(1) & crate::reactor::STAMP_MASK;
+        let stamp = self.next_stamp;
+        self.sockets[i].conn_stamp = stamp;
+        if self.reactor.add(c.fd(), Source::Conn(i, stamp)).is_err() {
             // Out of memory for the interest list: the socket still works through reads
             // retried at each poll.
         }
@@ -452,11 +458,13 @@ impl Loop {
     }
 
     /// The OS reported socket `i`'s connection ready.
-    pub(crate) fn conn_ready(&mut self, i: usize, r: Ready, now: Instant) {
+    pub(crate) fn conn_ready(&mut self, i: usize, stamp: u32, r: Ready, now: Instant) {
         let Some(e) = self.sockets.get_mut(i) else {
             return;
         };
-        if e.conn.is_none() {
+        // Readiness of an earlier connection's descriptor (taken in by a thread that
+        // waited for the OS while the socket was destroyed and connected again).
+        if e.conn.is_none() || e.conn_stamp != stamp {
             return;
         }
         if r.readable {
