@@ -344,7 +344,7 @@ impl Loop {
             .active
             .iter()
             .copied()
-            .find(|&i| self.may_run(i) && !self.sockets[i].core.ticks_drained());
+            .find(|&i| !self.sockets[i].core.ticks_drained() && self.may_run(i));
         if let Some(i) = ticks {
             self.drain_socket(i, Mode::Ticks, now);
             return true;
@@ -353,7 +353,7 @@ impl Loop {
             .srv_active
             .iter()
             .copied()
-            .find(|&i| self.server_may_run(i) && !self.servers[i].core.is_idle());
+            .find(|&i| !self.servers[i].core.is_idle() && self.server_may_run(i));
         if let Some(i) = server {
             self.drain_server(i, true);
             return true;
@@ -383,7 +383,7 @@ impl Loop {
             .active
             .iter()
             .copied()
-            .find(|&i| self.may_run(i) && !self.sockets[i].core.is_idle());
+            .find(|&i| !self.sockets[i].core.is_idle() && self.may_run(i));
         if let Some(i) = deferred {
             self.drain_socket(i, Mode::All, now);
             return true;
@@ -536,7 +536,7 @@ impl LoopIo for StdIo<'_> {
             .active
             .iter()
             .copied()
-            .find(|&i| lp.may_run(i) && lp.sockets[i].core.has_closing_work());
+            .find(|&i| lp.sockets[i].core.has_closing_work() && lp.may_run(i));
         match closing {
             Some(i) => {
                 lp.drain_socket(i, Mode::All, self.now);
