@@ -8,7 +8,7 @@ use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
 use sansnet::options::{ConnectOptions, SocketOptions};
-use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, WriteResult};
+use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, Wait, WaitEnd, WriteResult};
 use sansnet::{Duration, Instant, NetError};
 
 use crate::event_loop::{Loop, Mode};
@@ -479,57 +479,41 @@ fn next(st: &mut Loop, i: usize) -> Option<Option<SocketEvent>> {
     }
 }
 
-/// The connect's outcome, once known. Connected, the caller's turn begins as in a
-/// `'connect'` listener: the socket is held until the caller waits again.
-fn connected(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+/// The end of a wait on socket `i`, as the core rules it ([`Core::wait_over`]): `Ok`, or
+/// the error the socket was destroyed with once known.
+fn wait_end(st: &mut Loop, i: usize, wait: Wait) -> Option<io::Result<()>> {
     let e = &st.sockets[i];
-    if e.events.iter().any(|e| matches!(e, SocketEvent::Connect)) {
-        st.hold(i);
-        return Some(Ok(()));
+    match e.core.wait_over(wait, &e.events)? {
+        WaitEnd::Done => {
+            if wait == Wait::Connect {
+                // Connected, the caller's turn begins as in a `'connect'` listener: the
+                // socket is held until the caller waits again.
+                st.hold(i);
+            }
+            Some(Ok(()))
+        }
+        WaitEnd::Destroyed => st.destroyed_error(i).map(Err),
     }
-    if e.core.destroyed() {
-        return st.destroyed_error(i).map(Err);
-    }
-    (!e.core.connecting() && !e.core.pending()).then_some(Ok(()))
+}
+
+/// The connect's outcome, once known.
+fn connected(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
+    wait_end(st, i, Wait::Connect)
 }
 
 /// `'finish'` emitted, or the socket destroyed.
 fn finished(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
-    let core = &st.sockets[i].core;
-    if core.writable_finished() {
-        return Some(Ok(()));
-    }
-    if core.destroyed() {
-        return st.destroyed_error(i).map(Err);
-    }
-    None
+    wait_end(st, i, Wait::Finish)
 }
 
-/// Every byte written taken by the OS, or the socket destroyed; or the peer's `'end'`
-/// waits to be taken (a flush waits as a write does for `'drain'`, see [`Waiter::Drain`]:
-/// what was written still leaves before any FIN).
+/// Every byte written taken by the OS (see [`Wait::Flush`]).
 fn flushed(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
-    let e = &st.sockets[i];
-    if e.core.writable_length() == 0 {
-        return Some(Ok(()));
-    }
-    if e.core.destroyed() {
-        return st.destroyed_error(i).map(Err);
-    }
-    e.end_waits().then_some(Ok(()))
+    wait_end(st, i, Wait::Flush)
 }
 
-/// A `write()` would return true, or the socket was destroyed; or the peer's `'end'`
-/// waits to be taken (see [`Waiter::Drain`]): the application takes the events before it
-/// first, writing past the high-water mark as Node's `'data'` listeners would.
+/// A `write()` would return true (see [`Wait::Drain`]).
 fn drained(st: &mut Loop, i: usize) -> Option<io::Result<()>> {
-    let e = &st.sockets[i];
-    let core = &e.core;
-    if core.destroyed() {
-        return st.destroyed_error(i).map(Err);
-    }
-    let ready = !core.writable_need_drain() && core.write_return_value();
-    (ready || e.end_waits()).then_some(Ok(()))
+    wait_end(st, i, Wait::Drain)
 }
 
 impl Drop for Socket {

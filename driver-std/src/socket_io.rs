@@ -255,7 +255,7 @@ impl SockEntry {
 
     /// Whether no event will ever come again.
     pub(crate) fn silent(&self) -> bool {
-        self.events.is_empty() && self.core.destroyed() && self.core.is_idle()
+        self.events.is_empty() && self.core.emits_no_more()
     }
 
     /// The connected OS socket.

@@ -27,6 +27,7 @@ mod run_loop;
 mod teardown;
 #[cfg(test)]
 mod tests;
+mod waits;
 #[cfg(test)]
 mod writable_tests;
 
@@ -41,6 +42,7 @@ pub use event::{
 pub use halves::Chunk;
 use halves::{QueuedWrite, ReadHalf, Shutdown, WriteHalf};
 pub use info::SocketInfo;
+pub use waits::{Wait, WaitEnd};
 
 use crate::error::{Code, NetError};
 use crate::happy_eyeballs::Schedule;

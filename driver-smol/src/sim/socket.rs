@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use sansnet::options::ConnectOptions;
 use sansnet::sim::SocketHandle;
-use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, WriteResult};
+use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, Wait, WaitEnd, WriteResult};
 use sansnet::{Duration, Instant, NetError};
 use sansnet_std::{LookupRequest, SocketSettings};
 
@@ -171,30 +171,19 @@ impl SimSocket {
     }
 
     pub(crate) fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, connected)
+        self.poll(cx, |w, h| wait_end(w, h, Wait::Connect))
     }
 
     pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, |w, h| {
-            let core = w.sim.socket_ref(h);
-            if core.writable_finished() {
-                return Some(Ok(()));
-            }
-            destroyed_error(w, h)
-        })
+        self.poll(cx, |w, h| wait_end(w, h, Wait::Finish))
     }
 
     pub(crate) fn poll_flushed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, |w, h| {
-            if w.sim.socket_ref(h).writable_length() == 0 || end_waits(w, h) {
-                return Some(Ok(()));
-            }
-            destroyed_error(w, h)
-        })
+        self.poll(cx, |w, h| wait_end(w, h, Wait::Flush))
     }
 
     pub(crate) fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll(cx, drained)
+        self.poll(cx, |w, h| wait_end(w, h, Wait::Drain))
     }
 
     pub(crate) fn poll_read_bytes(
@@ -274,59 +263,20 @@ fn next(w: &mut World, h: SocketHandle) -> Option<Option<SocketEvent>> {
     if let Some(e) = w.sock(h).events.pop_front() {
         return Some(Some(e));
     }
-    let core = w.sim.socket_ref(h);
-    (core.destroyed() && core.is_idle()).then_some(None)
+    w.sim.socket_ref(h).emits_no_more().then_some(None)
 }
 
-/// The connect's outcome, once known.
-fn connected(w: &mut World, h: SocketHandle) -> Option<io::Result<()>> {
-    if w.sock(h)
-        .events
-        .iter()
-        .any(|e| matches!(e, SocketEvent::Connect))
-    {
-        return Some(Ok(()));
-    }
+/// The end of a wait on socket `h`, as the core rules it: `Ok`, or the error the socket
+/// was destroyed with once known (`'error'` comes a tick after the destroy).
+fn wait_end(w: &mut World, h: SocketHandle, wait: Wait) -> Option<io::Result<()>> {
     let core = w.sim.socket_ref(h);
-    if core.destroyed() {
-        return destroyed_error(w, h);
-    }
-    (!core.connecting() && !core.pending()).then_some(Ok(()))
-}
-
-/// A `write()` would return true, or the socket was destroyed; or the peer's `'end'`
-/// waits to be taken: the task takes the events before it first (writing past the
-/// high-water mark as Node's `'data'` listeners would), before the next turn of the loop
-/// gives that `'end'` its consequences (the automatic `end()` without `allowHalfOpen`).
-fn drained(w: &mut World, h: SocketHandle) -> Option<io::Result<()>> {
-    let core = w.sim.socket_ref(h);
-    if core.destroyed() {
-        return destroyed_error(w, h);
-    }
-    let ready = !core.writable_need_drain() && core.write_return_value();
-    (ready || end_waits(w, h)).then_some(Ok(()))
-}
-
-/// Whether the peer's `'end'` waits to be taken.
-fn end_waits(w: &mut World, h: SocketHandle) -> bool {
-    w.sock(h)
-        .events
-        .iter()
-        .any(|e| matches!(e, SocketEvent::End))
-}
-
-/// For a waiter on a destroyed socket: its error once known (`'error'` comes a tick after
-/// the destroy), `None` while it may still come or the socket is not destroyed.
-fn destroyed_error<T>(w: &mut World, h: SocketHandle) -> Option<io::Result<T>> {
-    let core = w.sim.socket_ref(h);
-    if !core.destroyed() {
-        return None;
-    }
     let idle = core.is_idle();
+    let end = core.wait_over(wait, &w.sockets.get(h.0)?.events)?;
     let slot = w.sock(h);
-    match &slot.last_error {
-        Some(e) => Some(Err(e.clone().into())),
-        None => idle.then(|| {
+    match (end, &slot.last_error) {
+        (WaitEnd::Done, _) => Some(Ok(())),
+        (WaitEnd::Destroyed, Some(e)) => Some(Err(e.clone().into())),
+        (WaitEnd::Destroyed, None) => idle.then(|| {
             Err(io::Error::new(
                 io::ErrorKind::NotConnected,
                 "the socket is closed",
