@@ -294,6 +294,18 @@ impl<O, D> Queue<O, D> {
             && !self.polling
     }
 
+    /// Gives back the memory of the queues that are empty: a socket that waits (an idle
+    /// connection) holds no queue capacity from its last burst of work.
+    pub(crate) fn release_spare(&mut self) {
+        release(&mut self.out);
+        release(&mut self.ticks);
+        release(&mut self.pending);
+        release(&mut self.arriving);
+        release(&mut self.polled);
+        release(&mut self.closing);
+        release(&mut self.next_pending);
+    }
+
     /// Drops deferred work that no longer applies.
     pub(crate) fn retain_deferred(&mut self, mut keep: impl FnMut(&D) -> bool) {
         self.ticks.retain(&mut keep);
@@ -374,5 +386,12 @@ mod tests {
         assert_eq!(q.pop_deferred(), Some("short read"));
         q.pending("finish");
         assert_eq!(drain(&mut q), ["finish", "eof"]);
+    }
+}
+
+/// Frees an empty queue's buffer.
+pub(crate) fn release<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > 0 {
+        *q = VecDeque::new();
     }
 }

@@ -260,7 +260,7 @@ impl Loop {
     pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
         let entry = &mut self.sockets[i];
         if let SocketEvent::Error(err) = &e {
-            entry.last_error = Some(err.clone());
+            entry.last_error = Some(Box::new(err.clone()));
         }
         if !entry.handle {
             return;
@@ -517,7 +517,7 @@ impl Loop {
     /// The error a waiter gets when the socket can no longer do what it waits for.
     pub(crate) fn closed_error(&self, i: usize) -> std::io::Error {
         match &self.sockets[i].last_error {
-            Some(e) => crate::to_io_error(e.clone()),
+            Some(e) => crate::to_io_error((**e).clone()),
             None => std::io::Error::new(std::io::ErrorKind::NotConnected, "the socket is closed"),
         }
     }

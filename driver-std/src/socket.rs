@@ -467,6 +467,10 @@ fn pop(st: &mut Loop, i: usize) -> Option<SocketEvent> {
     if let SocketEvent::Data(d) = &ev {
         e.queued_bytes -= d.len();
     }
+    if e.events.is_empty() {
+        // An idle connection keeps no buffer from its last events.
+        e.events = std::collections::VecDeque::new();
+    }
     st.hold(i);
     Some(ev)
 }

@@ -51,7 +51,8 @@ pub(crate) struct SockEntry {
     pub(crate) server: Option<(usize, u64)>,
     /// The deadline registered in the loop's timers.
     pub(crate) armed: Option<Instant>,
-    pub(crate) last_error: Option<NetError>,
+    /// Boxed: most sockets never have one.
+    pub(crate) last_error: Option<Box<NetError>>,
     /// Events for the handle, in Node's order.
     pub(crate) events: VecDeque<SocketEvent>,
     /// Bytes of `'data'` in `events`.
@@ -429,6 +430,8 @@ impl Loop {
         loop {
             let e = &mut self.sockets[i];
             let Some(w) = e.writes.front_mut() else {
+                // An idle connection keeps no buffer from its last writes.
+                e.writes = VecDeque::new();
                 return;
             };
             if w.off == w.data.len() {
