@@ -317,6 +317,13 @@ impl<O, D> Queue<O, D> {
     }
 }
 
+/// Frees an empty queue's buffer.
+pub(crate) fn release<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > 0 {
+        *q = VecDeque::new();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Queue;
@@ -386,12 +393,5 @@ mod tests {
         assert_eq!(q.pop_deferred(), Some("short read"));
         q.pending("finish");
         assert_eq!(drain(&mut q), ["finish", "eof"]);
-    }
-}
-
-/// Frees an empty queue's buffer.
-pub(crate) fn release<T>(q: &mut VecDeque<T>) {
-    if q.is_empty() && q.capacity() > 0 {
-        *q = VecDeque::new();
     }
 }
