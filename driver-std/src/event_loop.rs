@@ -92,6 +92,8 @@ pub(crate) struct Loop {
     pub(crate) last_app_poll: Option<std::time::Instant>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
+    /// Buffers of finished writes, kept for the next large reads.
+    pub(crate) spare_bufs: Vec<Vec<u8>>,
     /// A buffer the loop's own polls of the OS borrow.
     ready_buf: Vec<Ready>,
     /// Whether this thread polls the OS while it runs the loop (a manual runtime's
@@ -147,6 +149,7 @@ impl Loop {
             poll_waiter: None,
             last_app_poll: None,
             read_buf: Vec::with_capacity(sansnet::socket::READ_SIZE),
+            spare_bufs: Vec::new(),
             ready_buf: Vec::new(),
             polls_os: true,
             holds: HashMap::new(),
