@@ -66,6 +66,11 @@ pub(crate) struct Loop {
     pub(crate) reactor: Arc<Reactor>,
     /// Sockets that may have deferred work or facts.
     pub(crate) active: BTreeSet<usize>,
+    /// Within one [`Loop::run_all`]: every active socket below this index had, at the
+    /// last scan for next ticks, none to run (drained, or its application still
+    /// reacting), and nothing touched it since. Scans start here instead of at the first
+    /// socket; anything that touches a socket lowers it.
+    floor: usize,
     /// Servers that may have deferred work.
     pub(crate) srv_active: BTreeSet<usize>,
     /// Deadlines, by socket.
@@ -135,6 +140,7 @@ impl Loop {
             servers: Slab::new(),
             reactor,
             active: BTreeSet::new(),
+            floor: 0,
             srv_active: BTreeSet::new(),
             timers: BTreeSet::new(),
             readable: BTreeSet::new(),
@@ -164,9 +170,15 @@ impl Loop {
         self.next_gen
     }
 
+    /// Socket `i` changed: the next scan for next ticks starts no later than at it.
+    pub(crate) fn floor_at(&mut self, i: usize) {
+        self.floor = self.floor.min(i);
+    }
+
     /// The calling thread's turn now includes socket `i` (it made a call on it or took
     /// one of its events): its deferred work waits until that thread waits on something.
     pub(crate) fn hold(&mut self, i: usize) {
+        self.floor_at(i);
         let e = &mut self.sockets[i];
         if !e.held {
             e.held = true;
@@ -261,6 +273,7 @@ impl Loop {
 
     /// Hands an event to socket `i`'s handle (or drops it when nobody holds one).
     pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
+        self.floor_at(i);
         let entry = &mut self.sockets[i];
         if let SocketEvent::Error(err) = &e {
             entry.last_error = Some(Box::new(err.clone()));
@@ -280,6 +293,7 @@ impl Loop {
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
     /// work, whoever waits on it.
     pub(crate) fn touch(&mut self, i: usize) {
+        self.floor_at(i);
         let Some(e) = self.sockets.get_mut(i) else {
             return;
         };
@@ -328,14 +342,33 @@ impl Loop {
     /// One step of the loop (see the module doc); false when nothing could run without
     /// waiting for the OS or the clock.
     pub(crate) fn step(&mut self, now: Instant) -> bool {
+        self.floor = 0;
         let ran = self.step_inner(now, true);
         self.collect();
         ran
     }
 
+    /// Runs steps until none can run without waiting for the OS or the clock, the
+    /// caller holding the loop throughout (nothing else changes it between two steps, so
+    /// each scan for next ticks can start where the last one found its socket). Returns
+    /// whether any step ran.
+    pub(crate) fn run_all(&mut self) -> bool {
+        self.floor = 0;
+        let mut any = false;
+        loop {
+            let ran = self.step_inner(crate::now(), true);
+            self.collect();
+            if !ran {
+                return any;
+            }
+            any = true;
+        }
+    }
+
     /// A step limited to what runs before a `setImmediate` callback: ticks and sources
     /// already ready.
     pub(crate) fn step_immediate(&mut self, now: Instant) -> bool {
+        self.floor = 0;
         let ran = self.step_inner(now, false);
         self.collect();
         ran
@@ -345,13 +378,15 @@ impl Loop {
         // 1. Ticks (and the poll phase in progress, and pending work).
         let ticks = self
             .active
-            .iter()
+            .range(self.floor..)
             .copied()
             .find(|&i| !self.sockets[i].core.ticks_drained() && self.may_run(i));
         if let Some(i) = ticks {
+            self.floor = i;
             self.drain_socket(i, Mode::Ticks, now);
             return true;
         }
+        self.floor = usize::MAX;
         let server = self
             .srv_active
             .iter()
@@ -551,6 +586,7 @@ impl LoopIo for StdIo<'_> {
 
     fn start_iteration(&mut self) -> bool {
         let lp = &mut *self.lp;
+        lp.floor = 0;
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
@@ -580,6 +616,7 @@ impl LoopIo for StdIo<'_> {
 
     fn start_poll_phase(&mut self) -> bool {
         let lp = &mut *self.lp;
+        lp.floor = 0;
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];

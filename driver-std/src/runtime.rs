@@ -93,9 +93,7 @@ impl Runtime {
         let mut busy = !ready.is_empty();
         st.absorb(&mut ready, now());
         st.polls_os = true;
-        while st.step(now()) {
-            busy = true;
-        }
+        busy |= st.run_all();
         st.polls_os = false;
         let next = st.next_deadline();
         st.sleeping = Some(next);
@@ -304,6 +302,7 @@ impl Loop {
     /// The application waits on socket `i`: its deferred work may run, and reading
     /// resumes if it had stopped for the application.
     pub(crate) fn release(&mut self, i: usize) {
+        self.floor_at(i);
         self.sockets[i].held = false;
         self.may_read_again(i);
         self.active.insert(i);
@@ -330,7 +329,7 @@ fn reactor_thread(sh: &Shared) {
             continue;
         }
         st.polls_os = true;
-        while st.step(now()) {}
+        st.run_all();
         st.polls_os = false;
         let next = st.next_deadline();
         st.sleeping = Some(next);

@@ -15,7 +15,7 @@ use crate::lookup::LookupFn;
 use crate::runtime::{Runtime, Shared};
 use crate::server_io::SrvEvent;
 use crate::socket::Socket;
-use crate::{now, to_io_error};
+use crate::to_io_error;
 
 /// `net.createServer(options)` with what the driver adds: a resolver for the listen host
 /// (also given to accepted sockets) and the runtime.
@@ -252,7 +252,7 @@ impl Server {
         st.end_turn();
         st.servers[self.i].held = false;
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let e = pop(&mut st, self.i)?;
         drop(st);
@@ -327,7 +327,7 @@ impl Server {
         }
         st.servers[i].blocked += 1;
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let r = cond(&mut st, i);
         st.servers[i].blocked -= 1;

@@ -261,7 +261,7 @@ impl Socket {
         st.end_turn();
         st.release(i);
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         pop(&mut st, i)
     }
@@ -410,7 +410,7 @@ impl Socket {
         }
         st.sockets[i].count(who, 1);
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let r = cond(&mut st, i);
         st.sockets[i].count(who, -1);

@@ -477,6 +477,8 @@ impl Loop {
         if e.conn.is_none() || e.conn_stamp != stamp {
             return;
         }
+        self.floor_at(i);
+        let e = &mut self.sockets[i];
         if r.readable {
             e.can_read = true;
             e.hup |= r.hup;
