@@ -354,9 +354,11 @@ impl Loop {
     /// whether any step ran.
     pub(crate) fn run_all(&mut self) -> bool {
         self.floor = 0;
+        // The loop's time is read once for the run, as libuv reads it once per iteration.
+        let now = crate::now();
         let mut any = false;
         loop {
-            let ran = self.step_inner(crate::now(), true);
+            let ran = self.step_inner(now, true);
             self.collect();
             if !ran {
                 return any;
