@@ -592,7 +592,7 @@ impl LoopIo for StdIo<'_> {
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.may_run() && e.core.start_iteration() {
+            if e.core.waits_for_next_iteration() && e.may_run() && e.core.start_iteration() {
                 any = true;
             }
         }
@@ -622,7 +622,7 @@ impl LoopIo for StdIo<'_> {
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.may_run() && e.core.start_poll_phase() {
+            if e.core.has_facts_for_poll_phase() && e.may_run() && e.core.start_poll_phase() {
                 began = true;
             }
         }
