@@ -15,6 +15,38 @@ use sansnet_tests::std_backend::StdBackend;
 
 const RUNS: usize = 3;
 
+/// How often a run is repeated when its trace differs from Node's only in which actor's
+/// port variable names a port: the kernel handed a closed server's ephemeral port to a
+/// later one, and a trace names a port after the first actor that held it.
+const REPEATS: usize = 3;
+
+/// Whether two traces are the same once every `$ACTOR.port` variable is written `$port`.
+fn differs_in_port_names_only(a: &Json, b: &Json) -> bool {
+    fn erase(j: &Json) -> String {
+        let text = j.to_string();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(k) = rest.find('$') {
+            out.push_str(&rest[..k]);
+            let tail = &rest[k..];
+            let name_len = tail[1..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '#' || c == '-'))
+                .map_or(tail.len() - 1, |n| n);
+            let after = &tail[1 + name_len..];
+            if let Some(more) = after.strip_prefix(".port") {
+                out.push_str("$port");
+                rest = more;
+            } else {
+                out.push('$');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+    a != b && erase(a) == erase(b)
+}
+
 fn scenario_files() -> Vec<(PathBuf, PathBuf)> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
     let mut out = Vec::new();
@@ -49,10 +81,18 @@ fn check_driver<B: Backend>(make: impl Fn() -> B) {
                 .expect("expected"),
         );
         for run in 1..=RUNS {
-            let (text, outcome) = Runner::new(make())
-                .run(&sc)
-                .unwrap_or_else(|e| panic!("{name}: {}", e.0));
-            let got = traces(&text);
+            let mut again = 0;
+            let (got, outcome) = loop {
+                let (text, outcome) = Runner::new(make())
+                    .run(&sc)
+                    .unwrap_or_else(|e| panic!("{name}: {}", e.0));
+                let got = traces(&text);
+                if again < REPEATS && differs_in_port_names_only(&got, &want) {
+                    again += 1;
+                    continue;
+                }
+                break (got, outcome);
+            };
             if got != want || outcome != Outcome::Completed {
                 failures.push(format!(
                     "{name} (run {run}, {outcome:?}):\n  want {want}\n  got  {got}"
@@ -71,4 +111,14 @@ fn every_scenario_matches_node_on_the_smol_driver() {
 #[test]
 fn every_scenario_matches_node_on_the_std_driver() {
     check_driver(StdBackend::new);
+}
+
+#[test]
+fn a_reused_port_is_told_apart_from_a_real_difference() {
+    let want = serde_json::json!({"c": ["connectionAttempt 127.0.0.1 $v6.port 4"]});
+    let reused = serde_json::json!({"c": ["connectionAttempt 127.0.0.1 $any.port 4"]});
+    let other = serde_json::json!({"c": ["connectionAttempt ::1 $v6.port 6"]});
+    assert!(differs_in_port_names_only(&reused, &want));
+    assert!(!differs_in_port_names_only(&want, &want));
+    assert!(!differs_in_port_names_only(&other, &want));
 }
