@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar};
 
 use sansnet::event_loop::{LoopIo, Phases};
 use sansnet::socket::{LookupId, Output, SocketEvent};
@@ -102,6 +102,25 @@ pub(crate) struct Loop {
     /// What each application thread holds in its current turn (sockets by index, servers
     /// by `usize::MAX - index`): released when that thread next waits on anything.
     holds: HashMap<std::thread::ThreadId, Vec<usize>>,
+    /// One thread serves every handle ([`crate::Runtime::wait_events`]): it takes every
+    /// handle's events, so events not taken hold their socket's deferred work as they
+    /// would for a thread waiting in [`Waiter::Take`] (and the thread's own calls hold as
+    /// any thread's do).
+    pub(crate) serves_all: bool,
+    /// While [`Loop::serves_all`]: the handles (sockets by index, servers by
+    /// `usize::MAX - index`) whose events may wait to be taken: each was added when its
+    /// queue stopped being empty, and stays until a look finds its queue empty.
+    pub(crate) with_events: BTreeSet<usize>,
+    /// Sockets admitted held (their handle arrives inside `'connection'`) and recorded in
+    /// no thread's turn, with their generation: a manual runtime's turn and a wait for
+    /// every handle release them (kept only for those: [`Loop::keeps_admitted`]).
+    pub(crate) admitted: Vec<(usize, u64)>,
+    /// Where a thread waits for any handle's event while another thread runs the loop.
+    pub(crate) events_cv: Arc<Condvar>,
+    /// Threads waiting on `events_cv`.
+    pub(crate) events_waiting: u32,
+    /// Run only by its caller ([`crate::Runtime::manual`]).
+    pub(crate) manual: bool,
     /// The stamp of the next connection installed ([`Source::Conn`]).
     pub(crate) next_stamp: u32,
     /// A spare descriptor (libuv's `emfile_fd`): out of descriptors, a listener closes it
@@ -153,6 +172,12 @@ impl Loop {
             task_takes: HashMap::new(),
             spare_fd: open_spare(),
             next_stamp: 0,
+            serves_all: false,
+            with_events: BTreeSet::new(),
+            admitted: Vec::new(),
+            events_cv: Arc::new(Condvar::new()),
+            events_waiting: 0,
+            manual: false,
         }
     }
 
@@ -172,6 +197,17 @@ impl Loop {
                 .or_default()
                 .push(i);
         }
+    }
+
+    /// Every thread's turn ends at once (a manual runtime's turn): what each held.
+    pub(crate) fn holds_drain(&mut self) -> Vec<Vec<usize>> {
+        self.holds.drain().map(|(_, held)| held).collect()
+    }
+
+    /// What the threads' current turns hold (sockets by index, servers by
+    /// `usize::MAX - index`).
+    pub(crate) fn holds_keys(&self) -> std::collections::HashSet<usize> {
+        self.holds.values().flatten().copied().collect()
     }
 
     /// [`Loop::hold`] for server `i`.
@@ -208,20 +244,55 @@ impl Loop {
             return;
         };
         for k in held {
-            if k > usize::MAX / 2 {
-                if let Some(s) = self.servers.get_mut(usize::MAX - k) {
-                    s.held = false;
-                    self.srv_active.insert(usize::MAX - k);
-                }
-            } else if self.sockets.contains(k) && self.sockets[k].held {
-                self.release(k);
+            self.release_key(k);
+        }
+    }
+
+    /// Releases what a turn held: socket `k`, or server `usize::MAX - k`.
+    pub(crate) fn release_key(&mut self, k: usize) {
+        if k > usize::MAX / 2 {
+            if let Some(s) = self.servers.get_mut(usize::MAX - k) {
+                s.held = false;
+                self.srv_active.insert(usize::MAX - k);
+            }
+        } else if self.sockets.contains(k) && self.sockets[k].held {
+            self.release(k);
+        }
+    }
+
+    /// Whether sockets admitted held are listed in [`Loop::admitted`]: for the waits that
+    /// release every handle (a manual runtime's turn, a wait for every handle); elsewhere
+    /// an admitted socket waits for its own first wait.
+    pub(crate) fn keeps_admitted(&self) -> bool {
+        self.manual || self.serves_all
+    }
+
+    /// Releases the sockets admitted held that no turn recorded ([`Loop::admitted`]).
+    pub(crate) fn release_admitted(&mut self) {
+        for (i, gen) in std::mem::take(&mut self.admitted) {
+            if self.sockets.get(i).is_some_and(|e| e.gen == gen && e.held) {
+                self.release(i);
             }
         }
     }
 
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
-        self.sockets[i].may_run()
+        runs(&self.sockets[i], self.serves_all)
+    }
+
+    /// The queue of handle `key` (socket `key`, or server `usize::MAX - key`) stopped
+    /// being empty: while one thread serves every handle, it is listed for that thread,
+    /// which is woken.
+    pub(crate) fn events_wait(&mut self, key: usize) {
+        if self.serves_all && self.with_events.insert(key) {
+            if self.events_waiting > 0 {
+                self.events_cv.notify_all();
+            }
+            if self.sleeping.is_some() && self.poll_waiter == Some(EVERY_HANDLE) {
+                self.reactor.notify();
+            }
+        }
     }
 
     fn server_may_run(&self, i: usize) -> bool {
@@ -268,10 +339,14 @@ impl Loop {
         if let SocketEvent::Data(d) = &e {
             entry.queued_bytes += d.len();
         }
+        let first = entry.events.is_empty();
         entry.events.push_back(e);
         self.observed += 1;
         entry.wake_takers();
         self.wake_poller(i);
+        if first {
+            self.events_wait(i);
+        }
     }
 
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
@@ -523,6 +598,24 @@ impl Loop {
     }
 }
 
+/// The key [`Loop::poll_waiter`] has while the thread waiting for the OS waits for any
+/// handle's event ([`crate::Runtime::wait_events`]).
+pub(crate) const EVERY_HANDLE: usize = usize::MAX / 2;
+
+/// Whether socket entry `e` may run deferred work now: [`SockEntry::may_run`], and while
+/// one thread serves every handle (`serves_all`), not while events wait for that thread
+/// to take them, unless someone waits on the socket in a way that lets it go on (a
+/// shutdown, a `'drain'`, a connect: their own rules decide).
+fn runs(e: &SockEntry, serves_all: bool) -> bool {
+    e.may_run()
+        && !(serves_all
+            && e.handle
+            && !e.events.is_empty()
+            && !e.has_waiter(Waiter::Blocked)
+            && !e.has_waiter(Waiter::Drain)
+            && !e.has_waiter(Waiter::Connect))
+}
+
 /// The loop's sockets and the OS as the core's [`Phases`] drive them.
 struct StdIo<'a> {
     lp: &'a mut Loop,
@@ -551,7 +644,7 @@ impl LoopIo for StdIo<'_> {
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.may_run() && e.core.start_iteration() {
+            if runs(e, lp.serves_all) && e.core.start_iteration() {
                 any = true;
             }
         }
@@ -580,7 +673,7 @@ impl LoopIo for StdIo<'_> {
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.may_run() && e.core.start_poll_phase() {
+            if runs(e, lp.serves_all) && e.core.start_poll_phase() {
                 began = true;
             }
         }

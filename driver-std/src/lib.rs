@@ -123,7 +123,7 @@ pub use sansnet::socket::{
 pub use sansnet::{Code, NetError};
 
 pub use lookup::{LookupFn, LookupRequest};
-pub use runtime::Runtime;
+pub use runtime::{HandleId, Runtime};
 pub use sansnet::socket::SocketInfo;
 pub use server::{Server, ServerEvent, ServerInfo, ServerSettings};
 pub use socket::{connect, connect_with, Socket, SocketSettings};

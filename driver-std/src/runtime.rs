@@ -99,9 +99,11 @@ impl Runtime {
 
     fn build(manual: bool) -> io::Result<Runtime> {
         let reactor = Arc::new(Reactor::new()?);
+        let mut lp = Loop::new(reactor.clone());
+        lp.manual = manual;
         Ok(Runtime {
             shared: Arc::new(Shared {
-                state: Mutex::new(Loop::new(reactor.clone())),
+                state: Mutex::new(lp),
                 reactor,
                 manual,
                 reactor_cv: Condvar::new(),
@@ -126,6 +128,74 @@ impl Runtime {
             }
             st = sh.block(st, Some(left));
         }
+    }
+
+    /// Node's loop turn for a thread that serves every socket and server of this runtime,
+    /// as Node's one JavaScript thread does: the calling thread's turn ends (what its
+    /// calls and the events it took held may run: Node's next ticks), the loop runs (on
+    /// this thread when nobody else waits for the OS; in a [`Runtime::manual`] runtime
+    /// always on this thread) until at least one handle has events waiting to be taken,
+    /// and those handles are appended to `ready`, each once ([`Socket::id`],
+    /// [`Server::id`]). False when `timeout` passed with none (`None`: no limit;
+    /// [`Duration::ZERO`]: only what is ready without waiting).
+    ///
+    /// Take every event of each handle reported, with [`Socket::try_next_event`] /
+    /// [`Server::try_next_event`] until `None`, reacting to each as a Node listener would
+    /// (a `write()` for a `'data'`, …): each call that takes an event ends a listener,
+    /// so the socket's deferred work between two events runs then. A handle is reported
+    /// when its queue stops being empty, and again at every call while events wait in
+    /// it; an admitted connection arrives as [`ServerEvent::Connection`] on its
+    /// server's queue (so the server is reported), and its own events follow once this
+    /// thread waits again.
+    ///
+    /// From the first call on, the runtime counts on this thread to take every handle's
+    /// events: a socket's events not yet taken hold its deferred work (its `'end'` after
+    /// a `'data'` not taken, its automatic `end()`, its `'close'`) even while the thread
+    /// is busy elsewhere, as a JavaScript listener runs before the next tick. Drop the
+    /// handles whose events you do not want (a dropped handle's socket goes on by
+    /// itself). Blocking calls on a handle ([`Socket::next_event`], a byte-stream read,
+    /// [`Server::listen`]) still work on such a runtime, and also end the turn.
+    ///
+    /// There is no scan of every handle: a wait costs what changed since the last.
+    ///
+    /// [`Socket::id`]: crate::Socket::id
+    /// [`Server::id`]: crate::Server::id
+    /// [`Socket::try_next_event`]: crate::Socket::try_next_event
+    /// [`Server::try_next_event`]: crate::Server::try_next_event
+    /// [`Socket::next_event`]: crate::Socket::next_event
+    /// [`Server::listen`]: crate::Server::listen
+    /// [`ServerEvent::Connection`]: crate::ServerEvent::Connection
+    /// [`Duration::ZERO`]: std::time::Duration::ZERO
+    pub fn wait_events(
+        &self,
+        ready: &mut Vec<HandleId>,
+        timeout: Option<std::time::Duration>,
+    ) -> bool {
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let sh = &self.shared;
+        let mut st = sh.lock();
+        st.serve_all();
+        st.end_turn();
+        st.release_admitted();
+        let cv = st.events_cv.clone();
+        let (mut st, found) = sh.wait_until(
+            st,
+            &cv,
+            deadline,
+            crate::event_loop::EVERY_HANDLE,
+            |st| st.any_events().then_some(()),
+            |st, d| st.events_waiting = st.events_waiting.saturating_add_signed(d),
+        );
+        if found.is_none() {
+            return false;
+        }
+        // What else is ready without waiting: the handles come out together, as the
+        // callbacks of one loop iteration do.
+        while st.step(now()) {}
+        let before = ready.len();
+        st.take_ready(ready);
+        sh.after_call(&st);
+        ready.len() > before
     }
 
     /// Says that the application's `setImmediate` was scheduled from the check phase
@@ -273,21 +343,63 @@ impl Shared {
 }
 
 impl Loop {
-    /// The application waits on every handle (a manual runtime's turn).
+    /// The application waits on every handle (a manual runtime's turn): what every
+    /// thread's turn holds, and the sockets admitted since, are released.
     fn release_all(&mut self) {
         self.end_turn();
-        let held: Vec<usize> = self
-            .sockets
-            .iter()
-            .filter(|(_, e)| e.held)
-            .map(|(i, _)| i)
-            .collect();
-        for i in held {
-            self.release(i);
+        let turns: Vec<Vec<usize>> = self.holds_drain();
+        for k in turns.into_iter().flatten() {
+            self.release_key(k);
         }
-        for (_, s) in self.servers.iter_mut() {
-            s.held = false;
+        self.release_admitted();
+    }
+
+    /// From now on one thread serves every handle ([`Runtime::wait_events`]): events not
+    /// taken hold deferred work, and handles are listed when events wait in them. The
+    /// first time only, every handle is looked at once (those with events are listed,
+    /// sockets admitted before and still held are released at the coming wait).
+    fn serve_all(&mut self) {
+        if self.serves_all {
+            return;
         }
+        self.serves_all = true;
+        let recorded: std::collections::HashSet<usize> = self.holds_keys();
+        for (i, e) in self.sockets.iter() {
+            if e.handle && !e.events.is_empty() {
+                self.with_events.insert(i);
+            }
+            if e.held && !recorded.contains(&i) {
+                self.admitted.push((i, e.gen));
+            }
+        }
+        for (i, s) in self.servers.iter() {
+            if s.handle && !s.events.is_empty() {
+                self.with_events.insert(usize::MAX - i);
+            }
+        }
+    }
+
+    /// Whether a handle listed for the thread that serves every handle still has events
+    /// waiting (the listed handles found empty leave the list).
+    fn any_events(&mut self) -> bool {
+        let (sockets, servers) = (&self.sockets, &self.servers);
+        self.with_events
+            .retain(|&k| handle_events(sockets, servers, k).is_some());
+        !self.with_events.is_empty()
+    }
+
+    /// Appends the handles with events waiting to be taken; they stay listed until a look
+    /// finds them empty.
+    fn take_ready(&mut self, ready: &mut Vec<HandleId>) {
+        let (sockets, servers) = (&self.sockets, &self.servers);
+        self.with_events
+            .retain(|&k| match handle_events(sockets, servers, k) {
+                Some(id) => {
+                    ready.push(id);
+                    true
+                }
+                None => false,
+            });
     }
 
     /// The application waits on socket `i`: its deferred work may run, and reading
@@ -296,6 +408,61 @@ impl Loop {
         self.sockets[i].held = false;
         self.may_read_again(i);
         self.active.insert(i);
+    }
+}
+
+/// The handle of key `k` (socket `k`, or server `usize::MAX - k`) if events wait in its
+/// queue.
+fn handle_events(
+    sockets: &slab::Slab<crate::socket_io::SockEntry>,
+    servers: &slab::Slab<crate::server_io::SrvEntry>,
+    k: usize,
+) -> Option<HandleId> {
+    if k > usize::MAX / 2 {
+        let s = servers.get(usize::MAX - k)?;
+        (s.handle && !s.events.is_empty()).then(|| HandleId::server(s.gen))
+    } else {
+        let e = sockets.get(k)?;
+        (e.handle && !e.events.is_empty()).then(|| HandleId::socket(e.gen))
+    }
+}
+
+/// Which socket or server of a runtime: [`crate::Socket::id`], [`crate::Server::id`],
+/// and what [`Runtime::wait_events`] reports.
+///
+/// Unique among every handle a runtime ever had (a generation, never reused), so an id
+/// kept past its handle's drop never names another. Small and cheap to hash: made to key
+/// an application's map from ids to its handles (and whatever state it keeps for them).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandleId(u64);
+
+impl HandleId {
+    /// The bit that marks a server.
+    const SERVER: u64 = 1 << 63;
+
+    pub(crate) fn socket(gen: u64) -> HandleId {
+        HandleId(gen & !HandleId::SERVER)
+    }
+
+    pub(crate) fn server(gen: u64) -> HandleId {
+        HandleId(gen | HandleId::SERVER)
+    }
+
+    /// Whether it names a [`crate::Socket`].
+    pub fn is_socket(self) -> bool {
+        self.0 & HandleId::SERVER == 0
+    }
+
+    /// Whether it names a [`crate::Server`].
+    pub fn is_server(self) -> bool {
+        !self.is_socket()
+    }
+}
+
+impl std::fmt::Debug for HandleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.is_socket() { "Socket" } else { "Server" };
+        write!(f, "{kind}#{}", self.0 & !HandleId::SERVER)
     }
 }
 

@@ -12,7 +12,7 @@ use sansnet::{Duration, NetError};
 
 use crate::event_loop::Loop;
 use crate::lookup::LookupFn;
-use crate::runtime::{Runtime, Shared};
+use crate::runtime::{HandleId, Runtime, Shared};
 use crate::server_io::SrvEvent;
 use crate::socket::Socket;
 use crate::{now, to_io_error};
@@ -292,6 +292,12 @@ impl Server {
             connections: core.connections(),
             max_connections: core.max_connections,
         }
+    }
+
+    /// This server's identity in its runtime: what [`Runtime::wait_events`] reports when
+    /// its events (a `'connection'`, …) wait to be taken.
+    pub fn id(&self) -> HandleId {
+        HandleId::server(self.sh.lock().servers[self.i].gen)
     }
 
     /// `server.address()`.
