@@ -100,8 +100,9 @@ pub(crate) struct Loop {
     /// Which socket each waiting task (by its waker's data) last waited on, and how.
     pub(crate) task_takes: HashMap<usize, (usize, Waiter)>,
     /// What each application thread holds in its current turn (sockets by index, servers
-    /// by `usize::MAX - index`): released when that thread next waits on anything.
-    holds: HashMap<std::thread::ThreadId, Vec<usize>>,
+    /// by `usize::MAX - index`, with their generation: a slot reused since is another
+    /// handle): released when that thread next waits on anything.
+    holds: HashMap<std::thread::ThreadId, Vec<(usize, u64)>>,
     /// One thread serves every handle ([`crate::Runtime::wait_events`]): it takes every
     /// handle's events, so events not taken hold their socket's deferred work as they
     /// would for a thread waiting in [`Waiter::Take`] (and the thread's own calls hold as
@@ -112,8 +113,8 @@ pub(crate) struct Loop {
     /// queue stopped being empty, and stays until a look finds its queue empty.
     pub(crate) with_events: BTreeSet<usize>,
     /// Sockets admitted held (their handle arrives inside `'connection'`) and recorded in
-    /// no thread's turn, with their generation: a manual runtime's turn and a wait for
-    /// every handle release them (kept only for those: [`Loop::keeps_admitted`]).
+    /// no thread's turn, with their generation: a manual runtime's turn releases them
+    /// (kept only there: [`Loop::keeps_admitted`]).
     pub(crate) admitted: Vec<(usize, u64)>,
     /// Where a thread waits for any handle's event while another thread runs the loop.
     pub(crate) events_cv: Arc<Condvar>,
@@ -192,21 +193,27 @@ impl Loop {
         let e = &mut self.sockets[i];
         if !e.held {
             e.held = true;
-            self.holds
-                .entry(std::thread::current().id())
-                .or_default()
-                .push(i);
+            let gen = e.gen;
+            self.record_hold(i, gen);
         }
     }
 
-    /// Every thread's turn ends at once (a manual runtime's turn): what each held.
-    pub(crate) fn holds_drain(&mut self) -> Vec<Vec<usize>> {
-        self.holds.drain().map(|(_, held)| held).collect()
+    /// The calling thread's turn holds handle `key` of generation `gen`.
+    fn record_hold(&mut self, key: usize, gen: u64) {
+        self.holds
+            .entry(std::thread::current().id())
+            .or_default()
+            .push((key, gen));
+    }
+
+    /// Every thread's turn ends at once (a manual runtime's turn): what they held.
+    pub(crate) fn holds_drain(&mut self) -> Vec<(usize, u64)> {
+        self.holds.drain().flat_map(|(_, held)| held).collect()
     }
 
     /// What the threads' current turns hold (sockets by index, servers by
-    /// `usize::MAX - index`).
-    pub(crate) fn holds_keys(&self) -> std::collections::HashSet<usize> {
+    /// `usize::MAX - index`, with their generation).
+    pub(crate) fn holds_keys(&self) -> std::collections::HashSet<(usize, u64)> {
         self.holds.values().flatten().copied().collect()
     }
 
@@ -215,10 +222,8 @@ impl Loop {
         let s = &mut self.servers[i];
         if !s.held {
             s.held = true;
-            self.holds
-                .entry(std::thread::current().id())
-                .or_default()
-                .push(usize::MAX - i);
+            let gen = s.gen;
+            self.record_hold(usize::MAX - i, gen);
         }
     }
 
@@ -243,36 +248,52 @@ impl Loop {
         let Some(held) = self.holds.remove(&std::thread::current().id()) else {
             return;
         };
-        for k in held {
-            self.release_key(k);
+        for (k, gen) in held {
+            self.release_key(k, gen);
         }
     }
 
-    /// Releases what a turn held: socket `k`, or server `usize::MAX - k`.
-    pub(crate) fn release_key(&mut self, k: usize) {
+    /// Releases what a turn held: socket `k`, or server `usize::MAX - k`, if still the
+    /// one of generation `gen`.
+    pub(crate) fn release_key(&mut self, k: usize, gen: u64) {
         if k > usize::MAX / 2 {
-            if let Some(s) = self.servers.get_mut(usize::MAX - k) {
+            if let Some(s) = self
+                .servers
+                .get_mut(usize::MAX - k)
+                .filter(|s| s.gen == gen)
+            {
                 s.held = false;
                 self.srv_active.insert(usize::MAX - k);
             }
-        } else if self.sockets.contains(k) && self.sockets[k].held {
+        } else if self.sockets.get(k).is_some_and(|e| e.gen == gen && e.held) {
             self.release(k);
         }
     }
 
-    /// Whether sockets admitted held are listed in [`Loop::admitted`]: for the waits that
-    /// release every handle (a manual runtime's turn, a wait for every handle); elsewhere
-    /// an admitted socket waits for its own first wait.
+    /// Whether sockets admitted held are listed in [`Loop::admitted`]: in a manual
+    /// runtime, whose turns release every handle. Elsewhere an admitted socket waits for
+    /// its own first wait, or (one thread serving every handle) for the next wait of the
+    /// thread that took its `'connection'` ([`Loop::took_admitted`]).
     pub(crate) fn keeps_admitted(&self) -> bool {
-        self.manual || self.serves_all
+        self.manual && !self.serves_all
+    }
+
+    /// The calling thread took the `'connection'` of admitted socket `j`. When one thread
+    /// serves every handle, that thread's turn holds the socket (as a `'connection'`
+    /// listener's call would): its next wait releases it, and the socket's events not
+    /// taken hold its deferred work from then on. Elsewhere the socket's own first wait
+    /// releases it (the thread that takes it from the server may hand it to another).
+    pub(crate) fn took_admitted(&mut self, j: usize) {
+        if let Some(e) = self.sockets.get(j).filter(|e| self.serves_all && e.held) {
+            let gen = e.gen;
+            self.record_hold(j, gen);
+        }
     }
 
     /// Releases the sockets admitted held that no turn recorded ([`Loop::admitted`]).
     pub(crate) fn release_admitted(&mut self) {
         for (i, gen) in std::mem::take(&mut self.admitted) {
-            if self.sockets.get(i).is_some_and(|e| e.gen == gen && e.held) {
-                self.release(i);
-            }
+            self.release_key(i, gen);
         }
     }
 

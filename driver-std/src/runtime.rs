@@ -176,7 +176,6 @@ impl Runtime {
         let mut st = sh.lock();
         st.serve_all();
         st.end_turn();
-        st.release_admitted();
         let cv = st.events_cv.clone();
         let (mut st, found) = sh.wait_until(
             st,
@@ -347,42 +346,57 @@ impl Loop {
     /// thread's turn holds, and the sockets admitted since, are released.
     fn release_all(&mut self) {
         self.end_turn();
-        let turns: Vec<Vec<usize>> = self.holds_drain();
-        for k in turns.into_iter().flatten() {
-            self.release_key(k);
+        for (k, gen) in self.holds_drain() {
+            self.release_key(k, gen);
         }
         self.release_admitted();
     }
 
     /// From now on one thread serves every handle ([`Runtime::wait_events`]): events not
     /// taken hold deferred work, and handles are listed when events wait in them. The
-    /// first time only, every handle is looked at once (those with events are listed,
-    /// sockets admitted before and still held are released at the coming wait).
+    /// first time only, every handle is looked at once: those with events are listed, and
+    /// sockets admitted held whose `'connection'` was taken and that no turn records yet
+    /// are held by the calling thread's turn (released at its wait).
     fn serve_all(&mut self) {
         if self.serves_all {
             return;
         }
         self.serves_all = true;
-        let recorded: std::collections::HashSet<usize> = self.holds_keys();
+        self.admitted.clear();
+        let mut recorded: std::collections::HashSet<usize> = self
+            .holds_keys()
+            .into_iter()
+            .filter(|&(k, gen)| self.sockets.get(k).is_some_and(|e| e.gen == gen))
+            .map(|(k, _)| k)
+            .collect();
+        for (i, s) in self.servers.iter() {
+            if s.handle && !s.events.is_empty() {
+                self.with_events.insert(usize::MAX - i);
+            }
+            for e in &s.events {
+                if let crate::ServerEvent::Connection(j) = e {
+                    recorded.insert(*j);
+                }
+            }
+        }
+        let mut taken = Vec::new();
         for (i, e) in self.sockets.iter() {
             if e.handle && !e.events.is_empty() {
                 self.with_events.insert(i);
             }
             if e.held && !recorded.contains(&i) {
-                self.admitted.push((i, e.gen));
+                taken.push(i);
             }
         }
-        for (i, s) in self.servers.iter() {
-            if s.handle && !s.events.is_empty() {
-                self.with_events.insert(usize::MAX - i);
-            }
+        for i in taken {
+            self.took_admitted(i);
         }
     }
 
     /// Whether a handle listed for the thread that serves every handle still has events
     /// waiting (the listed handles found empty leave the list).
     fn any_events(&mut self) -> bool {
-        let (sockets, servers) = (&self.sockets, &self.servers);
+        let (sockets, servers) = (&mut self.sockets, &mut self.servers);
         self.with_events
             .retain(|&k| handle_events(sockets, servers, k).is_some());
         !self.with_events.is_empty()
@@ -391,7 +405,7 @@ impl Loop {
     /// Appends the handles with events waiting to be taken; they stay listed until a look
     /// finds them empty.
     fn take_ready(&mut self, ready: &mut Vec<HandleId>) {
-        let (sockets, servers) = (&self.sockets, &self.servers);
+        let (sockets, servers) = (&mut self.sockets, &mut self.servers);
         self.with_events
             .retain(|&k| match handle_events(sockets, servers, k) {
                 Some(id) => {
@@ -412,17 +426,24 @@ impl Loop {
 }
 
 /// The handle of key `k` (socket `k`, or server `usize::MAX - k`) if events wait in its
-/// queue.
+/// queue. A queue found empty gives its memory back: an idle connection keeps none
+/// (thousands of them wait for a few bytes now and then).
 fn handle_events(
-    sockets: &slab::Slab<crate::socket_io::SockEntry>,
-    servers: &slab::Slab<crate::server_io::SrvEntry>,
+    sockets: &mut slab::Slab<crate::socket_io::SockEntry>,
+    servers: &mut slab::Slab<crate::server_io::SrvEntry>,
     k: usize,
 ) -> Option<HandleId> {
     if k > usize::MAX / 2 {
-        let s = servers.get(usize::MAX - k)?;
+        let s = servers.get_mut(usize::MAX - k)?;
+        if s.events.is_empty() {
+            s.events = std::collections::VecDeque::new();
+        }
         (s.handle && !s.events.is_empty()).then(|| HandleId::server(s.gen))
     } else {
-        let e = sockets.get(k)?;
+        let e = sockets.get_mut(k)?;
+        if e.events.is_empty() {
+            e.events = std::collections::VecDeque::new();
+        }
         (e.handle && !e.events.is_empty()).then(|| HandleId::socket(e.gen))
     }
 }

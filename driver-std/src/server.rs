@@ -336,6 +336,9 @@ impl Server {
 fn pop(st: &mut Loop, i: usize) -> Option<SrvEvent> {
     let e = st.servers[i].events.pop_front()?;
     st.hold_server(i);
+    if let ServerEvent::Connection(j) = e {
+        st.took_admitted(j);
+    }
     Some(e)
 }
 
@@ -374,7 +377,10 @@ fn accepted(st: &mut Loop, i: usize) -> Option<io::Result<usize>> {
         return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
     };
     Some(match s.events.remove(k) {
-        Some(ServerEvent::Connection(j)) => Ok(j),
+        Some(ServerEvent::Connection(j)) => {
+            st.took_admitted(j);
+            Ok(j)
+        }
         Some(ServerEvent::Error(e)) => Err(to_io_error(e)),
         _ => Err(not_listening()),
     })
