@@ -17,8 +17,10 @@
 //!
 //! A socket *may run* its deferred work when the application is not in the middle of
 //! reacting to it: its handle has no event waiting to be taken and made no call since it
-//! last waited on the socket (or a thread is blocked on it, or the handle is gone). I/O is
-//! never held back, only deferred work: that is JavaScript's run-to-completion.
+//! last waited on the socket (or a thread is blocked on it, or the handle is gone). When
+//! one thread serves every handle ([`crate::Runtime::wait_events`]), events waiting to be
+//! taken hold deferred work too, as they do for a thread waiting on that one socket. I/O
+//! is never held back, only deferred work: that is JavaScript's run-to-completion.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
