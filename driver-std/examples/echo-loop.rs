@@ -79,7 +79,8 @@ fn echo(socket: &Socket) -> bool {
     while let Some(event) = socket.try_next_event() {
         match event {
             SocketEvent::Data(bytes) => {
-                if !socket.write(bytes).ok {
+                let flowing = socket.write(bytes).ok;
+                if !flowing {
                     // The peer reads slower than it writes: wait for 'drain'.
                     socket.pause();
                 }
