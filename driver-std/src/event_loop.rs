@@ -104,7 +104,7 @@ pub(crate) struct Loop {
     /// What each application thread holds in its current turn (sockets by index, servers
     /// by `usize::MAX - index`, with their generation: a slot reused since is another
     /// handle): released when that thread next waits on anything.
-    holds: HashMap<std::thread::ThreadId, Vec<(usize, u64)>>,
+    pub(crate) holds: HashMap<std::thread::ThreadId, Vec<(usize, u64)>>,
     /// One thread serves every handle ([`crate::Runtime::wait_events`]): it takes every
     /// handle's events, so events not taken hold their socket's deferred work as they
     /// would for a thread waiting in [`Waiter::Take`] (and the thread's own calls hold as
@@ -189,46 +189,6 @@ impl Loop {
         self.next_gen
     }
 
-    /// The calling thread's turn now includes socket `i` (it made a call on it or took
-    /// one of its events): its deferred work waits until that thread waits on something.
-    pub(crate) fn hold(&mut self, i: usize) {
-        let e = &mut self.sockets[i];
-        if !e.held {
-            e.held = true;
-            let gen = e.gen;
-            self.record_hold(i, gen);
-        }
-    }
-
-    /// The calling thread's turn holds handle `key` of generation `gen`.
-    fn record_hold(&mut self, key: usize, gen: u64) {
-        self.holds
-            .entry(std::thread::current().id())
-            .or_default()
-            .push((key, gen));
-    }
-
-    /// Every thread's turn ends at once (a manual runtime's turn): what they held.
-    pub(crate) fn holds_drain(&mut self) -> Vec<(usize, u64)> {
-        self.holds.drain().flat_map(|(_, held)| held).collect()
-    }
-
-    /// What the threads' current turns hold (sockets by index, servers by
-    /// `usize::MAX - index`, with their generation).
-    pub(crate) fn holds_keys(&self) -> std::collections::HashSet<(usize, u64)> {
-        self.holds.values().flatten().copied().collect()
-    }
-
-    /// [`Loop::hold`] for server `i`.
-    pub(crate) fn hold_server(&mut self, i: usize) {
-        let s = &mut self.servers[i];
-        if !s.held {
-            s.held = true;
-            let gen = s.gen;
-            self.record_hold(usize::MAX - i, gen);
-        }
-    }
-
     /// The task with waker `w` polls this runtime again: it no longer waits on the
     /// socket it waited on before; `wait`: it now waits on socket `i` as `who`.
     pub(crate) fn task_polls(&mut self, w: &std::task::Waker, wait: Option<(usize, Waiter)>) {
@@ -244,78 +204,9 @@ impl Loop {
         }
     }
 
-    /// The calling thread waits: its turn is over, so what it held may run (Node's next
-    /// tick comes once the current JavaScript returns, whatever it waits on next).
-    pub(crate) fn end_turn(&mut self) {
-        let Some(held) = self.holds.remove(&std::thread::current().id()) else {
-            return;
-        };
-        for (k, gen) in held {
-            self.release_key(k, gen);
-        }
-    }
-
-    /// Releases what a turn held: socket `k`, or server `usize::MAX - k`, if still the
-    /// one of generation `gen`.
-    pub(crate) fn release_key(&mut self, k: usize, gen: u64) {
-        if k > usize::MAX / 2 {
-            if let Some(s) = self
-                .servers
-                .get_mut(usize::MAX - k)
-                .filter(|s| s.gen == gen)
-            {
-                s.held = false;
-                self.srv_active.insert(usize::MAX - k);
-            }
-        } else if self.sockets.get(k).is_some_and(|e| e.gen == gen && e.held) {
-            self.release(k);
-        }
-    }
-
-    /// Whether sockets admitted held are listed in [`Loop::admitted`]: in a manual
-    /// runtime, whose turns release every handle. Elsewhere an admitted socket waits for
-    /// its own first wait, or (one thread serving every handle) for the next wait of the
-    /// thread that took its `'connection'` ([`Loop::took_admitted`]).
-    pub(crate) fn keeps_admitted(&self) -> bool {
-        self.manual && !self.serves_all
-    }
-
-    /// The calling thread took the `'connection'` of admitted socket `j`. When one thread
-    /// serves every handle, that thread's turn holds the socket (as a `'connection'`
-    /// listener's call would): its next wait releases it, and the socket's events not
-    /// taken hold its deferred work from then on. Elsewhere the socket's own first wait
-    /// releases it (the thread that takes it from the server may hand it to another).
-    pub(crate) fn took_admitted(&mut self, j: usize) {
-        if let Some(e) = self.sockets.get(j).filter(|e| self.serves_all && e.held) {
-            let gen = e.gen;
-            self.record_hold(j, gen);
-        }
-    }
-
-    /// Releases the sockets admitted held that no turn recorded ([`Loop::admitted`]).
-    pub(crate) fn release_admitted(&mut self) {
-        for (i, gen) in std::mem::take(&mut self.admitted) {
-            self.release_key(i, gen);
-        }
-    }
-
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
-        runs(&self.sockets[i], self.serves_all)
-    }
-
-    /// The queue of handle `key` (socket `key`, or server `usize::MAX - key`) stopped
-    /// being empty: while one thread serves every handle, it is listed for that thread,
-    /// which is woken.
-    pub(crate) fn events_wait(&mut self, key: usize) {
-        if self.serves_all && self.with_events.insert(key) {
-            if self.events_waiting > 0 {
-                self.events_cv.notify_all();
-            }
-            if self.sleeping.is_some() && self.poll_waiter == Some(EVERY_HANDLE) {
-                self.reactor.notify();
-            }
-        }
+        crate::serve::runs(&self.sockets[i], self.serves_all)
     }
 
     fn server_may_run(&self, i: usize) -> bool {
@@ -621,24 +512,6 @@ impl Loop {
     }
 }
 
-/// The key [`Loop::poll_waiter`] has while the thread waiting for the OS waits for any
-/// handle's event ([`crate::Runtime::wait_events`]).
-pub(crate) const EVERY_HANDLE: usize = usize::MAX / 2;
-
-/// Whether socket entry `e` may run deferred work now: [`SockEntry::may_run`], and while
-/// one thread serves every handle (`serves_all`), not while events wait for that thread
-/// to take them, unless someone waits on the socket in a way that lets it go on (a
-/// shutdown, a `'drain'`, a connect: their own rules decide).
-fn runs(e: &SockEntry, serves_all: bool) -> bool {
-    e.may_run()
-        && !(serves_all
-            && e.handle
-            && !e.events.is_empty()
-            && !e.has_waiter(Waiter::Blocked)
-            && !e.has_waiter(Waiter::Drain)
-            && !e.has_waiter(Waiter::Connect))
-}
-
 /// The loop's sockets and the OS as the core's [`Phases`] drive them.
 struct StdIo<'a> {
     lp: &'a mut Loop,
@@ -667,7 +540,7 @@ impl LoopIo for StdIo<'_> {
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if runs(e, lp.serves_all) && e.core.start_iteration() {
+            if crate::serve::runs(e, lp.serves_all) && e.core.start_iteration() {
                 any = true;
             }
         }
@@ -696,7 +569,7 @@ impl LoopIo for StdIo<'_> {
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if runs(e, lp.serves_all) && e.core.start_poll_phase() {
+            if crate::serve::runs(e, lp.serves_all) && e.core.start_poll_phase() {
                 began = true;
             }
         }

@@ -177,10 +177,12 @@ mod event_loop;
 mod lookup;
 mod reactor;
 mod runtime;
+mod serve;
 mod server;
 mod server_io;
 mod socket;
 mod socket_io;
+mod turn;
 
 use std::io;
 use std::sync::OnceLock;
@@ -196,8 +198,9 @@ pub use sansnet::socket::{
 pub use sansnet::{Code, NetError};
 
 pub use lookup::{LookupFn, LookupRequest};
-pub use runtime::{HandleId, Runtime};
+pub use runtime::Runtime;
 pub use sansnet::socket::SocketInfo;
+pub use serve::HandleId;
 pub use server::{Server, ServerEvent, ServerInfo, ServerSettings};
 pub use socket::{connect, connect_with, Socket, SocketSettings};
 

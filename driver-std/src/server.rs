@@ -12,7 +12,8 @@ use sansnet::{Duration, NetError};
 
 use crate::event_loop::Loop;
 use crate::lookup::LookupFn;
-use crate::runtime::{HandleId, Runtime, Shared};
+use crate::runtime::{Runtime, Shared};
+use crate::serve::HandleId;
 use crate::server_io::SrvEvent;
 use crate::socket::Socket;
 use crate::{now, to_io_error};

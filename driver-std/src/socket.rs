@@ -13,7 +13,8 @@ use sansnet::{Duration, Instant, NetError};
 
 use crate::event_loop::{Loop, Mode};
 use crate::lookup::LookupFn;
-use crate::runtime::{HandleId, Runtime, Shared};
+use crate::runtime::{Runtime, Shared};
+use crate::serve::HandleId;
 use crate::socket_io::Waiter;
 use crate::{now, to_io_error};
 
