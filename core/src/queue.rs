@@ -294,6 +294,18 @@ impl<O, D> Queue<O, D> {
             && !self.polling
     }
 
+    /// Gives back the memory of the queues that are empty: a socket that waits (an idle
+    /// connection) holds no queue capacity from its last burst of work.
+    pub(crate) fn release_spare(&mut self) {
+        release(&mut self.out);
+        release(&mut self.ticks);
+        release(&mut self.pending);
+        release(&mut self.arriving);
+        release(&mut self.polled);
+        release(&mut self.closing);
+        release(&mut self.next_pending);
+    }
+
     /// Drops deferred work that no longer applies.
     pub(crate) fn retain_deferred(&mut self, mut keep: impl FnMut(&D) -> bool) {
         self.ticks.retain(&mut keep);
@@ -302,6 +314,13 @@ impl<O, D> Queue<O, D> {
         self.polled.retain(|(d, _)| keep(d));
         self.closing.retain(&mut keep);
         self.next_pending.retain(&mut keep);
+    }
+}
+
+/// Frees an empty queue's buffer.
+pub(crate) fn release<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > 0 {
+        *q = VecDeque::new();
     }
 }
 

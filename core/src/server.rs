@@ -458,6 +458,13 @@ impl Server {
         self.q.is_idle()
     }
 
+    /// Whether the server will emit no more events until the application calls it again:
+    /// not listening and nothing pending. A handle's wait for an event (or for a
+    /// connection) that finds none then ends empty.
+    pub fn emits_no_more(&self) -> bool {
+        !self.listening() && self.is_idle()
+    }
+
     /// The next output; deferred work (Node's ticks) runs when nothing synchronous is left.
     pub fn poll_output(&mut self) -> Option<ServerOutput> {
         loop {

@@ -38,7 +38,13 @@ pub async fn drive(rt: Runtime) {
         .expect("sansnet-smol: a descriptor for the runtime's epoll");
     let ready = Async::new(fd).expect("sansnet-smol: watching the runtime's epoll");
     loop {
-        let next = rt.run();
+        let (busy, next) = rt.run_busy();
+        if busy {
+            // The tasks just woken run first; their replies' readiness is then found by
+            // the next run without waiting for the reactor.
+            future::yield_now().await;
+            continue;
+        }
         let timer = async {
             match next {
                 Some(at) => {

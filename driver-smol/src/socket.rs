@@ -62,8 +62,7 @@ pub async fn connect(opts: ConnectOptions) -> io::Result<Socket> {
 pub async fn connect_with(opts: ConnectOptions, settings: SocketSettings) -> io::Result<Socket> {
     let socket = Socket::with_settings(settings);
     socket.connect(opts);
-    socket.wait_connected().await?;
-    Ok(socket)
+    socket.wait_connected().await.map(|()| socket)
 }
 
 impl Socket {

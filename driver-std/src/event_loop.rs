@@ -68,6 +68,11 @@ pub(crate) struct Loop {
     pub(crate) reactor: Arc<Reactor>,
     /// Sockets that may have deferred work or facts.
     pub(crate) active: BTreeSet<usize>,
+    /// Within one [`Loop::run_all`]: every active socket below this index had, at the
+    /// last scan for next ticks, none to run (drained, or its application still
+    /// reacting), and nothing touched it since. Scans start here instead of at the first
+    /// socket; anything that touches a socket lowers it.
+    floor: usize,
     /// Servers that may have deferred work.
     pub(crate) srv_active: BTreeSet<usize>,
     /// Deadlines, by socket.
@@ -94,6 +99,8 @@ pub(crate) struct Loop {
     pub(crate) last_app_poll: Option<std::time::Instant>,
     /// A buffer reads borrow.
     pub(crate) read_buf: Vec<u8>,
+    /// Buffers of finished writes, kept for the next large reads.
+    pub(crate) spare_bufs: Vec<Vec<u8>>,
     /// A buffer the loop's own polls of the OS borrow.
     ready_buf: Vec<Ready>,
     /// Whether this thread polls the OS while it runs the loop (a manual runtime's
@@ -155,6 +162,7 @@ impl Loop {
             servers: Slab::new(),
             reactor,
             active: BTreeSet::new(),
+            floor: 0,
             srv_active: BTreeSet::new(),
             timers: BTreeSet::new(),
             readable: BTreeSet::new(),
@@ -169,6 +177,7 @@ impl Loop {
             poll_waiter: None,
             last_app_poll: None,
             read_buf: Vec::with_capacity(sansnet::socket::READ_SIZE),
+            spare_bufs: Vec::new(),
             ready_buf: Vec::new(),
             polls_os: true,
             holds: HashMap::new(),
@@ -187,6 +196,11 @@ impl Loop {
     pub(crate) fn gen(&mut self) -> u64 {
         self.next_gen += 1;
         self.next_gen
+    }
+
+    /// Socket `i` changed: the next scan for next ticks starts no later than at it.
+    pub(crate) fn floor_at(&mut self, i: usize) {
+        self.floor = self.floor.min(i);
     }
 
     /// The task with waker `w` polls this runtime again: it no longer waits on the
@@ -243,9 +257,10 @@ impl Loop {
 
     /// Hands an event to socket `i`'s handle (or drops it when nobody holds one).
     pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
+        self.floor_at(i);
         let entry = &mut self.sockets[i];
         if let SocketEvent::Error(err) = &e {
-            entry.last_error = Some(err.clone());
+            entry.last_error = Some(Box::new(err.clone()));
         }
         if !entry.handle {
             return;
@@ -266,6 +281,7 @@ impl Loop {
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
     /// work, whoever waits on it.
     pub(crate) fn touch(&mut self, i: usize) {
+        self.floor_at(i);
         let Some(e) = self.sockets.get_mut(i) else {
             return;
         };
@@ -314,14 +330,35 @@ impl Loop {
     /// One step of the loop (see the module doc); false when nothing could run without
     /// waiting for the OS or the clock.
     pub(crate) fn step(&mut self, now: Instant) -> bool {
+        self.floor = 0;
         let ran = self.step_inner(now, true);
         self.collect();
         ran
     }
 
+    /// Runs steps until none can run without waiting for the OS or the clock, the
+    /// caller holding the loop throughout (nothing else changes it between two steps, so
+    /// each scan for next ticks can start where the last one found its socket). Returns
+    /// whether any step ran.
+    pub(crate) fn run_all(&mut self) -> bool {
+        self.floor = 0;
+        // The loop's time is read once for the run, as libuv reads it once per iteration.
+        let now = crate::now();
+        let mut any = false;
+        loop {
+            let ran = self.step_inner(now, true);
+            self.collect();
+            if !ran {
+                return any;
+            }
+            any = true;
+        }
+    }
+
     /// A step limited to what runs before a `setImmediate` callback: ticks and sources
     /// already ready.
     pub(crate) fn step_immediate(&mut self, now: Instant) -> bool {
+        self.floor = 0;
         let ran = self.step_inner(now, false);
         self.collect();
         ran
@@ -331,13 +368,15 @@ impl Loop {
         // 1. Ticks (and the poll phase in progress, and pending work).
         let ticks = self
             .active
-            .iter()
+            .range(self.floor..)
             .copied()
             .find(|&i| !self.sockets[i].core.ticks_drained() && self.may_run(i));
         if let Some(i) = ticks {
+            self.floor = i;
             self.drain_socket(i, Mode::Ticks, now);
             return true;
         }
+        self.floor = usize::MAX;
         let server = self
             .srv_active
             .iter()
@@ -506,7 +545,7 @@ impl Loop {
     /// The error a waiter gets when the socket can no longer do what it waits for.
     pub(crate) fn closed_error(&self, i: usize) -> std::io::Error {
         match &self.sockets[i].last_error {
-            Some(e) => crate::to_io_error(e.clone()),
+            Some(e) => crate::to_io_error((**e).clone()),
             None => std::io::Error::new(std::io::ErrorKind::NotConnected, "the socket is closed"),
         }
     }
@@ -537,6 +576,7 @@ impl LoopIo for StdIo<'_> {
 
     fn start_iteration(&mut self) -> bool {
         let lp = &mut *self.lp;
+        lp.floor = 0;
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
@@ -566,6 +606,7 @@ impl LoopIo for StdIo<'_> {
 
     fn start_poll_phase(&mut self) -> bool {
         let lp = &mut *self.lp;
+        lp.floor = 0;
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];

@@ -76,19 +76,28 @@ impl Runtime {
     /// next ticks, phases, timers due); the next deadline to wake up for, if any
     /// ([`Runtime::driven`]).
     pub fn run(&self) -> Option<std::time::Instant> {
+        self.run_busy().1
+    }
+
+    /// [`Runtime::run`], also saying whether anything happened: the OS reported something
+    /// or the loop ran a step. A driver that found work may let the tasks it woke run
+    /// and call again before it waits for the OS: under load the loop then finds the
+    /// next readiness itself, without a round through the executor's reactor.
+    pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
         let mut st = self.shared.lock();
         st.sleeping = None;
         let mut ready = Vec::new();
         self.shared
             .reactor
             .wait(Some(std::time::Duration::ZERO), &mut ready);
+        let mut busy = !ready.is_empty();
         st.absorb(&mut ready, now());
         st.polls_os = true;
-        while st.step(now()) {}
+        busy |= st.run_all();
         st.polls_os = false;
         let next = st.next_deadline();
         st.sleeping = Some(next);
-        next.map(crate::to_std)
+        (busy, next.map(crate::to_std))
     }
 
     /// A runtime that runs only when its caller turns it ([`Runtime::turn`]); blocking
@@ -294,7 +303,7 @@ fn reactor_thread(sh: &Shared) {
             continue;
         }
         st.polls_os = true;
-        while st.step(now()) {}
+        st.run_all();
         st.polls_os = false;
         let next = st.next_deadline();
         st.sleeping = Some(next);

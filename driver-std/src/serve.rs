@@ -2,10 +2,9 @@
 //! thread does ([`Runtime::wait_events`]): the handles whose events wait to be taken are
 //! listed as their queues stop being empty, so a wait costs what changed, not a scan.
 
-use std::collections::VecDeque;
+use slab::Slab;
 
 use crate::event_loop::Loop;
-use crate::now;
 use crate::runtime::Runtime;
 use crate::server_io::SrvEntry;
 use crate::socket_io::{SockEntry, Waiter};
@@ -71,7 +70,7 @@ impl Runtime {
         }
         // What else is ready without waiting: the handles come out together, as the
         // callbacks of one loop iteration do.
-        while st.step(now()) {}
+        st.run_all();
         let before = ready.len();
         st.take_ready(ready);
         sh.after_call(&st);
@@ -124,7 +123,7 @@ impl Loop {
     /// Whether a handle listed for the thread that serves every handle still has events
     /// waiting (the listed handles found empty leave the list).
     fn any_events(&mut self) -> bool {
-        let (sockets, servers) = (&mut self.sockets, &mut self.servers);
+        let (sockets, servers) = (&self.sockets, &self.servers);
         self.with_events
             .retain(|&k| handle_events(sockets, servers, k).is_some());
         !self.with_events.is_empty()
@@ -133,7 +132,7 @@ impl Loop {
     /// Appends the handles with events waiting to be taken; they stay listed until a look
     /// finds them empty.
     fn take_ready(&mut self, ready: &mut Vec<HandleId>) {
-        let (sockets, servers) = (&mut self.sockets, &mut self.servers);
+        let (sockets, servers) = (&self.sockets, &self.servers);
         self.with_events
             .retain(|&k| match handle_events(sockets, servers, k) {
                 Some(id) => {
@@ -190,24 +189,17 @@ pub(crate) fn runs(e: &SockEntry, serves_all: bool) -> bool {
 }
 
 /// The handle of key `k` (socket `k`, or server `usize::MAX - k`) if events wait in its
-/// queue. A queue found empty gives its memory back: an idle connection keeps none
-/// (thousands of them wait for a few bytes now and then).
+/// queue.
 fn handle_events(
-    sockets: &mut slab::Slab<SockEntry>,
-    servers: &mut slab::Slab<SrvEntry>,
+    sockets: &Slab<SockEntry>,
+    servers: &Slab<SrvEntry>,
     k: usize,
 ) -> Option<HandleId> {
     if k > usize::MAX / 2 {
-        let s = servers.get_mut(usize::MAX - k)?;
-        if s.events.is_empty() {
-            s.events = VecDeque::new();
-        }
+        let s = servers.get(usize::MAX - k)?;
         (s.handle && !s.events.is_empty()).then(|| HandleId::server(s.gen))
     } else {
-        let e = sockets.get_mut(k)?;
-        if e.events.is_empty() {
-            e.events = VecDeque::new();
-        }
+        let e = sockets.get(k)?;
         (e.handle && !e.events.is_empty()).then(|| HandleId::socket(e.gen))
     }
 }

@@ -16,7 +16,7 @@ use crate::runtime::{Runtime, Shared};
 use crate::serve::HandleId;
 use crate::server_io::SrvEvent;
 use crate::socket::Socket;
-use crate::{now, to_io_error};
+use crate::to_io_error;
 
 /// `net.createServer(options)` with what the driver adds: a resolver for the listen host
 /// (also given to accepted sockets) and the runtime.
@@ -62,6 +62,85 @@ pub enum ServerEvent<S = Socket> {
 }
 
 impl<S> ServerEvent<S> {
+    /// Whether this event answers an `accept()`: a connection, or the `'error'` or
+    /// `'close'` after which none comes.
+    pub fn answers_accept(&self) -> bool {
+        matches!(
+            self,
+            ServerEvent::Connection(_) | ServerEvent::Error(_) | ServerEvent::Close
+        )
+    }
+
+    /// What an event that [answers an accept](ServerEvent::answers_accept) gives it: the
+    /// connection, or the error (`'close'`: the server is not listening).
+    pub fn into_accepted(self) -> io::Result<S> {
+        match self {
+            ServerEvent::Connection(s) => Ok(s),
+            ServerEvent::Error(e) => Err(to_io_error(e)),
+            _ => Err(not_listening()),
+        }
+    }
+
+    /// The admitted connection, if this is `'connection'`.
+    pub fn into_connection(self) -> Option<S> {
+        match self {
+            ServerEvent::Connection(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// What this event says of a `listen()`: `'listening'` (at `address`, the server's
+    /// bound address) or the listen's `'error'`.
+    pub fn listen_outcome(
+        &self,
+        address: Option<&BoundAddress>,
+    ) -> Option<Result<BoundAddress, NetError>> {
+        match self {
+            ServerEvent::Error(e) => Some(Err(e.clone())),
+            ServerEvent::Listening => {
+                Some(address.cloned().ok_or_else(NetError::server_not_running))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of `close(cb)`'s callback, if this is it.
+    pub fn close_outcome(&self) -> Option<Result<(), NetError>> {
+        match self {
+            ServerEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
+            _ => None,
+        }
+    }
+
+    /// An `accept()` on a handle's queue of `events`: the first event that
+    /// [answers it](ServerEvent::answers_accept), taken out; `None` while the answer may
+    /// still come, and the not-listening error when `no_more` events will (see
+    /// [`sansnet::server::Server::emits_no_more`]).
+    pub fn accept_from(
+        events: &mut std::collections::VecDeque<ServerEvent<S>>,
+        no_more: bool,
+    ) -> Option<io::Result<S>> {
+        match events.iter().position(ServerEvent::answers_accept) {
+            Some(k) => events.remove(k).map(ServerEvent::into_accepted),
+            None => no_more.then(|| Err(not_listening())),
+        }
+    }
+
+    /// Takes the admitted connections out of `events` (those nobody will take, at a close
+    /// or when the handle goes), leaving the other events in order.
+    pub fn take_connections(events: &mut std::collections::VecDeque<ServerEvent<S>>) -> Vec<S> {
+        let mut taken = Vec::new();
+        let mut rest = std::collections::VecDeque::with_capacity(events.len());
+        for e in events.drain(..) {
+            match e {
+                ServerEvent::Connection(s) => taken.push(s),
+                other => rest.push_back(other),
+            }
+        }
+        *events = rest;
+        taken
+    }
+
     /// The same event with the connection given as `f(socket)`.
     pub fn map<T>(self, f: impl FnOnce(S) -> T) -> ServerEvent<T> {
         match self {
@@ -174,7 +253,7 @@ impl Server {
         st.end_turn();
         st.servers[self.i].held = false;
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let e = pop(&mut st, self.i)?;
         drop(st);
@@ -249,7 +328,7 @@ impl Server {
         }
         st.servers[i].blocked += 1;
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let r = cond(&mut st, i);
         st.servers[i].blocked -= 1;
@@ -285,14 +364,17 @@ impl Server {
 
     /// The getters now.
     pub fn info(&self) -> ServerInfo {
-        let st = self.sh.lock();
-        let core = &st.servers[self.i].core;
-        ServerInfo {
+        self.read(|core| ServerInfo {
             listening: core.listening(),
             address: core.address(),
             connections: core.connections(),
             max_connections: core.max_connections,
-        }
+        })
+    }
+
+    /// Reads the server's core state.
+    fn read<T>(&self, f: impl FnOnce(&Core) -> T) -> T {
+        f(&self.sh.lock().servers[self.i].core)
     }
 
     /// This server's identity in its runtime: what [`Runtime::wait_events`] reports when
@@ -303,17 +385,17 @@ impl Server {
 
     /// `server.address()`.
     pub fn address(&self) -> Option<BoundAddress> {
-        self.info().address
+        self.read(Core::address)
     }
 
     /// `server.listening`.
     pub fn listening(&self) -> bool {
-        self.info().listening
+        self.read(Core::listening)
     }
 
     /// `server.getConnections()`: the admitted sockets not yet destroyed, now.
     pub fn get_connections(&self) -> u32 {
-        self.info().connections
+        self.read(Core::connections)
     }
 
     /// `server.getConnections(cb)` as Node has it: the count follows as
@@ -329,7 +411,7 @@ impl Server {
 
     /// `server.maxConnections`.
     pub fn max_connections(&self) -> Option<u32> {
-        self.info().max_connections
+        self.read(|core| core.max_connections)
     }
 }
 
@@ -347,10 +429,7 @@ fn pop(st: &mut Loop, i: usize) -> Option<SrvEvent> {
 fn next(st: &mut Loop, i: usize) -> Option<Option<SrvEvent>> {
     match pop(st, i) {
         Some(e) => Some(Some(e)),
-        None => {
-            let s = &st.servers[i];
-            (!s.core.listening() && s.core.is_idle()).then_some(None)
-        }
+        None => st.servers[i].core.emits_no_more().then_some(None),
     }
 }
 
@@ -358,58 +437,32 @@ fn next(st: &mut Loop, i: usize) -> Option<Option<SrvEvent>> {
 /// taken.
 fn listened(st: &mut Loop, i: usize) -> Option<Result<BoundAddress, NetError>> {
     let s = &st.servers[i];
-    s.events.iter().find_map(|e| match e {
-        ServerEvent::Error(e) => Some(Err(e.clone())),
-        ServerEvent::Listening => Some(s.address().ok_or_else(NetError::server_not_running)),
-        _ => None,
-    })
+    let address = s.address();
+    s.events
+        .iter()
+        .find_map(|e| e.listen_outcome(address.as_ref()))
 }
 
 /// The next admitted connection (its socket's index), taken out of the events.
 fn accepted(st: &mut Loop, i: usize) -> Option<io::Result<usize>> {
     let s = &mut st.servers[i];
-    let k = s.events.iter().position(|e| {
-        matches!(
-            e,
-            ServerEvent::Connection(_) | ServerEvent::Error(_) | ServerEvent::Close
-        )
-    });
-    let Some(k) = k else {
-        return (!s.core.listening() && s.core.is_idle()).then(|| Err(not_listening()));
-    };
-    Some(match s.events.remove(k) {
-        Some(ServerEvent::Connection(j)) => {
-            st.took_admitted(j);
-            Ok(j)
-        }
-        Some(ServerEvent::Error(e)) => Err(to_io_error(e)),
-        _ => Err(not_listening()),
-    })
+    let r = ServerEvent::accept_from(&mut s.events, s.core.emits_no_more());
+    if let Some(Ok(j)) = r {
+        st.took_admitted(j);
+    }
+    r
 }
 
 /// The close callback's value once it waits to be taken; admitted sockets nobody took
 /// are let go.
 fn closed(st: &mut Loop, i: usize) -> Option<Result<(), NetError>> {
-    let untaken: Vec<usize> = st.servers[i]
+    for j in ServerEvent::take_connections(&mut st.servers[i].events) {
+        st.abandon(j);
+    }
+    st.servers[i]
         .events
         .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Connection(j) => Some(*j),
-            _ => None,
-        })
-        .collect();
-    if !untaken.is_empty() {
-        st.servers[i]
-            .events
-            .retain(|e| !matches!(e, ServerEvent::Connection(_)));
-        for j in untaken {
-            st.abandon(j);
-        }
-    }
-    st.servers[i].events.iter().find_map(|e| match e {
-        ServerEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
-        _ => None,
-    })
+        .find_map(ServerEvent::close_outcome)
 }
 
 /// The public form of a server event.
@@ -425,18 +478,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         let mut st = self.sh.lock();
         let i = self.i;
-        let untaken: Vec<usize> = st.servers[i]
-            .events
-            .drain(..)
-            .filter_map(|e| match e {
-                ServerEvent::Connection(j) => Some(j),
-                _ => None,
-            })
-            .collect();
-        for j in untaken {
+        for j in ServerEvent::take_connections(&mut st.servers[i].events) {
             st.abandon(j);
         }
         let s = &mut st.servers[i];
+        s.events.clear();
         s.handle = false;
         s.held = false;
         s.core.handle_dropped();

@@ -268,7 +268,7 @@ impl Socket {
         st.end_turn();
         st.release(i);
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         pop(&mut st, i)
     }
@@ -417,7 +417,7 @@ impl Socket {
         }
         st.sockets[i].count(who, 1);
         if !self.sh.manual {
-            while st.step(now()) {}
+            st.run_all();
         }
         let r = cond(&mut st, i);
         st.sockets[i].count(who, -1);
@@ -473,6 +473,10 @@ fn pop(st: &mut Loop, i: usize) -> Option<SocketEvent> {
     let ev = e.events.pop_front()?;
     if let SocketEvent::Data(d) = &ev {
         e.queued_bytes -= d.len();
+    }
+    if e.events.is_empty() {
+        // An idle connection keeps no buffer from its last events.
+        e.events = std::collections::VecDeque::new();
     }
     st.hold(i);
     Some(ev)

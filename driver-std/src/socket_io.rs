@@ -18,6 +18,9 @@ use crate::reactor::{Ready, Source};
 /// the socket (the application is slower than the network).
 pub(crate) const READ_PACE: usize = 1 << 20;
 
+/// How many read buffers the loop keeps for reuse ([`Loop::recycle`]).
+const SPARE_BUFS: usize = 8;
+
 /// How many reads one poll phase makes at most on one socket (libuv's limit is 32).
 const READS_PER_POLL: usize = 16;
 
@@ -51,7 +54,8 @@ pub(crate) struct SockEntry {
     pub(crate) server: Option<(usize, u64)>,
     /// The deadline registered in the loop's timers.
     pub(crate) armed: Option<Instant>,
-    pub(crate) last_error: Option<NetError>,
+    /// Boxed: most sockets never have one.
+    pub(crate) last_error: Option<Box<NetError>>,
     /// Events for the handle, in Node's order.
     pub(crate) events: VecDeque<SocketEvent>,
     /// Bytes of `'data'` in `events`.
@@ -429,12 +433,18 @@ impl Loop {
         loop {
             let e = &mut self.sockets[i];
             let Some(w) = e.writes.front_mut() else {
+                // An idle connection keeps no buffer from its last writes.
+                e.writes = VecDeque::new();
                 return;
             };
             if w.off == w.data.len() {
                 let id = w.id;
-                e.writes.pop_front();
-                e.core.write_done(now, id);
+                if let Some(done) = e.writes.pop_front() {
+                    e.core.write_done(now, id);
+                    self.recycle(done.data);
+                } else {
+                    e.core.write_done(now, id);
+                }
                 continue;
             }
             let Some(conn) = &e.conn else {
@@ -467,6 +477,8 @@ impl Loop {
         if e.conn.is_none() || e.conn_stamp != stamp {
             return;
         }
+        self.floor_at(i);
+        let e = &mut self.sockets[i];
         if r.readable {
             e.can_read = true;
             e.hup |= r.hup;
@@ -516,7 +528,9 @@ impl Loop {
                     }
                     // A large read hands over the buffer itself; a small one a copy.
                     let data = if n >= READ_SIZE / 4 {
-                        std::mem::replace(&mut buf, Vec::with_capacity(READ_SIZE))
+                        let fresh = (self.spare_bufs.pop())
+                            .unwrap_or_else(|| Vec::with_capacity(READ_SIZE));
+                        std::mem::replace(&mut buf, fresh)
                     } else {
                         buf.clone()
                     };
@@ -532,6 +546,16 @@ impl Loop {
         }
         self.read_buf = buf;
         self.touch(i);
+    }
+
+    /// Keeps the buffer of a write carried out for a later read, when it is a read's (an
+    /// echo writes back what it read): allocating a read's buffer afresh each time
+    /// costs page faults, since the allocator gives such blocks back to the OS.
+    fn recycle(&mut self, mut data: Vec<u8>) {
+        if data.capacity() == READ_SIZE && self.spare_bufs.len() < SPARE_BUFS {
+            data.clear();
+            self.spare_bufs.push(data);
+        }
     }
 
     /// Socket `i` may read again (its handle caught up): read at the next poll.

@@ -7,6 +7,7 @@ impl Loop {
     /// The calling thread's turn now includes socket `i` (it made a call on it or took
     /// one of its events): its deferred work waits until that thread waits on something.
     pub(crate) fn hold(&mut self, i: usize) {
+        self.floor_at(i);
         let e = &mut self.sockets[i];
         if !e.held {
             e.held = true;
@@ -100,6 +101,7 @@ impl Loop {
     /// The application waits on socket `i`: its deferred work may run, and reading
     /// resumes if it had stopped for the application.
     pub(crate) fn release(&mut self, i: usize) {
+        self.floor_at(i);
         self.sockets[i].held = false;
         self.may_read_again(i);
         self.active.insert(i);

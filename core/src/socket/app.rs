@@ -93,7 +93,7 @@ impl Socket {
         }
         ids.extend(failed);
         if self.w.errored.is_none() {
-            self.w.errored = Some(e.clone());
+            self.w.errored = Some(Box::new(e.clone()));
         }
         if sync {
             self.q.next_tick(Deferred::WriteError(self.life, e, ids));
@@ -113,7 +113,12 @@ impl Socket {
                 error: Some(e.clone()),
             });
         }
-        let errored = self.w.errored.clone().unwrap_or_else(|| e.clone());
+        let errored = self
+            .w
+            .errored
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| e.clone());
         for w in std::mem::take(&mut self.w.queue) {
             self.w.length -= w.length;
             self.w.bytes_accepted -= w.bytes.len() as u64;
@@ -249,7 +254,7 @@ impl Socket {
                 Code::ErrStreamDestroyed,
                 "Cannot call end after a stream was destroyed",
             )),
-            None => self.w.errored.clone(),
+            None => self.w.errored.as_deref().cloned(),
         };
         match error {
             Some(e) => {

@@ -412,7 +412,7 @@ impl Socket {
                 );
             }
             Ok(c) => {
-                self.he = Some(Schedule::new(c, port, self.he_timeout));
+                self.he = Some(Box::new(Schedule::new(c, port, self.he_timeout)));
                 self.attempted_addresses = Some(Vec::new());
                 self.next_candidate(now);
             }

@@ -226,7 +226,7 @@ impl Socket {
         // write is still in progress (the parked write of a connect is one).
         if self.destroyed() && self.w.in_flight_id.is_none() && self.w.errored_after_close.is_none()
         {
-            let error = self.w.errored.clone().unwrap_or_else(|| {
+            let error = self.w.errored.as_deref().cloned().unwrap_or_else(|| {
                 NetError::new(
                     Code::ErrStreamDestroyed,
                     "Cannot call end after a stream was destroyed",

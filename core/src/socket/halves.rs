@@ -139,10 +139,10 @@ pub(crate) struct WriteHalf {
     pub(crate) end_callbacks: Vec<WriteId>,
     /// Node's `errored`: the first error of the stream (`destroy(err)`, a failed write).
     /// An errored stream holds further writes back, and its pending callbacks get it.
-    pub(crate) errored: Option<NetError>,
+    pub(crate) errored: Option<Box<NetError>>,
     /// The error the stream takes once the write parked while connecting fails (after
     /// `'close'`, when destroyed while connecting).
-    pub(crate) errored_after_close: Option<NetError>,
+    pub(crate) errored_after_close: Option<Box<NetError>>,
     /// After the peer's FIN with `allowHalfOpen` false, a write after `end()` is EPIPE.
     pub(crate) write_after_fin_is_epipe: bool,
     /// Callbacks of buffered writes and of `end()` that a destroy failed, waiting for
@@ -156,6 +156,14 @@ pub(crate) struct WriteHalf {
 }
 
 impl WriteHalf {
+    /// Frees the buffers of the write lists that are empty.
+    pub(crate) fn release_spare(&mut self) {
+        crate::queue::release(&mut self.queue);
+        if self.in_flight.is_empty() && self.in_flight.capacity() > 0 {
+            self.in_flight = Vec::new();
+        }
+    }
+
     /// Node's `writable` on the writable side (not ended, not destroyed: the caller checks
     /// destruction).
     pub(crate) fn open(&self) -> bool {

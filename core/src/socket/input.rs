@@ -501,19 +501,31 @@ impl Socket {
     /// The next output in causal order, running deferred work (Node's ticks) once nothing
     /// synchronous is left. `None`: nothing to do until the next input or deadline.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.handle(self.clock, Input::PollOutput).output()
+        let o = self.handle(self.clock, Input::PollOutput).output();
+        if o.is_none() {
+            self.release_spare();
+        }
+        o
     }
 
     /// Like [`Socket::poll_output`], but runs only next-tick work, not a later loop turn's
     /// (a handle's `'close'`): what happens before a `setImmediate` callback.
     pub fn poll_tick_output(&mut self) -> Option<Output> {
-        self.handle(self.clock, Input::PollTickOutput).output()
+        let o = self.handle(self.clock, Input::PollTickOutput).output();
+        if o.is_none() {
+            self.release_spare();
+        }
+        o
     }
 
     /// The next output already emitted, without running deferred work: what a caller may
     /// carry out between two synchronous calls (Node would not have reached its next tick).
     pub fn poll_emitted(&mut self) -> Option<Output> {
-        self.handle(self.clock, Input::PollEmitted).output()
+        let o = self.handle(self.clock, Input::PollEmitted).output();
+        if o.is_none() {
+            self.release_spare();
+        }
+        o
     }
 
     /// For a driver whose sockets share one loop: its poll phase begins, for every socket

@@ -226,7 +226,8 @@ pub struct Socket {
     server_owned: bool,
     r: ReadHalf,
     w: WriteHalf,
-    he: Option<Schedule>,
+    /// Boxed: only a connect over several addresses has one.
+    he: Option<Box<Schedule>>,
     attempted_addresses: Option<Vec<String>>,
     /// A single-address lookup still in flight when the socket was destroyed: Node still
     /// emits its `'lookup'` when the answer comes (its callback checks `connecting` after).

@@ -36,7 +36,7 @@ impl Socket {
                     self.event(e);
                 }
                 if let Some(e) = self.w.errored_after_close.take() {
-                    let errored = self.w.errored.get_or_insert(e).clone();
+                    let errored = (**self.w.errored.get_or_insert(e)).clone();
                     for id in std::mem::take(&mut self.w.end_callbacks) {
                         self.event(SocketEvent::EndCallback {
                             id,
@@ -235,6 +235,14 @@ impl Socket {
         self.q.start_iteration()
     }
 
+    /// Gives back the buffers of the queues and write lists that are empty, when the
+    /// driver has taken every output: an idle connection holds no memory from its last
+    /// burst of work.
+    pub(super) fn release_spare(&mut self) {
+        self.q.release_spare();
+        self.w.release_spare();
+    }
+
     /// Whether nothing at all is pending (no output, no deferred work).
     pub fn is_idle(&self) -> bool {
         self.q.is_idle()
@@ -248,7 +256,7 @@ impl Socket {
 
     /// The next deadline (idle timer, happy-eyeballs attempt timer). Side-effect free.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let he = self.he.as_ref().and_then(Schedule::deadline);
+        let he = self.he.as_deref().and_then(Schedule::deadline);
         match (self.idle_deadline, he) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -258,7 +266,7 @@ impl Socket {
     /// See [`Socket::handle_timeout`].
     pub(super) fn do_handle_timeout(&mut self, now: Instant) {
         self.clock = self.clock.max(now);
-        if let Some(d) = self.he.as_ref().and_then(Schedule::deadline) {
+        if let Some(d) = self.he.as_deref().and_then(Schedule::deadline) {
             if d <= now {
                 self.attempt_timed_out(now);
             }

@@ -61,10 +61,10 @@ impl Socket {
         }
         let had_error = err.is_some();
         if self.w.errored.is_none() {
-            self.w.errored = err.clone();
+            self.w.errored = err.clone().map(Box::new);
         }
         // Node's errorBuffer hands pending callbacks the stream's error, if any.
-        let stream_error = self.w.errored.clone();
+        let stream_error = self.w.errored.as_deref().cloned();
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
         // They leave bytesWritten, except the first write parked while connecting (Node's
         // _pendingData).
@@ -124,7 +124,7 @@ impl Socket {
             }
             // The stream errors only then: an end() made meanwhile still waits (Node's
             // kOnFinished) and gets that error with the others.
-            self.w.errored_after_close = Some(errored);
+            self.w.errored_after_close = Some(Box::new(errored));
         }
         let destroyed_error = |what: &str| {
             stream_error.clone().unwrap_or_else(|| {

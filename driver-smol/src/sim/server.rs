@@ -24,10 +24,6 @@ impl std::fmt::Debug for SimServer {
     }
 }
 
-fn not_listening() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the server is not listening")
-}
-
 impl SimServer {
     pub(crate) fn new(world: Shared, options: ServerOptions) -> SimServer {
         let mut w = lock(&world);
@@ -102,32 +98,14 @@ impl SimServer {
             if let Some(e) = w.srv(h).events.pop_front() {
                 return Some(Some(e));
             }
-            let s = w.sim.server_ref(h);
-            (!s.listening() && s.is_idle()).then_some(None)
+            w.sim.server_ref(h).emits_no_more().then_some(None)
         })
     }
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketHandle>> {
         self.poll(cx, |w, h| {
-            let listening = {
-                let s = w.sim.server_ref(h);
-                s.listening() || !s.is_idle()
-            };
-            let slot = w.srv(h);
-            let k = slot.events.iter().position(|e| {
-                matches!(
-                    e,
-                    SrvEvent::Connection(_) | SrvEvent::Error(_) | SrvEvent::Close
-                )
-            });
-            let Some(k) = k else {
-                return (!listening).then(|| Err(not_listening()));
-            };
-            Some(match slot.events.remove(k) {
-                Some(SrvEvent::Connection(s)) => Ok(s),
-                Some(SrvEvent::Error(e)) => Err(e.into()),
-                _ => Err(not_listening()),
-            })
+            let no_more = w.sim.server_ref(h).emits_no_more();
+            SrvEvent::accept_from(&mut w.srv(h).events, no_more)
         })
     }
 
@@ -137,37 +115,20 @@ impl SimServer {
     ) -> Poll<Result<BoundAddress, NetError>> {
         self.poll(cx, |w, h| {
             let address = w.sim.server_ref(h).address();
-            w.srv(h).events.iter().find_map(|e| match e {
-                SrvEvent::Error(e) => Some(Err(e.clone())),
-                SrvEvent::Listening => {
-                    Some(address.clone().ok_or_else(NetError::server_not_running))
-                }
-                _ => None,
-            })
+            w.srv(h)
+                .events
+                .iter()
+                .find_map(|e| e.listen_outcome(address.as_ref()))
         })
     }
 
     pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<Result<(), NetError>> {
         self.poll(cx, |w, h| {
-            let slot = w.srv(h);
-            let untaken: Vec<SocketHandle> = slot
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    SrvEvent::Connection(s) => Some(*s),
-                    _ => None,
-                })
-                .collect();
-            slot.events
-                .retain(|e| !matches!(e, SrvEvent::Connection(_)));
-            for s in untaken {
+            for s in SrvEvent::take_connections(&mut w.srv(h).events) {
                 w.drop_socket(s);
             }
             w.distribute();
-            w.srv(h).events.iter().find_map(|e| match e {
-                SrvEvent::CloseCallback(r) => Some(r.clone().map_or(Ok(()), Err)),
-                _ => None,
-            })
+            w.srv(h).events.iter().find_map(SrvEvent::close_outcome)
         })
     }
 }

@@ -250,14 +250,8 @@ impl World {
         let slot = self.srv(h);
         slot.handle = false;
         slot.wakers.clear();
-        let untaken: Vec<SocketHandle> = slot
-            .events
-            .drain(..)
-            .filter_map(|e| match e {
-                SrvEvent::Connection(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let untaken = SrvEvent::take_connections(&mut slot.events);
+        slot.events.clear();
         for s in untaken {
             self.drop_socket(s);
         }
