@@ -99,6 +99,19 @@ impl<O, D> Queue<O, D> {
 
     /// A new loop iteration begins: its pending phase takes the work deferred to it.
     /// Returns whether there is any.
+    /// Whether [`Queue::start_iteration`] would begin something.
+    pub(crate) fn waits_for_next_iteration(&self) -> bool {
+        !self.next_pending.is_empty()
+    }
+
+    /// Whether [`Queue::start_poll`] could begin a poll phase.
+    pub(crate) fn could_start_poll(&self) -> bool {
+        !self.polling
+            && self.pending.is_empty()
+            && self.next_pending.is_empty()
+            && self.has_takeable_facts()
+    }
+
     pub(crate) fn start_iteration(&mut self) -> bool {
         if self.next_pending.is_empty() {
             return false;

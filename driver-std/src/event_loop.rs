@@ -580,7 +580,10 @@ impl LoopIo for StdIo<'_> {
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if crate::serve::runs(e, lp.serves_all) && e.core.start_iteration() {
+            if e.core.waits_for_next_iteration()
+                && crate::serve::runs(e, lp.serves_all)
+                && e.core.start_iteration()
+            {
                 any = true;
             }
         }
@@ -610,7 +613,10 @@ impl LoopIo for StdIo<'_> {
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if crate::serve::runs(e, lp.serves_all) && e.core.start_poll_phase() {
+            if e.core.has_facts_for_poll_phase()
+                && crate::serve::runs(e, lp.serves_all)
+                && e.core.start_poll_phase()
+            {
                 began = true;
             }
         }

@@ -248,6 +248,18 @@ impl Socket {
         self.q.is_idle()
     }
 
+    /// Whether work waits for the next loop iteration's pending phase: only then does
+    /// [`Socket::start_iteration`] begin anything. Side-effect free.
+    pub fn waits_for_next_iteration(&self) -> bool {
+        self.q.waits_for_next_iteration()
+    }
+
+    /// Whether OS facts wait for a poll phase that could begin now: only then does
+    /// [`Socket::start_poll_phase`] begin one. Side-effect free.
+    pub fn has_facts_for_poll_phase(&self) -> bool {
+        self.q.could_start_poll()
+    }
+
     /// Whether only work of a later event-loop turn (a handle's `'close'`) is pending: a
     /// JavaScript continuation after an event would run now.
     pub fn ticks_drained(&self) -> bool {
