@@ -30,8 +30,12 @@ pub enum Kind {
     Sansnet,
     /// `raw-echo`: the same runtime shape written directly on async-io.
     Raw,
-    /// `sansnet-std-echo`: the sansnet-std driver, a thread per connection.
+    /// `sansnet-std-echo`: the sansnet-std driver, one thread serving every connection
+    /// (`driver-std/examples/echo-loop.rs`).
     SansnetStd,
+    /// `sansnet-std-threads-echo`: the sansnet-std driver, a thread per connection
+    /// (`driver-std/examples/echo-threads.rs`).
+    SansnetStdThreads,
     /// `raw-std-echo`: `std::net`, a thread per connection.
     RawStd,
     /// Node's `net` module.
@@ -40,10 +44,11 @@ pub enum Kind {
 
 impl Kind {
     /// Every server, in the table's column order.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Sansnet,
         Kind::Raw,
         Kind::SansnetStd,
+        Kind::SansnetStdThreads,
         Kind::RawStd,
         Kind::Node,
     ];
@@ -54,6 +59,7 @@ impl Kind {
             Kind::Sansnet => "sansnet-smol",
             Kind::Raw => "raw async-io",
             Kind::SansnetStd => "sansnet-std",
+            Kind::SansnetStdThreads => "sansnet-std threads",
             Kind::RawStd => "raw std threads",
             Kind::Node => "node",
         }
@@ -75,6 +81,8 @@ pub struct Bins {
     pub raw: PathBuf,
     /// The `sansnet-std-echo` binary.
     pub sansnet_std: PathBuf,
+    /// The `sansnet-std-threads-echo` binary.
+    pub sansnet_std_threads: PathBuf,
     /// The `raw-std-echo` binary.
     pub raw_std: PathBuf,
 }
@@ -89,15 +97,22 @@ impl Bins {
         Bins::in_dir(dir)
     }
 
-    /// The binaries in `dir`; fails if either is missing.
+    /// The binaries in `dir`; fails if one is missing.
     pub fn in_dir(dir: &Path) -> io::Result<Bins> {
         let bins = Bins {
             sansnet: dir.join("sansnet-echo"),
             raw: dir.join("raw-echo"),
             sansnet_std: dir.join("sansnet-std-echo"),
+            sansnet_std_threads: dir.join("sansnet-std-threads-echo"),
             raw_std: dir.join("raw-std-echo"),
         };
-        for b in [&bins.sansnet, &bins.raw, &bins.sansnet_std, &bins.raw_std] {
+        for b in [
+            &bins.sansnet,
+            &bins.raw,
+            &bins.sansnet_std,
+            &bins.sansnet_std_threads,
+            &bins.raw_std,
+        ] {
             if !b.is_file() {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
@@ -137,6 +152,7 @@ impl ServerProcess {
             Kind::Sansnet => Command::new(&bins.sansnet),
             Kind::Raw => Command::new(&bins.raw),
             Kind::SansnetStd => Command::new(&bins.sansnet_std),
+            Kind::SansnetStdThreads => Command::new(&bins.sansnet_std_threads),
             Kind::RawStd => Command::new(&bins.raw_std),
             Kind::Node => {
                 let mut c = Command::new("node");

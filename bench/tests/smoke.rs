@@ -68,6 +68,11 @@ fn sansnet_std_echo_serves_every_workload() {
 }
 
 #[test]
+fn sansnet_std_threads_echo_serves_every_workload() {
+    smoke(Kind::SansnetStdThreads);
+}
+
+#[test]
 fn raw_std_echo_serves_every_workload() {
     smoke(Kind::RawStd);
 }

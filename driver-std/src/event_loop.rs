@@ -17,12 +17,14 @@
 //!
 //! A socket *may run* its deferred work when the application is not in the middle of
 //! reacting to it: its handle has no event waiting to be taken and made no call since it
-//! last waited on the socket (or a thread is blocked on it, or the handle is gone). I/O is
-//! never held back, only deferred work: that is JavaScript's run-to-completion.
+//! last waited on the socket (or a thread is blocked on it, or the handle is gone). When
+//! one thread serves every handle ([`crate::Runtime::wait_events`]), events waiting to be
+//! taken hold deferred work too, as they do for a thread waiting on that one socket. I/O
+//! is never held back, only deferred work: that is JavaScript's run-to-completion.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar};
 
 use sansnet::event_loop::{LoopIo, Phases};
 use sansnet::socket::{LookupId, Output, SocketEvent};
@@ -107,8 +109,28 @@ pub(crate) struct Loop {
     /// Which socket each waiting task (by its waker's data) last waited on, and how.
     pub(crate) task_takes: HashMap<usize, (usize, Waiter)>,
     /// What each application thread holds in its current turn (sockets by index, servers
-    /// by `usize::MAX - index`): released when that thread next waits on anything.
-    holds: HashMap<std::thread::ThreadId, Vec<usize>>,
+    /// by `usize::MAX - index`, with their generation: a slot reused since is another
+    /// handle): released when that thread next waits on anything.
+    pub(crate) holds: HashMap<std::thread::ThreadId, Vec<(usize, u64)>>,
+    /// One thread serves every handle ([`crate::Runtime::wait_events`]): it takes every
+    /// handle's events, so events not taken hold their socket's deferred work as they
+    /// would for a thread waiting in [`Waiter::Take`] (and the thread's own calls hold as
+    /// any thread's do).
+    pub(crate) serves_all: bool,
+    /// While [`Loop::serves_all`]: the handles (sockets by index, servers by
+    /// `usize::MAX - index`) whose events may wait to be taken: each was added when its
+    /// queue stopped being empty, and stays until a look finds its queue empty.
+    pub(crate) with_events: BTreeSet<usize>,
+    /// Sockets admitted held (their handle arrives inside `'connection'`) and recorded in
+    /// no thread's turn, with their generation: a manual runtime's turn releases them
+    /// (kept only there: [`Loop::keeps_admitted`]).
+    pub(crate) admitted: Vec<(usize, u64)>,
+    /// Where a thread waits for any handle's event while another thread runs the loop.
+    pub(crate) events_cv: Arc<Condvar>,
+    /// Threads waiting on `events_cv`.
+    pub(crate) events_waiting: u32,
+    /// Run only by its caller ([`crate::Runtime::manual`]).
+    pub(crate) manual: bool,
     /// The stamp of the next connection installed ([`Source::Conn`]).
     pub(crate) next_stamp: u32,
     /// A spare descriptor (libuv's `emfile_fd`): out of descriptors, a listener closes it
@@ -162,6 +184,12 @@ impl Loop {
             task_takes: HashMap::new(),
             spare_fd: open_spare(),
             next_stamp: 0,
+            serves_all: false,
+            with_events: BTreeSet::new(),
+            admitted: Vec::new(),
+            events_cv: Arc::new(Condvar::new()),
+            events_waiting: 0,
+            manual: false,
         }
     }
 
@@ -173,32 +201,6 @@ impl Loop {
     /// Socket `i` changed: the next scan for next ticks starts no later than at it.
     pub(crate) fn floor_at(&mut self, i: usize) {
         self.floor = self.floor.min(i);
-    }
-
-    /// The calling thread's turn now includes socket `i` (it made a call on it or took
-    /// one of its events): its deferred work waits until that thread waits on something.
-    pub(crate) fn hold(&mut self, i: usize) {
-        self.floor_at(i);
-        let e = &mut self.sockets[i];
-        if !e.held {
-            e.held = true;
-            self.holds
-                .entry(std::thread::current().id())
-                .or_default()
-                .push(i);
-        }
-    }
-
-    /// [`Loop::hold`] for server `i`.
-    pub(crate) fn hold_server(&mut self, i: usize) {
-        let s = &mut self.servers[i];
-        if !s.held {
-            s.held = true;
-            self.holds
-                .entry(std::thread::current().id())
-                .or_default()
-                .push(usize::MAX - i);
-        }
     }
 
     /// The task with waker `w` polls this runtime again: it no longer waits on the
@@ -216,27 +218,9 @@ impl Loop {
         }
     }
 
-    /// The calling thread waits: its turn is over, so what it held may run (Node's next
-    /// tick comes once the current JavaScript returns, whatever it waits on next).
-    pub(crate) fn end_turn(&mut self) {
-        let Some(held) = self.holds.remove(&std::thread::current().id()) else {
-            return;
-        };
-        for k in held {
-            if k > usize::MAX / 2 {
-                if let Some(s) = self.servers.get_mut(usize::MAX - k) {
-                    s.held = false;
-                    self.srv_active.insert(usize::MAX - k);
-                }
-            } else if self.sockets.contains(k) && self.sockets[k].held {
-                self.release(k);
-            }
-        }
-    }
-
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
-        self.sockets[i].may_run()
+        crate::serve::runs(&self.sockets[i], self.serves_all)
     }
 
     fn server_may_run(&self, i: usize) -> bool {
@@ -284,10 +268,14 @@ impl Loop {
         if let SocketEvent::Data(d) = &e {
             entry.queued_bytes += d.len();
         }
+        let first = entry.events.is_empty();
         entry.events.push_back(e);
         self.observed += 1;
         entry.wake_takers();
         self.wake_poller(i);
+        if first {
+            self.events_wait(i);
+        }
     }
 
     /// Bookkeeping after anything happened to socket `i`: its deadline, whether it has
@@ -592,7 +580,10 @@ impl LoopIo for StdIo<'_> {
         let mut any = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.core.waits_for_next_iteration() && e.may_run() && e.core.start_iteration() {
+            if e.core.waits_for_next_iteration()
+                && crate::serve::runs(e, lp.serves_all)
+                && e.core.start_iteration()
+            {
                 any = true;
             }
         }
@@ -622,7 +613,10 @@ impl LoopIo for StdIo<'_> {
         let mut began = false;
         for &i in &lp.active {
             let e = &mut lp.sockets[i];
-            if e.core.has_facts_for_poll_phase() && e.may_run() && e.core.start_poll_phase() {
+            if e.core.has_facts_for_poll_phase()
+                && crate::serve::runs(e, lp.serves_all)
+                && e.core.start_poll_phase()
+            {
                 began = true;
             }
         }

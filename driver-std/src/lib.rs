@@ -33,7 +33,8 @@
 //!   needs no other thread), and the reactor thread takes over when no application
 //!   thread has waited for a moment.
 //! - [`Runtime::manual`]: run only by its caller, one [`Runtime::turn`] at a time, as a
-//!   single JavaScript thread would (the conformance runner).
+//!   single JavaScript thread would (the conformance runner), or by the one thread that
+//!   serves all its handles ([`Runtime::wait_events`]; see below).
 //! - [`Runtime::driven`]: run by an async task that waits for [`Runtime::fd`] and calls
 //!   [`Runtime::run`] (sansnet-smol's runtime, driven on its executor).
 //!
@@ -66,6 +67,78 @@
 //! stays readable through [`Server::next_event`]); [`Server::close`] (blocking until
 //! fully closed) or [`Server::start_close`]; [`Server::address`],
 //! [`Server::get_connections`], [`Server::set_max_connections`].
+//!
+//! ## One thread for every socket
+//!
+//! A thread per connection (a byte-stream copy over `&Socket`, as `echo-threads` does)
+//! costs a stack per connection and a wake-up of another thread per event. Like Node's
+//! one JavaScript thread, one thread can instead serve every socket and server of a
+//! runtime: [`Runtime::wait_events`] is its loop turn. It ends the thread's turn, runs
+//! the loop until handles have events waiting to be taken, and says which
+//! ([`Socket::id`] and [`Server::id`] are their [`HandleId`]s, to key the thread's own
+//! map); the thread takes each handle's events with `try_next_event` until `None`,
+//! reacting to each as a listener would. An admitted connection comes as
+//! [`ServerEvent::Connection`] on its server's queue. A handle is reported when its
+//! queue stops being empty, and again at every wait while events are left in it.
+//!
+//! ```no_run
+//! use std::collections::HashMap;
+//! use sansnet_std::{ListenOptions, Runtime, Server, ServerEvent, ServerSettings, SocketEvent};
+//!
+//! // A runtime only this thread runs (`Runtime::global()` works too).
+//! let rt = Runtime::manual()?;
+//! let server = Server::with_settings(ServerSettings {
+//!     runtime: Some(rt.clone()),
+//!     ..ServerSettings::default()
+//! });
+//! server.listen(ListenOptions::tcp(Some("127.0.0.1".into()), 7000))?;
+//! let mut sockets = HashMap::new();
+//! let mut ready = Vec::new();
+//! loop {
+//!     ready.clear();
+//!     rt.wait_events(&mut ready, None);
+//!     for id in &ready {
+//!         if *id == server.id() {
+//!             while let Some(e) = server.try_next_event() {
+//!                 if let ServerEvent::Connection(s) = e {
+//!                     sockets.insert(s.id(), s);
+//!                 }
+//!             }
+//!         } else if let Some(s) = sockets.get(id) {
+//!             let mut closed = false;
+//!             while let Some(e) = s.try_next_event() {
+//!                 match e {
+//!                     // An echo: `s.pipe(s)`.
+//!                     SocketEvent::Data(d) => {
+//!                         if !s.write(d).ok {
+//!                             s.pause();
+//!                         }
+//!                     }
+//!                     SocketEvent::Drain => s.resume(),
+//!                     SocketEvent::End => {
+//!                         s.end(None);
+//!                     }
+//!                     SocketEvent::Close(_) => closed = true,
+//!                     _ => {}
+//!                 }
+//!             }
+//!             if closed {
+//!                 sockets.remove(id);
+//!             }
+//!         }
+//!     }
+//! }
+//! # #[allow(unreachable_code)]
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The runtime counts on that thread to take every handle's events from its first
+//! `wait_events` on: a socket's events not taken yet hold its deferred work (as a
+//! JavaScript listener runs before the next tick), and the thread's calls hold their
+//! socket's until it waits again, so each socket sees exactly Node's order. Nothing
+//! scans every handle: a wait costs what changed since the last. The example
+//! `echo-loop` is this loop; at 10,000 idle connections it holds a few KiB per
+//! connection where `echo-threads` holds a thread's stack.
 //!
 //! ## JavaScript's turns
 //!
@@ -104,10 +177,12 @@ mod event_loop;
 mod lookup;
 mod reactor;
 mod runtime;
+mod serve;
 mod server;
 mod server_io;
 mod socket;
 mod socket_io;
+mod turn;
 
 use std::io;
 use std::sync::OnceLock;
@@ -125,6 +200,7 @@ pub use sansnet::{Code, NetError};
 pub use lookup::{LookupFn, LookupRequest};
 pub use runtime::Runtime;
 pub use sansnet::socket::SocketInfo;
+pub use serve::HandleId;
 pub use server::{Server, ServerEvent, ServerInfo, ServerSettings};
 pub use socket::{connect, connect_with, Socket, SocketSettings};
 

@@ -108,9 +108,11 @@ impl Runtime {
 
     fn build(manual: bool) -> io::Result<Runtime> {
         let reactor = Arc::new(Reactor::new()?);
+        let mut lp = Loop::new(reactor.clone());
+        lp.manual = manual;
         Ok(Runtime {
             shared: Arc::new(Shared {
-                state: Mutex::new(Loop::new(reactor.clone())),
+                state: Mutex::new(lp),
                 reactor,
                 manual,
                 reactor_cv: Condvar::new(),
@@ -278,34 +280,6 @@ impl Shared {
             };
             waiting(&mut st, -1);
         }
-    }
-}
-
-impl Loop {
-    /// The application waits on every handle (a manual runtime's turn).
-    fn release_all(&mut self) {
-        self.end_turn();
-        let held: Vec<usize> = self
-            .sockets
-            .iter()
-            .filter(|(_, e)| e.held)
-            .map(|(i, _)| i)
-            .collect();
-        for i in held {
-            self.release(i);
-        }
-        for (_, s) in self.servers.iter_mut() {
-            s.held = false;
-        }
-    }
-
-    /// The application waits on socket `i`: its deferred work may run, and reading
-    /// resumes if it had stopped for the application.
-    pub(crate) fn release(&mut self, i: usize) {
-        self.floor_at(i);
-        self.sockets[i].held = false;
-        self.may_read_again(i);
-        self.active.insert(i);
     }
 }
 

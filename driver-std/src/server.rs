@@ -13,6 +13,7 @@ use sansnet::{Duration, NetError};
 use crate::event_loop::Loop;
 use crate::lookup::LookupFn;
 use crate::runtime::{Runtime, Shared};
+use crate::serve::HandleId;
 use crate::server_io::SrvEvent;
 use crate::socket::Socket;
 use crate::to_io_error;
@@ -376,6 +377,12 @@ impl Server {
         f(&self.sh.lock().servers[self.i].core)
     }
 
+    /// This server's identity in its runtime: what [`Runtime::wait_events`] reports when
+    /// its events (a `'connection'`, …) wait to be taken.
+    pub fn id(&self) -> HandleId {
+        HandleId::server(self.sh.lock().servers[self.i].gen)
+    }
+
     /// `server.address()`.
     pub fn address(&self) -> Option<BoundAddress> {
         self.read(Core::address)
@@ -412,6 +419,9 @@ impl Server {
 fn pop(st: &mut Loop, i: usize) -> Option<SrvEvent> {
     let e = st.servers[i].events.pop_front()?;
     st.hold_server(i);
+    if let ServerEvent::Connection(j) = e {
+        st.took_admitted(j);
+    }
     Some(e)
 }
 
@@ -436,7 +446,11 @@ fn listened(st: &mut Loop, i: usize) -> Option<Result<BoundAddress, NetError>> {
 /// The next admitted connection (its socket's index), taken out of the events.
 fn accepted(st: &mut Loop, i: usize) -> Option<io::Result<usize>> {
     let s = &mut st.servers[i];
-    ServerEvent::accept_from(&mut s.events, s.core.emits_no_more())
+    let r = ServerEvent::accept_from(&mut s.events, s.core.emits_no_more());
+    if let Some(Ok(j)) = r {
+        st.took_admitted(j);
+    }
+    r
 }
 
 /// The close callback's value once it waits to be taken; admitted sockets nobody took

@@ -131,8 +131,12 @@ impl Loop {
                 let s = self.add_socket(*socket, conn, lookup);
                 self.sockets[s].server = Some((i, gen));
                 // Its handle comes inside 'connection', where Node code attaches its
-                // listeners: held until its first wait.
+                // listeners: held until its first wait (or a wait on every handle).
                 self.sockets[s].held = self.servers[i].handle;
+                if self.servers[i].handle && self.keeps_admitted() {
+                    let gen = self.sockets[s].gen;
+                    self.admitted.push((s, gen));
+                }
                 if !self.servers[i].handle {
                     // Nobody will take it: it finishes on its own.
                     self.sockets[s].handle = false;
@@ -150,8 +154,12 @@ impl Loop {
         };
         let s = &mut self.servers[i];
         if s.handle {
+            let first = s.events.is_empty();
             s.events.push_back(out);
             self.observed += 1;
+            if first {
+                self.events_wait(usize::MAX - i);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use sansnet::{Duration, Instant, NetError};
 use crate::event_loop::{Loop, Mode};
 use crate::lookup::LookupFn;
 use crate::runtime::{Runtime, Shared};
+use crate::serve::HandleId;
 use crate::socket_io::Waiter;
 use crate::{now, to_io_error};
 
@@ -234,6 +235,12 @@ impl Socket {
             e.core.peer_address_gone();
         }
         e.core.remote_address()
+    }
+
+    /// This socket's identity in its runtime: what [`Runtime::wait_events`] reports when
+    /// its events wait to be taken.
+    pub fn id(&self) -> HandleId {
+        HandleId::socket(self.sh.lock().sockets[self.i].gen)
     }
 
     /// The getters now.
