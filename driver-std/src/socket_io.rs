@@ -19,7 +19,7 @@ use crate::reactor::{Ready, Source};
 pub(crate) const READ_PACE: usize = 1 << 20;
 
 /// How many read buffers the loop keeps for reuse ([`Loop::recycle`]).
-const SPARE_BUFS: usize = 8;
+const SPARE_BUFS: usize = 32;
 
 /// How many reads one poll phase makes at most on one socket (libuv's limit is 32).
 const READS_PER_POLL: usize = 16;
