@@ -53,8 +53,9 @@ pub async fn drive(rt: Runtime) {
                 None => future::pending::<()>().await,
             }
         };
+        let work = future::poll_fn(|cx| rt.poll_work(cx));
         let _ = future::or(async { ready.readable().await.map(|_| ()) }, async {
-            timer.await;
+            future::or(timer, work).await;
             Ok(())
         })
         .await;

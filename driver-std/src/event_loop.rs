@@ -90,6 +90,9 @@ pub(crate) struct Loop {
     pub(crate) next_gen: u64,
     /// Entries that may be gone for good.
     pub(crate) gc: Vec<usize>,
+    /// A driven runtime's driver task ([`crate::Runtime::driven`]): woken directly when
+    /// the loop has work for it, instead of through the `eventfd` and two polls.
+    pub(crate) driver: Option<DriverWake>,
     /// The reactor thread sleeps in `epoll_wait` until this (`Some(None)`: no limit).
     pub(crate) sleeping: Option<Option<Instant>>,
     /// The handle whose application thread is the one waiting for the OS (a socket's
@@ -138,6 +141,15 @@ pub(crate) struct Loop {
     pub(crate) spare_fd: Option<std::fs::File>,
 }
 
+/// How a driven runtime's driver task is told that the loop has work for it.
+#[derive(Debug, Default)]
+pub(crate) struct DriverWake {
+    /// The task waits: wake it.
+    pub(crate) waker: Option<std::task::Waker>,
+    /// Work came since its last run: it must run again before it waits.
+    pub(crate) notified: bool,
+}
+
 /// Opens the spare descriptor, as libuv does (`/dev/null`, else `/`).
 pub(crate) fn open_spare() -> Option<std::fs::File> {
     std::fs::File::open("/dev/null")
@@ -173,6 +185,7 @@ impl Loop {
             observed: 0,
             next_gen: 1,
             gc: Vec::new(),
+            driver: None,
             sleeping: None,
             poll_waiter: None,
             last_app_poll: None,
@@ -303,6 +316,20 @@ impl Loop {
             self.gc.push(i);
         }
         self.wake_poller(i);
+    }
+
+    /// Whoever runs the loop must run it again: the driver task of a driven runtime is
+    /// woken directly; a thread waiting for the OS through the `eventfd`.
+    pub(crate) fn wake_runner(&mut self) {
+        match &mut self.driver {
+            Some(d) => {
+                d.notified = true;
+                if let Some(w) = d.waker.take() {
+                    w.wake();
+                }
+            }
+            None => self.reactor.notify(),
+        }
     }
 
     /// The thread waiting for the OS waits on behalf of handle `key`, which changed:

@@ -61,8 +61,11 @@ impl Runtime {
     /// tasks, the loop and the I/O share one thread).
     pub fn driven() -> io::Result<Runtime> {
         let rt = Runtime::build(false)?;
+        let mut st = rt.shared.lock();
         // Tasks take what the driver absorbed.
-        rt.shared.lock().polls_os = false;
+        st.polls_os = false;
+        st.driver = Some(crate::event_loop::DriverWake::default());
+        drop(st);
         Ok(rt)
     }
 
@@ -86,6 +89,9 @@ impl Runtime {
     pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
         let mut st = self.shared.lock();
         st.sleeping = None;
+        if let Some(d) = &mut st.driver {
+            d.notified = false;
+        }
         let mut ready = Vec::new();
         self.shared
             .reactor
@@ -98,6 +104,24 @@ impl Runtime {
         let next = st.next_deadline();
         st.sleeping = Some(next);
         (busy, next.map(crate::to_std))
+    }
+
+    /// For a driver task between two runs ([`Runtime::driven`]): ready when a call gave
+    /// the loop work since the last [`Runtime::run_busy`] (a dropped handle, a socket
+    /// ready to attempt, a sooner timer); else the task's waker is kept and woken then.
+    /// The driver waits for this, the runtime's [`Runtime::fd`] and its next deadline.
+    pub fn poll_work(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let mut st = self.shared.lock();
+        let Some(d) = &mut st.driver else {
+            return std::task::Poll::Pending;
+        };
+        if std::mem::take(&mut d.notified) {
+            return std::task::Poll::Ready(());
+        }
+        if !d.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            d.waker = Some(cx.waker().clone());
+        }
+        std::task::Poll::Pending
     }
 
     /// A runtime that runs only when its caller turns it ([`Runtime::turn`]); blocking
@@ -223,13 +247,13 @@ impl Shared {
 
     /// After an application call: wakes the reactor thread if the loop has something for
     /// it sooner than it planned to wake.
-    pub(crate) fn after_call(&self, st: &Loop) {
+    pub(crate) fn after_call(&self, st: &mut Loop) {
         if let Some(until) = st.sleeping {
             let sooner = st
                 .next_deadline()
                 .is_some_and(|d| until.is_none_or(|u| d < u));
             if st.has_ready() || sooner {
-                self.reactor.notify();
+                st.wake_runner();
             }
         }
     }

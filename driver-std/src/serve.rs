@@ -73,7 +73,7 @@ impl Runtime {
         st.run_all();
         let before = ready.len();
         st.take_ready(ready);
-        sh.after_call(&st);
+        sh.after_call(&mut st);
         ready.len() > before
     }
 }

@@ -207,7 +207,7 @@ impl Server {
         st.hold_server(self.i);
         let r = f(&mut st, self.i);
         st.drain_server(self.i, false);
-        self.sh.after_call(&st);
+        self.sh.after_call(&mut st);
         r
     }
 
@@ -488,7 +488,7 @@ impl Drop for Server {
         s.core.handle_dropped();
         st.drain_server(i, false);
         if st.sleeping.is_some() {
-            self.sh.reactor.notify();
+            st.wake_runner();
         }
     }
 }

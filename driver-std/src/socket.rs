@@ -109,7 +109,7 @@ impl Socket {
         st.hold(self.i);
         let r = f(&mut st, self.i, now);
         st.drain_socket(self.i, Mode::Emitted, now);
-        self.sh.after_call(&st);
+        self.sh.after_call(&mut st);
         r
     }
 
@@ -532,7 +532,7 @@ impl Drop for Socket {
         let mut st = self.lock();
         st.abandon(self.i);
         if st.sleeping.is_some() {
-            self.sh.reactor.notify();
+            st.wake_runner();
         }
     }
 }
