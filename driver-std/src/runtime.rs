@@ -82,10 +82,11 @@ impl Runtime {
         self.run_busy().1
     }
 
-    /// [`Runtime::run`], also saying whether anything happened: the OS reported something
-    /// or the loop ran a step. A driver that found work may let the tasks it woke run
-    /// and call again before it waits for the OS: under load the loop then finds the
-    /// next readiness itself, without a round through the executor's reactor.
+    /// [`Runtime::run`], also saying whether the OS reported something. A driver that
+    /// found some may let the tasks it woke run and call again before it waits for the
+    /// OS: under load the loop then finds the next readiness itself, without a round
+    /// through the executor's reactor. (Work the tasks' own calls defer runs when they
+    /// wait on their handles.)
     pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
         let mut st = self.shared.lock();
         st.sleeping = None;
@@ -96,11 +97,12 @@ impl Runtime {
         self.shared
             .reactor
             .wait(Some(std::time::Duration::ZERO), &mut ready);
-        let mut busy = !ready.is_empty();
+        let busy = !ready.is_empty();
         st.absorb(&mut ready, now());
-        st.polls_os = true;
-        busy |= st.run_all();
-        st.polls_os = false;
+        // The poll above is this run's one look at the OS: the loop's iterations within
+        // it take what it reported (what comes meanwhile waits for the next run, which
+        // the driver makes at once after a busy one).
+        st.run_all();
         let next = st.next_deadline();
         st.sleeping = Some(next);
         (busy, next.map(crate::to_std))
