@@ -25,8 +25,10 @@ pub fn runtime() -> Runtime {
         .clone()
 }
 
-/// Runs `rt`'s loop forever: whenever its `epoll` is readable or its next deadline
-/// passes. Spawn it on the executor that runs the handles' tasks.
+/// Runs `rt`'s loop forever: whenever its `epoll` is readable, a call gave the loop work
+/// ([`Runtime::poll_work`]) or its next deadline passes, and again at once after a run in
+/// which the OS reported something ([`Runtime::run_busy`]), once the tasks it woke have
+/// run. Spawn it on the executor that runs the handles' tasks.
 ///
 /// # Panics
 ///
