@@ -82,12 +82,11 @@ impl Runtime {
         self.run_busy().1
     }
 
-    /// [`Runtime::run`], also saying whether the loop is busy: the OS reported more than
-    /// one source ready. A driver may then let the tasks it woke run and call again
-    /// before it waits for the OS: under load the loop finds the next readiness itself,
-    /// without a round through the executor's reactor (one source ready is light load,
-    /// where looking again at once would find nothing). Work the tasks' own calls defer
-    /// runs when they wait on their handles.
+    /// [`Runtime::run`], also saying whether the OS reported something. A driver that
+    /// found some may let the tasks it woke run and call again before it waits for the
+    /// OS: under load the loop then finds the next readiness itself, without a round
+    /// through the executor's reactor. (Work the tasks' own calls defer runs when they
+    /// wait on their handles.)
     pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
         let mut st = self.shared.lock();
         st.sleeping = None;
@@ -98,8 +97,7 @@ impl Runtime {
         self.shared
             .reactor
             .wait(Some(std::time::Duration::ZERO), &mut ready);
-        // One source ready is light load: looking again at once would find nothing.
-        let busy = ready.len() > 1;
+        let busy = !ready.is_empty();
         st.absorb(&mut ready, now());
         // The poll above is this run's one look at the OS: the loop's iterations within
         // it take what it reported (what comes meanwhile waits for the next run, which
