@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Condvar};
 
-use sansnet::event_loop::{LoopIo, Phases};
+use sansnet::event_loop::Phases;
 use sansnet::socket::{LookupId, Output, SocketEvent};
 use sansnet::Instant;
 use slab::Slab;
@@ -35,6 +35,9 @@ use crate::lookup::LookupResult;
 use crate::reactor::{Reactor, Ready, Source};
 use crate::server_io::SrvEntry;
 use crate::socket_io::{SockEntry, Waiter};
+
+mod phases;
+use phases::StdIo;
 
 /// How a socket's outputs are taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -469,7 +472,7 @@ impl Loop {
         self.with_phases(now, |ph, io| ph.later_phases(io))
     }
 
-    /// Runs `f` on the loop's phases with this loop as their [`LoopIo`].
+    /// Runs `f` on the loop's phases with this loop as their [`LoopIo`](sansnet::event_loop::LoopIo).
     fn with_phases<R>(
         &mut self,
         now: Instant,
@@ -575,78 +578,5 @@ impl Loop {
             Some(e) => crate::to_io_error((**e).clone()),
             None => std::io::Error::new(std::io::ErrorKind::NotConnected, "the socket is closed"),
         }
-    }
-}
-
-/// The loop's sockets and the OS as the core's [`Phases`] drive them.
-struct StdIo<'a> {
-    lp: &'a mut Loop,
-    now: Instant,
-}
-
-impl LoopIo for StdIo<'_> {
-    fn run_closing(&mut self) -> bool {
-        let lp = &mut *self.lp;
-        let closing = lp
-            .active
-            .iter()
-            .copied()
-            .find(|&i| lp.sockets[i].core.has_closing_work() && lp.may_run(i));
-        match closing {
-            Some(i) => {
-                lp.drain_socket(i, Mode::All, self.now);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn start_iteration(&mut self) -> bool {
-        let lp = &mut *self.lp;
-        lp.floor = 0;
-        let mut any = false;
-        for &i in &lp.active {
-            let e = &mut lp.sockets[i];
-            if e.core.waits_for_next_iteration()
-                && crate::serve::runs(e, lp.serves_all)
-                && e.core.start_iteration()
-            {
-                any = true;
-            }
-        }
-        any
-    }
-
-    /// Polls the OS once per iteration (again while reads wait) when this thread polls
-    /// it; else reads what the reactor thread reported.
-    fn poll_os(&mut self, first: bool) -> bool {
-        let lp = &mut *self.lp;
-        if lp.polls_os && (first || !lp.readable.is_empty()) {
-            let mut ready = std::mem::take(&mut lp.ready_buf);
-            lp.reactor.wait(Some(std::time::Duration::ZERO), &mut ready);
-            lp.absorb(&mut ready, self.now);
-            lp.ready_buf = ready;
-            return !lp.ready.is_empty();
-        }
-        if !lp.readable.is_empty() {
-            lp.read_readable(self.now);
-        }
-        false
-    }
-
-    fn start_poll_phase(&mut self) -> bool {
-        let lp = &mut *self.lp;
-        lp.floor = 0;
-        let mut began = false;
-        for &i in &lp.active {
-            let e = &mut lp.sockets[i];
-            if e.core.has_facts_for_poll_phase()
-                && crate::serve::runs(e, lp.serves_all)
-                && e.core.start_poll_phase()
-            {
-                began = true;
-            }
-        }
-        began
     }
 }
