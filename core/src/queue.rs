@@ -330,6 +330,20 @@ impl<O, D> Queue<O, D> {
     }
 }
 
+#[cfg(test)]
+impl<O, D> Queue<O, D> {
+    /// The capacity its queues hold, in elements.
+    pub(crate) fn held_capacity(&self) -> usize {
+        self.out.capacity()
+            + self.ticks.capacity()
+            + self.pending.capacity()
+            + self.arriving.capacity()
+            + self.polled.capacity()
+            + self.closing.capacity()
+            + self.next_pending.capacity()
+    }
+}
+
 /// Frees an empty queue's buffer.
 pub(crate) fn release<T>(q: &mut VecDeque<T>) {
     if q.is_empty() && q.capacity() > 0 {

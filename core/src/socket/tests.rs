@@ -648,3 +648,24 @@ fn a_bound_connect_error_names_its_local_address() {
     let l = e.local.as_deref().expect("the local name");
     assert_eq!((l.address.as_str(), l.port), ("127.0.0.1", 5000));
 }
+
+#[test]
+fn a_connection_idle_after_traffic_holds_no_queue_buffers() {
+    let mut s = connected();
+    s.received(t(2), b"ping".to_vec());
+    let (ev, _) = drain(&mut s);
+    assert!(names(&ev).iter().any(|n| n.starts_with("data")));
+    s.write(t(3), Chunk::text("pong"));
+    let mut id = None;
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Io(SocketIo::Write { id: w, .. }) = o {
+            id = Some(w);
+        }
+    }
+    assert!(s.q.held_capacity() > 0 || !s.w.in_flight.is_empty());
+    s.write_done(t(4), id.expect("a write"));
+    drain(&mut s);
+    assert!(s.is_idle());
+    assert_eq!(s.q.held_capacity(), 0);
+    assert_eq!(s.w.queue.capacity() + s.w.in_flight.capacity(), 0);
+}
