@@ -3,6 +3,7 @@
 //! poll phase) carried out for every socket at once.
 
 use sansnet::event_loop::LoopIo;
+use sansnet::socket::Socket as Core;
 use sansnet::Instant;
 
 use super::{Loop, Mode};
@@ -32,19 +33,11 @@ impl LoopIo for StdIo<'_> {
     }
 
     fn start_iteration(&mut self) -> bool {
-        let lp = &mut *self.lp;
-        lp.floor = 0;
-        let mut any = false;
-        for &i in &lp.active {
-            let e = &mut lp.sockets[i];
-            if e.core.waits_for_next_iteration()
-                && crate::serve::runs(e, lp.serves_all)
-                && e.core.start_iteration()
-            {
-                any = true;
-            }
-        }
-        any
+        begin_for_all(
+            self.lp,
+            Core::waits_for_next_iteration,
+            Core::start_iteration,
+        )
     }
 
     /// Polls the OS once per iteration (again while reads wait) when this thread polls
@@ -65,18 +58,25 @@ impl LoopIo for StdIo<'_> {
     }
 
     fn start_poll_phase(&mut self) -> bool {
-        let lp = &mut *self.lp;
-        lp.floor = 0;
-        let mut began = false;
-        for &i in &lp.active {
-            let e = &mut lp.sockets[i];
-            if e.core.has_facts_for_poll_phase()
-                && crate::serve::runs(e, lp.serves_all)
-                && e.core.start_poll_phase()
-            {
-                began = true;
-            }
-        }
-        began
+        begin_for_all(
+            self.lp,
+            Core::has_facts_for_poll_phase,
+            Core::start_poll_phase,
+        )
     }
+}
+
+/// Begins a phase (`begin`) for every active socket that has work for it (`has`, a cheap
+/// look first) and may run; whether any began. Every socket may change, so the next scan
+/// for next ticks starts at the first.
+fn begin_for_all(lp: &mut Loop, has: fn(&Core) -> bool, begin: fn(&mut Core) -> bool) -> bool {
+    lp.floor = 0;
+    let mut any = false;
+    for &i in &lp.active {
+        let e = &mut lp.sockets[i];
+        if has(&e.core) && crate::serve::runs(e, lp.serves_all) && begin(&mut e.core) {
+            any = true;
+        }
+    }
+    any
 }
