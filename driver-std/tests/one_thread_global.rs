@@ -9,28 +9,14 @@ mod serve;
 
 use common::bounded;
 use sansnet_std::Runtime;
-use serve::{client, listen, serve_echo};
+use serve::echo_clients;
 
 #[test]
 fn one_thread_echoes_thirty_connections_on_the_global_runtime() {
     bounded(60, || {
-        let rt = Runtime::global();
-        let (server, port) = listen(&rt);
         let lens: Vec<usize> = (0..30)
             .map(|k| if k % 10 == 0 { 1 << 20 } else { 500 + k * 1499 })
             .collect();
-        let clients: Vec<_> = lens
-            .iter()
-            .enumerate()
-            .map(|(k, &len)| client(port, k, len))
-            .collect();
-        let mut got = serve_echo(&rt, &server, lens.len());
-        for c in clients {
-            c.join().expect("client");
-        }
-        let mut want = lens.clone();
-        got.sort_unstable();
-        want.sort_unstable();
-        assert_eq!(got, want);
+        echo_clients(&Runtime::global(), &lens);
     });
 }

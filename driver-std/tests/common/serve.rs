@@ -146,3 +146,22 @@ pub fn client(port: u16, k: usize, len: usize) -> std::thread::JoinHandle<()> {
         assert!(back == data, "client {k}: the echo differs");
     })
 }
+
+/// One client per length in `lens`, each echoed in full by one thread serving `rt` (see
+/// [`serve_echo`]): asserts that every connection carried its whole length back.
+pub fn echo_clients(rt: &Runtime, lens: &[usize]) {
+    let (server, port) = listen(rt);
+    let clients: Vec<_> = lens
+        .iter()
+        .enumerate()
+        .map(|(k, &len)| client(port, k, len))
+        .collect();
+    let mut got = serve_echo(rt, &server, lens.len());
+    for c in clients {
+        c.join().expect("client");
+    }
+    let mut want = lens.to_vec();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+}
