@@ -8,44 +8,27 @@
 //! pauses the socket while `write()` asks to wait for `'drain'`, ends the connection at
 //! its `'end'`, forgets it at its `'close'`; until killed.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::Write;
 
 use sansnet_std::{
     HandleId, ListenOptions, Runtime, Server, ServerEvent, ServerSettings, Socket, SocketEvent,
 };
 
 fn main() {
-    let mut host = "127.0.0.1".to_string();
-    let mut port: u16 = 0;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                let p = args.next().unwrap_or_else(|| usage("--port needs a value"));
-                port = p
-                    .parse()
-                    .unwrap_or_else(|_| usage(&format!("bad port {p:?} (0 to 65535)")))
-            }
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
+    let (host, port) = common::host_and_port("echo-loop");
     // A runtime of its own, run only by this thread: no other thread to wake or to share
     // the loop's lock with.
-    let rt = Runtime::manual().unwrap_or_else(|e| fail(&e));
+    let rt = Runtime::manual().unwrap_or_else(|e| common::fail(&e));
     let server = Server::with_settings(ServerSettings {
         runtime: Some(rt.clone()),
         ..ServerSettings::default()
     });
     let bound = server
         .listen(ListenOptions::tcp(Some(host), port))
-        .unwrap_or_else(|e| fail(&e));
-    let shown = bound.to_string();
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on {shown}");
-    let _ = out.flush();
-    drop(out);
+        .unwrap_or_else(|e| common::fail(&e));
+    common::say_listening(&bound);
 
     let server_id = server.id();
     let mut sockets: HashMap<HandleId, Socket> = HashMap::new();
@@ -60,7 +43,7 @@ fn main() {
                         ServerEvent::Connection(socket) => {
                             sockets.insert(socket.id(), socket);
                         }
-                        ServerEvent::Error(e) => fail(&e),
+                        ServerEvent::Error(e) => common::fail(&e),
                         _ => {}
                     }
                 }
@@ -94,14 +77,4 @@ fn echo(socket: &Socket) -> bool {
         }
     }
     true
-}
-
-fn fail(e: &dyn std::fmt::Display) -> ! {
-    eprintln!("{e}");
-    std::process::exit(1);
-}
-
-fn usage(what: &str) -> ! {
-    eprintln!("echo-loop: {what}\nusage: echo-loop [--host H] [--port P]");
-    std::process::exit(2);
 }
