@@ -3,26 +3,14 @@
 //! Prints `listening on HOST:PORT` (the bound address) as its first line, then writes back
 //! every chunk each connection sends and ends the connection at its `'end'`, until killed.
 
-use std::io::Write;
+// The command line and first line shared with sansnet-std's echo examples.
+#[path = "../../driver-std/examples/common/mod.rs"]
+mod common;
 
 use sansnet_smol::{ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 fn main() {
-    let mut host = "127.0.0.1".to_string();
-    let mut port: u16 = 0;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                let p = args.next().unwrap_or_else(|| usage("--port needs a value"));
-                port = p
-                    .parse()
-                    .unwrap_or_else(|_| usage(&format!("bad port {p:?} (0 to 65535)")))
-            }
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
+    let (host, port) = common::host_and_port("echo");
     smol::block_on(async {
         let server = Server::new(ServerOptions::default());
         let bound = match server
@@ -30,16 +18,9 @@ fn main() {
             .await
         {
             Ok(b) => b,
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
+            Err(e) => common::fail(&e),
         };
-        let shown = bound.to_string();
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on {shown}");
-        let _ = out.flush();
-        drop(out);
+        common::say_listening(&bound);
         loop {
             match server.accept().await {
                 Ok(socket) => smol::spawn(echo(socket)).detach(),
@@ -76,9 +57,4 @@ async fn echo(socket: Socket) {
             _ => {}
         }
     }
-}
-
-fn usage(what: &str) -> ! {
-    eprintln!("echo: {what}\nusage: echo [--host H] [--port P]");
-    std::process::exit(2);
 }
