@@ -24,27 +24,7 @@ pub mod servers;
 pub mod stats;
 pub mod workloads;
 
-/// The arguments of the echo-server binaries: `[--host H] [--port P]` (defaults 127.0.0.1
-/// and 0). Exits with a usage message on anything else.
-pub fn server_args(name: &str) -> (String, u16) {
-    let usage = || -> ! {
-        eprintln!("usage: {name} [--host H] [--port P]");
-        std::process::exit(2);
-    };
-    let mut host = "127.0.0.1".to_string();
-    let mut port: u16 = 0;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage()),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage())
-            }
-            _ => usage(),
-        }
-    }
-    (host, port)
-}
+/// The echo servers' command line (`[--host H] [--port P]`) and first line of output, as
+/// sansnet's echo examples have them.
+#[path = "../../driver-std/examples/common/mod.rs"]
+pub mod echo_cli;

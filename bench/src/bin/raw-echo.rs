@@ -13,7 +13,7 @@ use async_io::Async;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 fn main() {
-    let (host, port) = sansnet_bench::server_args("raw-echo");
+    let (host, port) = sansnet_bench::echo_cli::host_and_port("raw-echo");
     smol::block_on(async {
         let listener = match TcpListener::bind((host.as_str(), port)).and_then(Async::new) {
             Ok(l) => l,

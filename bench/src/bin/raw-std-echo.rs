@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 
 fn main() {
-    let (host, port) = sansnet_bench::server_args("raw-std-echo");
+    let (host, port) = sansnet_bench::echo_cli::host_and_port("raw-std-echo");
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(l) => l,
         Err(e) => {

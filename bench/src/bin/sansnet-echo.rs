@@ -10,7 +10,7 @@ use std::io::Write;
 use sansnet_smol::{BoundAddress, ListenOptions, Server, ServerOptions, Socket, SocketEvent};
 
 fn main() {
-    let (host, port) = sansnet_bench::server_args("sansnet-echo");
+    let (host, port) = sansnet_bench::echo_cli::host_and_port("sansnet-echo");
     smol::block_on(async {
         let server = Server::new(ServerOptions::default());
         let bound = match server.listen(ListenOptions::tcp(Some(host), port)).await {
