@@ -13,6 +13,7 @@
 //! | --- | --- |
 //! | [`socket`] | `net.Socket`: connect (lookup, attempts), the write queue, `end`, `destroy`, half-close, pause/resume, the idle timer |
 //! | [`event_loop`] | the phases every socket of a shared loop goes through at once (closing, pending, the OS poll, the poll phase), decided once for sansnet-std and the simulator |
+//! | [`turn`] | JavaScript's run-to-completion: when a handle's deferred work may run while its application may still be reacting ([`turn::Attention`]) |
 //! | [`happy_eyeballs`] | Node's sequential `autoSelectFamily` schedule |
 //! | [`server`] | `net.Server`: listen, admission (`maxConnections` → `'drop'`, `blockList`), close |
 //! | [`options`], [`defaults`], [`validate`], [`value`] | Node's argument rules, typed and over loose JavaScript-like values; process defaults |
@@ -267,6 +268,7 @@ pub mod sim;
 pub mod socket;
 pub mod socket_address;
 pub mod time;
+pub mod turn;
 pub mod validate;
 pub mod value;
 

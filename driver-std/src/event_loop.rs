@@ -28,6 +28,7 @@ use std::sync::{Arc, Condvar};
 
 use sansnet::event_loop::Phases;
 use sansnet::socket::{LookupId, Output, SocketEvent};
+use sansnet::turn::Attention;
 use sansnet::Instant;
 use slab::Slab;
 
@@ -236,12 +237,19 @@ impl Loop {
 
     /// Whether socket `i` may run deferred work now.
     pub(crate) fn may_run(&self, i: usize) -> bool {
-        crate::serve::runs(&self.sockets[i], self.serves_all)
+        self.sockets[i].may_run(self.serves_all)
     }
 
     fn server_may_run(&self, i: usize) -> bool {
         let s = &self.servers[i];
-        !s.handle || s.blocked > 0 || !s.tasks.is_empty() || (!s.held && s.events.is_empty())
+        let attention = Attention {
+            dropped: !s.handle,
+            touched: s.held,
+            takes: !s.tasks.is_empty(),
+            blocked: s.blocked > 0,
+            ..Attention::default()
+        };
+        attention.lets_server_run(!s.events.is_empty())
     }
 
     /// Carries out socket `i`'s outputs in `mode`; after an event the application reacts

@@ -7,7 +7,7 @@ use slab::Slab;
 use crate::event_loop::Loop;
 use crate::runtime::Runtime;
 use crate::server_io::SrvEntry;
-use crate::socket_io::{SockEntry, Waiter};
+use crate::socket_io::SockEntry;
 
 impl Runtime {
     /// Node's loop turn for a thread that serves every socket and server of this runtime,
@@ -173,20 +173,6 @@ impl Loop {
 /// The key [`Loop::poll_waiter`] has while the thread waiting for the OS waits for any
 /// handle's event ([`crate::Runtime::wait_events`]).
 pub(crate) const EVERY_HANDLE: usize = usize::MAX / 2;
-
-/// Whether socket entry `e` may run deferred work now: [`SockEntry::may_run`], and while
-/// one thread serves every handle (`serves_all`), not while events wait for that thread
-/// to take them, unless someone waits on the socket in a way that lets it go on (a
-/// shutdown, a `'drain'`, a connect: their own rules decide).
-pub(crate) fn runs(e: &SockEntry, serves_all: bool) -> bool {
-    e.may_run()
-        && !(serves_all
-            && e.handle
-            && !e.events.is_empty()
-            && !e.has_waiter(Waiter::Blocked)
-            && !e.has_waiter(Waiter::Drain)
-            && !e.has_waiter(Waiter::Connect))
-}
 
 /// The handle of key `k` (socket `k`, or server `usize::MAX - k`) if events wait in its
 /// queue.

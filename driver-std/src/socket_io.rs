@@ -5,6 +5,7 @@ use std::sync::{Arc, Condvar};
 use std::task::Waker;
 
 use sansnet::socket::{AttemptId, Socket as Core, SocketEvent, SocketIo, WriteId};
+use sansnet::turn::Attention;
 use sansnet::{Instant, NetError};
 
 use crate::code_of;
@@ -194,36 +195,24 @@ impl SockEntry {
         });
     }
 
-    /// Whether this socket may run deferred work now (see [`SockEntry::held`]).
-    pub(crate) fn may_run(&self) -> bool {
-        let e = self;
-        if !e.handle || e.has_waiter(Waiter::Blocked) {
-            return true;
+    /// What the application is doing with this socket ([`sansnet::turn`]), with
+    /// `one_reader` telling whether one thread takes every handle's events.
+    pub(crate) fn attention(&self, one_reader: bool) -> Attention {
+        Attention {
+            dropped: !self.handle,
+            touched: self.held,
+            takes: self.has_waiter(Waiter::Take),
+            blocked: self.has_waiter(Waiter::Blocked),
+            drains: self.has_waiter(Waiter::Drain),
+            connects: self.has_waiter(Waiter::Connect),
+            one_reader,
         }
-        let draining = e.has_waiter(Waiter::Drain);
-        if draining && !e.end_waits() {
-            return true;
-        }
-        // A connect's waiter lets the connect run until its outcome waits to be taken;
-        // then, like a taker, it will react to the events first.
-        let connecting = e.has_waiter(Waiter::Connect);
-        if connecting
-            && !e.events.iter().any(|ev| {
-                matches!(
-                    ev,
-                    SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
-                )
-            })
-        {
-            return true;
-        }
-        let taker = connecting || draining || e.has_waiter(Waiter::Take);
-        (!e.held || taker) && (e.events.is_empty() || !taker)
     }
 
-    /// Whether the peer's `'end'` waits to be taken.
-    pub(crate) fn end_waits(&self) -> bool {
-        self.events.iter().any(|ev| matches!(ev, SocketEvent::End))
+    /// Whether this socket may run deferred work now: the core's run-to-completion rule
+    /// ([`Attention::lets_socket_run`]) over its waiting events.
+    pub(crate) fn may_run(&self, one_reader: bool) -> bool {
+        self.attention(one_reader).lets_socket_run(&self.events)
     }
 
     /// Counts a thread waiting as `who` (`d`: +1 or -1).

@@ -74,7 +74,7 @@ fn begin_for_all(lp: &mut Loop, has: fn(&Core) -> bool, begin: fn(&mut Core) -> 
     let mut any = false;
     for &i in &lp.active {
         let e = &mut lp.sockets[i];
-        if has(&e.core) && crate::serve::runs(e, lp.serves_all) && begin(&mut e.core) {
+        if has(&e.core) && e.may_run(lp.serves_all) && begin(&mut e.core) {
             any = true;
         }
     }
