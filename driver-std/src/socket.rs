@@ -165,6 +165,43 @@ impl Socket {
         })
     }
 
+    /// `socket.write(buf)` for the byte stream (no callback): when the core would hand
+    /// the bytes to the OS at once ([`sansnet::socket::Socket::writes_at_once`]), the OS
+    /// write is made straight from `buf` and only what it left is copied.
+    fn write_bytes(&self, buf: &[u8]) -> WriteResult {
+        self.call(|st, i, now| {
+            let e = &mut st.sockets[i];
+            let sent = match e.conn() {
+                Some(conn) if e.core.writes_at_once() => match conn.write(buf) {
+                    Ok(n) if n > 0 => n,
+                    Ok(_) => 0,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => 0,
+                    Err(err) => {
+                        // The kernel reports a connection's error once: the core's own
+                        // attempt, which carries it out, must meet this one.
+                        e.os_write_error = Some(crate::code_of(&err));
+                        0
+                    }
+                },
+                _ => {
+                    let r = e.core.write_with(now, Chunk::bytes(buf), false);
+                    st.drain_socket(i, Mode::Emitted, now);
+                    return WriteResult {
+                        id: r.id,
+                        ok: st.sockets[i].core.write_return_value(),
+                    };
+                }
+            };
+            let r = e.core.write_sent(now, sent, buf[sent..].to_vec(), false);
+            st.drain_socket(i, Mode::Emitted, now);
+            WriteResult {
+                id: r.id,
+                ok: st.sockets[i].core.write_return_value(),
+            }
+        })
+    }
+
     /// `socket.end([chunk])`: half-close after what was written. No callback event
     /// follows ([`Socket::end_with_callback`] asks for one).
     pub fn end(&self, chunk: Option<Chunk>) -> WriteResult {
@@ -357,7 +394,7 @@ impl Socket {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Ready(Ok(())) => {}
         }
-        self.write_with(Chunk::bytes(buf), false);
+        self.write_bytes(buf);
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -440,7 +477,9 @@ impl Socket {
         buf[..n].copy_from_slice(&data[*pos..*pos + n]);
         *pos += n;
         if *pos == data.len() {
-            e.leftover = None;
+            if let Some((data, _)) = e.leftover.take() {
+                st.recycle(data);
+            }
         }
         Some(n)
     }
@@ -452,8 +491,11 @@ impl Socket {
             Some(SocketEvent::Data(d)) => {
                 let n = buf.len().min(d.len());
                 buf[..n].copy_from_slice(&d[..n]);
+                let mut st = self.lock();
                 if n < d.len() {
-                    self.lock().sockets[self.i].leftover = Some((d, n));
+                    st.sockets[self.i].leftover = Some((d, n));
+                } else {
+                    st.recycle(d);
                 }
                 Some(Ok(n))
             }
@@ -573,7 +615,7 @@ impl Write for &Socket {
                 return Err(st.closed_error(self.i));
             }
         }
-        let r = self.write_with(Chunk::bytes(buf), false);
+        let r = self.write_bytes(buf);
         if !r.ok {
             self.block(Waiter::Drain, None, drained).unwrap_or(Ok(()))?;
         }

@@ -43,6 +43,9 @@ pub(crate) struct SockEntry {
     conn: Option<Conn>,
     attempts: Vec<(AttemptId, Connecting)>,
     writes: VecDeque<PendingWrite>,
+    /// An error the OS gave a write made straight from the caller's buffer, before the
+    /// core saw that write: its own attempt meets it instead of asking the OS again.
+    pub(crate) os_write_error: Option<sansnet::Code>,
     reading: bool,
     read_eof: bool,
     /// The kernel may have bytes (or EOF, or an error) to read.
@@ -136,6 +139,7 @@ impl SockEntry {
             conn,
             attempts: Vec::new(),
             writes: VecDeque::new(),
+            os_write_error: None,
             reading: false,
             read_eof: false,
             can_read,

@@ -389,6 +389,31 @@ fn reset_and_destroy_resets_the_peer() {
     });
 }
 
+/// A byte-stream write after the peer reset fails with the kernel's error, `ECONNRESET`:
+/// when the write asks first, the driver's attempt straight from the caller's buffer takes
+/// the error and the core's write meets the same one, not the `EPIPE` a second syscall
+/// would get. (A read the loop makes first may take it instead: `read ECONNRESET`.)
+#[test]
+fn a_byte_stream_write_after_a_reset_fails_with_econnreset() {
+    bounded(10, || {
+        let server = Server::new(ServerOptions::default());
+        let bound = server.listen(local()).unwrap();
+        let client = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", port(&bound))).unwrap();
+        let peer = server.accept().unwrap();
+        peer.reset_and_destroy().unwrap();
+        let r = Write::write(&mut &client, b"after the reset");
+        let events = events_until_close(&client);
+        let Some(SocketEvent::Error(e)) =
+            events.iter().find(|e| matches!(e, SocketEvent::Error(_)))
+        else {
+            panic!("no error: {events:?} (write gave {r:?})")
+        };
+        assert_eq!(e.code, Code::Econnreset, "{events:?}");
+        drop(peer);
+        server.close().unwrap();
+    });
+}
+
 #[test]
 fn local_address_and_port_are_bound_before_connecting() {
     bounded(10, || {

@@ -309,6 +309,45 @@ impl Socket {
             .write_result()
     }
 
+    /// Whether a `write()` now hands its bytes to the OS at once and alone: connected,
+    /// not ended, destroyed or errored, with nothing queued or in flight. That is when
+    /// libuv's synchronous attempt writes straight from the caller's buffer; a driver may
+    /// then make that attempt itself, before the call, and report what the OS took with
+    /// [`Socket::write_sent`], so that the bytes taken are never copied.
+    pub fn writes_at_once(&self) -> bool {
+        matches!(self.conn, Conn::Open { .. })
+            && self.has_handle
+            && !self.destroyed()
+            && !self.w.ended
+            && self.w.errored.is_none()
+            && self.w.in_flight_id.is_none()
+            && self.w.queue.is_empty()
+    }
+
+    /// `socket.write(data)` of `sent + rest.len()` bytes whose first `sent` the driver
+    /// already handed to the OS straight from the caller's buffer, as
+    /// [`Socket::writes_at_once`] allowed: the same as [`Socket::write_with`] of the whole,
+    /// with only `rest` (often nothing) left to write. The events, `write()`'s value and
+    /// `bytesWritten` are those of the whole write.
+    ///
+    /// Call it only right after the OS write, while `writes_at_once` still holds.
+    pub fn write_sent(
+        &mut self,
+        now: Instant,
+        sent: usize,
+        rest: Vec<u8>,
+        callback: bool,
+    ) -> WriteResult {
+        debug_assert!(self.writes_at_once());
+        self.w.bytes_accepted += sent as u64;
+        let chunk = Chunk {
+            length: sent + rest.len(),
+            bytes: rest,
+        };
+        self.handle(now, Input::Write { chunk, callback })
+            .write_result()
+    }
+
     /// `socket.end([data][, cb])`: half-close after the queued writes. The callback arrives
     /// as [`SocketEvent::EndCallback`]: at `'finish'`, or with the error of a failed write
     /// or destroy before it.

@@ -408,3 +408,73 @@ fn failed_buffered_writes_release_writable_length() {
     drain(&mut s);
     assert_eq!(s.writable_length(), 0);
 }
+
+/// A write whose first bytes the driver sent straight from the caller's buffer
+/// ([`Socket::write_sent`]) is the same write as one the core hands over whole: the same
+/// events, `write()` value, `bytesWritten` and `writableLength`, whether the OS took all
+/// of it, part or none.
+#[test]
+fn a_write_sent_in_part_by_the_driver_is_the_same_write() {
+    /// Writes 10 bytes (`sent` of them already taken by the OS, or through the core when
+    /// `None`), carries out the write the core asks for at once (the OS takes it whole),
+    /// and reports what the application sees.
+    fn run(sent: Option<usize>) -> (bool, bool, u64, usize, Vec<String>, usize) {
+        let opts = SocketOptions::default();
+        let mut s = connected(&opts);
+        assert!(s.writes_at_once());
+        let data = vec![7u8; 10];
+        let r = match sent {
+            Some(n) => s.write_sent(t(2), n, data[n..].to_vec(), true),
+            None => s.write_with(t(2), Chunk::bytes(data), true),
+        };
+        let mut asked = 0;
+        let mut ev = Vec::new();
+        while let Some(o) = s.poll_emitted() {
+            match o {
+                Output::Io(SocketIo::Write { id, data }) => {
+                    asked = data.len();
+                    s.write_done(t(2), id);
+                }
+                Output::Event(e) => ev.push(e),
+                Output::Io(_) => {}
+            }
+        }
+        let ok = s.write_return_value();
+        let (written, length) = (s.bytes_written(), s.writable_length());
+        ev.extend(drain(&mut s).0);
+        (r.ok, ok, written, length, lines(&ev), asked)
+    }
+    let whole = run(None);
+    assert_eq!(whole.5, 10);
+    assert_eq!(whole.2, 10);
+    for sent in [0, 4, 10] {
+        let (ok, value, written, length, events, asked) = run(Some(sent));
+        assert_eq!(
+            (ok, value, written, length, &events),
+            (whole.0, whole.1, whole.2, whole.3, &whole.4)
+        );
+        assert_eq!(asked, 10 - sent, "only the rest is left to write");
+    }
+}
+
+/// A write goes to the OS at once only with nothing ahead of it and the stream open.
+#[test]
+fn writes_at_once_only_when_nothing_is_ahead() {
+    let opts = SocketOptions::default();
+    let s = Socket::new(&opts);
+    assert!(!s.writes_at_once(), "not connected");
+    let mut s = connected(&opts);
+    s.write_with(t(2), Chunk::bytes(vec![1u8; 4]), false);
+    assert!(!s.writes_at_once(), "a write in flight");
+    let id = std::iter::from_fn(|| s.poll_emitted())
+        .find_map(|o| match o {
+            Output::Io(SocketIo::Write { id, .. }) => Some(id),
+            _ => None,
+        })
+        .expect("the write asked");
+    s.write_done(t(3), id);
+    drain(&mut s);
+    assert!(s.writes_at_once(), "the write completed");
+    s.end_with(t(4), None, false);
+    assert!(!s.writes_at_once(), "ended");
+}

@@ -37,6 +37,9 @@ impl Loop {
                 w.off = w.data.len();
                 continue;
             };
+            if let Some(code) = e.os_write_error.take() {
+                return self.write_error(i, code);
+            }
             match conn.write(&w.data[w.off..]) {
                 Ok(0) => return self.write_error(i, sansnet::Code::Epipe),
                 Ok(n) => w.off += n,
@@ -134,10 +137,11 @@ impl Loop {
         self.touch(i);
     }
 
-    /// Keeps the buffer of a write carried out for a later read, when it is a read's (an
-    /// echo writes back what it read): allocating a read's buffer afresh each time
-    /// costs page faults, since the allocator gives such blocks back to the OS.
-    fn recycle(&mut self, mut data: Vec<u8>) {
+    /// Keeps a read's buffer for a later read once it is done with: a write carried out
+    /// (an echo writes back what it read) or `'data'` the byte stream consumed.
+    /// Allocating a read's buffer afresh each time costs page faults, since the allocator
+    /// gives such blocks back to the OS.
+    pub(crate) fn recycle(&mut self, mut data: Vec<u8>) {
         if data.capacity() == READ_SIZE && self.spare_bufs.len() < SPARE_BUFS {
             data.clear();
             self.spare_bufs.push(data);
