@@ -64,31 +64,33 @@ pub struct Attention {
 impl Attention {
     /// Whether a socket's deferred work may run now, `waiting` being its events the
     /// application has not taken yet, in order.
-    pub fn lets_socket_run<'a>(&self, waiting: impl IntoIterator<Item = &'a SocketEvent>) -> bool {
+    pub fn lets_socket_run<'a, I>(&self, waiting: I) -> bool
+    where
+        I: IntoIterator<Item = &'a SocketEvent>,
+        I::IntoIter: Clone,
+    {
         if self.dropped || self.blocked {
             return true;
         }
-        let mut waiting = waiting.into_iter().peekable();
-        let any_waits = waiting.peek().is_some();
+        let waiting = waiting.into_iter();
+        let any_waits = waiting.clone().next().is_some();
         if self.one_reader && any_waits && !self.drains && !self.connects {
             return false;
         }
-        let (mut end, mut outcome) = (false, false);
-        for e in waiting {
-            end |= matches!(e, SocketEvent::End);
-            outcome |= matches!(
+        if self.drains && !waiting.clone().any(|e| matches!(e, SocketEvent::End)) {
+            return true;
+        }
+        let outcome = |e: &SocketEvent| {
+            matches!(
                 e,
                 SocketEvent::Connect | SocketEvent::Error(_) | SocketEvent::Close(_)
-            );
-        }
-        if self.drains && !end {
+            )
+        };
+        if self.connects && !waiting.clone().any(outcome) {
             return true;
         }
-        if self.connects && !outcome {
-            return true;
-        }
-        let reacts_first = self.connects || self.drains || self.takes;
-        if reacts_first {
+        if self.connects || self.drains || self.takes {
+            // Whoever waits reacts to the events first.
             !any_waits
         } else {
             !self.touched
