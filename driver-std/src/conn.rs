@@ -227,8 +227,8 @@ fn unix_addr(path: &str) -> io::Result<SockAddr> {
 /// A listening OS socket.
 #[derive(Debug)]
 pub(crate) enum Listener {
-    /// TCP.
-    Tcp(TcpListener),
+    /// TCP, with the address it is bound to.
+    Tcp(TcpListener, SocketAddr),
     /// Unix-domain, with the file its bind created.
     Unix(UnixListener, Option<PathNode>),
 }
@@ -290,7 +290,7 @@ impl Listener {
                 sock.set_nonblocking(true)?;
                 let l = TcpListener::from(sock);
                 let bound = l.local_addr()?;
-                Ok((Listener::Tcp(l), BoundAddress::Tcp(bound)))
+                Ok((Listener::Tcp(l, bound), BoundAddress::Tcp(bound)))
             }
             BoundAddressRequest::Ipc(path) => {
                 let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
@@ -317,7 +317,7 @@ impl Listener {
     /// The descriptor to poll for readability (a connection to accept).
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         match self {
-            Listener::Tcp(l) => l.as_fd(),
+            Listener::Tcp(l, _) => l.as_fd(),
             Listener::Unix(l, _) => l.as_fd(),
         }
     }
@@ -325,11 +325,20 @@ impl Listener {
     /// One non-blocking `accept`: a non-blocking stream with its local and peer addresses.
     pub(crate) fn accept(&self) -> io::Result<(Conn, Option<SocketAddr>, Option<SocketAddr>)> {
         match self {
-            Listener::Tcp(l) => {
-                let (s, peer) = l.accept()?;
-                s.set_nonblocking(true)?;
-                let local = s.local_addr().ok();
-                Ok((Conn::Tcp(s), local, Some(peer)))
+            Listener::Tcp(l, bound) => {
+                // Non-blocking from the start (`accept4`), as libuv accepts.
+                let flags = rustix::net::SocketFlags::NONBLOCK | rustix::net::SocketFlags::CLOEXEC;
+                let (fd, peer) = rustix::net::acceptfrom_with(l, flags)?;
+                let s = TcpStream::from(fd);
+                let peer = peer.and_then(|a| SocketAddr::try_from(a).ok());
+                // A listener bound to one address accepts on that address: no
+                // `getsockname` needed unless it listens on every address.
+                let local = if bound.ip().is_unspecified() {
+                    s.local_addr().ok()
+                } else {
+                    Some(*bound)
+                };
+                Ok((Conn::Tcp(s), local, peer))
             }
             Listener::Unix(l, _) => {
                 let (s, _) = l.accept()?;

@@ -407,7 +407,8 @@ impl Loop {
             if reset {
                 let _ = c.set_linger_zero();
             }
-            self.reactor.delete(c.fd());
+            // Closing the descriptor (its only one) takes it out of the epoll set.
+            drop(c);
         }
         for (_, a) in e.attempts.drain(..) {
             if let Some(fd) = a.fd() {
