@@ -9,6 +9,10 @@
 //! doing with a handle is an [`Attention`]; whether the handle's work may run is
 //! decided here, once, for every driver. I/O is never held back, only deferred work.
 //!
+//! The simulator (module `sim`, feature `sim`) runs every application as one JavaScript thread: the
+//! [`Attention::one_reader`] case for every handle at once, so its loop stops at the first
+//! event any application has not taken.
+//!
 //! ```
 //! use sansnet::socket::SocketEvent;
 //! use sansnet::turn::Attention;
