@@ -268,10 +268,11 @@ impl Sim {
         loop {
             let e = &mut self.net.endpoints[ep];
             if e.reset && !e.closed && !e.backlog.is_empty() {
-                // The peer reset the connection: the write fails (ECONNRESET).
+                // The peer reset the connection: the write fails.
                 e.backlog.clear();
+                let code = e.reset_code();
                 if let Some(o) = e.owner {
-                    self.sockets[o.0].socket.write_failed(Code::Econnreset);
+                    self.sockets[o.0].socket.write_failed(code);
                     if drain {
                         self.drain_socket(o, false);
                     }
@@ -287,6 +288,12 @@ impl Sim {
                 return;
             };
             if room == 0 && !data.is_empty() {
+                // libuv writes again at once what its first attempt left (`uv_write`
+                // after `uv_try_write`): over loopback, data sent to a closed peer has
+                // already brought its RST, and that attempt fails.
+                if self.reset_by_closed_peer(ep) {
+                    continue;
+                }
                 return;
             }
             let n = room.min(data.len());
@@ -310,6 +317,27 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// Whether data `ep` sent over loopback is on its way to a closed peer: Linux
+    /// delivers it, and the peer kernel's RST back, within the sending syscall, so `ep`
+    /// is reset now (its next write meets the error; the Data segment's own RST, when
+    /// delivered, then finds it reset).
+    fn reset_by_closed_peer(&mut self, ep: usize) -> bool {
+        let peer = self.net.endpoints[ep].peer;
+        let p = &self.net.endpoints[peer];
+        let data_to_closed_peer = p.closed
+            && !p.reset
+            && self
+                .kernel
+                .iter()
+                .any(|k| matches!(k, Packet::Data { endpoint, .. } if *endpoint == peer));
+        if !data_to_closed_peer || self.net.endpoints[ep].reset {
+            return false;
+        }
+        self.net.endpoints[ep].mark_reset();
+        self.kernel_closed(ep);
+        true
     }
 
     /// Closes an endpoint: RST to the peer if `rst`, else FIN (if not sent yet).

@@ -36,6 +36,9 @@ pub(crate) struct Endpoint {
     pub(crate) fin_sent: bool,
     /// The connection was reset.
     pub(crate) reset: bool,
+    /// It was reset after the peer's FIN and before ours (TCP's `CLOSE_WAIT`): Linux's
+    /// `tcp_reset` then reports `EPIPE`, not `ECONNRESET`.
+    pub(crate) reset_in_close_wait: bool,
     /// Bytes sent towards the peer that its application has not read yet (in flight or in
     /// its kernel buffer): the send window.
     pub(crate) outstanding: usize,
@@ -46,6 +49,25 @@ pub(crate) struct Endpoint {
     pub(crate) remote: Option<SocketAddr>,
     /// TCP's send and ACK timing on this end (see `sim::tcp`).
     pub(crate) tcp: TcpTiming,
+}
+
+impl Endpoint {
+    /// Marks the end reset, as Linux's `tcp_reset` does, with the error it will report.
+    pub(crate) fn mark_reset(&mut self) {
+        let tcp = self.local.is_some() || self.remote.is_some();
+        self.reset_in_close_wait = tcp && self.fin_pending && !self.fin_sent;
+        self.reset = true;
+        self.unread.clear();
+    }
+
+    /// The error a reset reports: `EPIPE` in `CLOSE_WAIT`, else `ECONNRESET`.
+    pub(crate) fn reset_code(&self) -> crate::Code {
+        if self.reset_in_close_wait {
+            crate::Code::Epipe
+        } else {
+            crate::Code::Econnreset
+        }
+    }
 }
 
 /// The part of a TCP end's state that decides when segments leave: Nagle's algorithm on

@@ -184,12 +184,12 @@ impl Sim {
                 if e.closed || e.reset {
                     return;
                 }
-                e.reset = true;
-                e.unread.clear();
+                e.mark_reset();
                 self.kernel_closed(endpoint);
                 let e = &mut self.net.endpoints[endpoint];
+                let code = e.reset_code();
                 if let Some(owner) = e.owner {
-                    self.sockets[owner.0].socket.read_failed(Code::Econnreset);
+                    self.sockets[owner.0].socket.read_failed(code);
                     self.drain_socket(owner, false);
                 }
             }

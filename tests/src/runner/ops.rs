@@ -298,14 +298,18 @@ impl<B: Backend> Runner<B> {
         })
     }
 
-    /// The process defaults written into a connect's options where the call left them.
-    fn with_defaults(&self, mut o: ConnectOptions) -> ConnectOptions {
-        o.auto_select_family = o
-            .auto_select_family
-            .or(Some(self.defaults.auto_select_family));
-        o.auto_select_family_attempt_timeout = o
-            .auto_select_family_attempt_timeout
-            .or(Some(self.defaults.attempt_timeout));
+    /// The run's process defaults (`net.setDefault…`) written into a connect's options
+    /// where the call left them. (The loose face filled them from the process's own
+    /// defaults, read when the call is made; each run keeps its own, so that runs in one
+    /// process do not see each other's.)
+    fn with_defaults(&self, c: &Call, mut o: ConnectOptions) -> ConnectOptions {
+        let given = |key: &str| !c.arg(0).get(key).is_nullish();
+        if !given("autoSelectFamily") {
+            o.auto_select_family = Some(self.defaults.auto_select_family);
+        }
+        if !given("autoSelectFamilyAttemptTimeout") {
+            o.auto_select_family_attempt_timeout = Some(self.defaults.attempt_timeout);
+        }
         o
     }
 
@@ -341,7 +345,7 @@ impl<B: Backend> Runner<B> {
         }
         self.sock_state.insert(h, st);
         if let Some(o) = connect {
-            let o = self.with_defaults(o);
+            let o = self.with_defaults(c, o);
             self.net().connect(h, &o);
             self.lookup_called(actor, h, c, &o);
             // What the creating call emitted itself is not observed.
@@ -397,7 +401,7 @@ impl<B: Backend> Runner<B> {
                 return None;
             }
         };
-        let o = self.with_defaults(o);
+        let o = self.with_defaults(c, o);
         if let Some(st) = self.sock_state.get_mut(&h) {
             st.closed = false;
             st.silent_lookup = false;
