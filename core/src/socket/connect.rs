@@ -456,7 +456,7 @@ impl Socket {
         if self.reset_on_connect {
             return;
         }
-        if self.r.flowing || self.r.buffered < self.cfg.high_water_mark {
+        if self.r.flowing || self.r.buffered < self.cfg.readable_high_water_mark {
             self.r.reading = true;
             self.q.resume_reads();
             self.io(SocketIo::StartReading);

@@ -147,7 +147,7 @@ impl Socket {
         }
         self.r.buffered += data.len();
         self.r.buffer.push_back(data);
-        if self.r.buffered >= self.cfg.high_water_mark && self.r.reading {
+        if self.r.buffered >= self.cfg.readable_high_water_mark && self.r.reading {
             self.r.reading = false;
             self.io(SocketIo::StopReading);
             // libuv's read loop ends with the read that filled the buffer: what else

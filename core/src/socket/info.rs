@@ -39,6 +39,15 @@ pub struct SocketInfo {
     pub attempted_addresses: Option<Vec<String>>,
     /// `socket.allowHalfOpen`.
     pub allow_half_open: bool,
+    /// `socket.readableFlowing` as an application that takes `'data'` sees it: true
+    /// unless paused.
+    pub readable_flowing: bool,
+    /// `socket.readableLength`: bytes received and not yet emitted (while paused).
+    pub readable_length: usize,
+    /// `socket.readableHighWaterMark`.
+    pub readable_high_water_mark: usize,
+    /// `socket.writableHighWaterMark`.
+    pub writable_high_water_mark: usize,
 }
 
 impl SocketInfo {
@@ -76,6 +85,10 @@ impl Socket {
                 .auto_select_family_attempted_addresses()
                 .map(<[_]>::to_vec),
             allow_half_open: self.allow_half_open(),
+            readable_flowing: self.r.flowing,
+            readable_length: self.r.buffered,
+            readable_high_water_mark: self.cfg.readable_high_water_mark,
+            writable_high_water_mark: self.cfg.high_water_mark,
         }
     }
 

@@ -90,6 +90,8 @@ struct Config {
     allow_half_open: bool,
     /// `highWaterMark` of the writable side.
     high_water_mark: usize,
+    /// `highWaterMark` of the readable side: reading stops once this much waits.
+    readable_high_water_mark: usize,
     /// `onread`'s buffer size: reads go to [`SocketEvent::OnRead`], not `'data'`.
     onread: Option<std::num::NonZeroUsize>,
 }
@@ -276,6 +278,7 @@ impl Socket {
         Socket::with_config(Config {
             allow_half_open: opts.allow_half_open,
             high_water_mark: opts.writable_high_water_mark,
+            readable_high_water_mark: opts.readable_high_water_mark,
             onread: opts.onread,
         })
     }
@@ -329,6 +332,7 @@ impl Socket {
         let mut s = Socket::with_config(Config {
             allow_half_open: cfg.allow_half_open,
             high_water_mark: cfg.high_water_mark,
+            readable_high_water_mark: cfg.high_water_mark,
             onread: None,
         });
         s.conn = Conn::Open { ipc };

@@ -274,3 +274,33 @@ fn reading_stops_with_the_read_that_fills_the_buffer() {
         .sum();
     assert_eq!(data, 4 * READ_SIZE, "every byte, once reading resumed");
 }
+
+/// The readable side stops reading at its own high-water mark (`readableHighWaterMark`),
+/// not the writable side's; the getters report both.
+#[test]
+fn reading_stops_at_the_readable_high_water_mark() {
+    let opts = SocketOptions {
+        readable_high_water_mark: 8,
+        writable_high_water_mark: 1 << 20,
+        ..SocketOptions::default()
+    };
+    let mut s = Socket::new(&opts);
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (_, io) = drain(&mut s);
+    let local = "127.0.0.1:5000".parse().ok();
+    let remote = "127.0.0.1:80".parse().ok();
+    s.attempt_connected(t(1), attempt(&io), local, remote);
+    drain(&mut s);
+    let info = s.info();
+    assert_eq!(
+        (info.readable_high_water_mark, info.writable_high_water_mark),
+        (8, 1 << 20)
+    );
+    s.pause();
+    drain(&mut s);
+    s.received(t(2), vec![1; 10]);
+    let (_, io) = drain(&mut s);
+    assert!(io.contains(&SocketIo::StopReading), "{io:?}");
+    let info = s.info();
+    assert_eq!((info.readable_flowing, info.readable_length), (false, 10));
+}

@@ -93,7 +93,7 @@ impl Socket {
                         && !self.r.eof
                         && !self.destroyed()
                         && matches!(self.conn, Conn::Open { .. })
-                        && self.r.buffered < self.cfg.high_water_mark
+                        && self.r.buffered < self.cfg.readable_high_water_mark
                     {
                         self.r.reading = true;
                         self.q.resume_reads();

@@ -59,6 +59,15 @@ impl<B: Backend> Runner<B> {
             "writableFinished" => Json::from(s.writable_finished),
             "readableEnded" => Json::from(s.readable_ended),
             "allowHalfOpen" => Json::from(s.allow_half_open),
+            "readableFlowing" => Json::from(s.readable_flowing),
+            "readableLength" => Json::from(s.readable_length),
+            "readableHighWaterMark" => Json::from(s.readable_high_water_mark),
+            "writableHighWaterMark" => Json::from(s.writable_high_water_mark),
+            // No cork in the format; streams of bytes, not objects.
+            "writableCorked" => Json::from(0),
+            "readableObjectMode" | "writableObjectMode" => Json::from(false),
+            // A socket's `_destroy` calls back at once: `closed` follows `destroyed`.
+            "closed" => Json::from(s.destroyed),
             "timeout" => timeout_prop.unwrap_or_else(undef),
             "remoteAddress" => remote.map_or_else(undef, |a| Json::from(a.ip().to_string())),
             "remotePort" => remote.map_or_else(undef, |a| Json::from(self.trace.port(a.port()))),
