@@ -310,7 +310,7 @@ function variableFor(suffix, value) {
   return undefined;
 }
 
-// Reading: a port in a port position (connectionAttempt*, drop, localPort, remotePort,
+// Reading: a port in a port position (drop, localPort, remotePort,
 // address().port, autoSelectFamilyAttemptedAddresses, a `port`, `localPort` or `remotePort`
 // key of a `-> VALUE`) is written as the first-bound variable `$X.port` holding that value,
 // else `*` (whatever its origin); a non-number stays as is.
@@ -318,6 +318,15 @@ function portText(p) {
   if (typeof p !== 'number') return p;
   const v = variableFor('.port', p);
   return v === undefined ? '*' : v;
+}
+
+// A destination port in a connectionAttempt* line: the first-bound variable `$X.port`
+// holding it, else the number (it is no peer's ephemeral port: FORMAT.md writes only those
+// `*` in event lines).
+function destPortText(p) {
+  if (typeof p !== 'number') return p;
+  const v = variableFor('.port', p);
+  return v === undefined ? String(p) : v;
 }
 
 // A string equal to a bound path is written as its (first-bound) variable `$X.path`; one
@@ -637,11 +646,11 @@ function traceSocket(a) {
   s.on('lookup', (err, address, family, host) => record(a, 'lookup',
     `lookup ${errOrNull(err)} ${str(address)} ${str(family)} ${str(host)}`));
   s.on('connectionAttempt', (ip, port, family) => record(a, 'connectionAttempt',
-    `connectionAttempt ${str(ip)} ${portText(port)} ${str(family)}`));
+    `connectionAttempt ${str(ip)} ${destPortText(port)} ${str(family)}`));
   s.on('connectionAttemptFailed', (ip, port, family, err) => record(a, 'connectionAttemptFailed',
-    `connectionAttemptFailed ${str(ip)} ${portText(port)} ${str(family)} ${errorText(err)}`));
+    `connectionAttemptFailed ${str(ip)} ${destPortText(port)} ${str(family)} ${errorText(err)}`));
   s.on('connectionAttemptTimeout', (ip, port, family) => record(a, 'connectionAttemptTimeout',
-    `connectionAttemptTimeout ${str(ip)} ${portText(port)} ${str(family)}`));
+    `connectionAttemptTimeout ${str(ip)} ${destPortText(port)} ${str(family)}`));
   for (const ev of ['connect', 'ready', 'end', 'finish', 'drain', 'timeout']) {
     s.on(ev, () => record(a, ev, ev));
   }
