@@ -384,12 +384,20 @@ impl Socket {
             }
             let parsed = ip::parse_inet(&first.address, Family::V4)
                 .or_else(|| ip::parse_inet(&first.address, Family::V6));
-            match parsed {
-                Some(ip) => {
-                    self.start_attempt(Remote::Tcp(SocketAddr::new(ip, port)), Some(family));
-                }
-                None => self.fail_unparsable(first.address, port, family),
-            }
+            // The connect follows the 'lookup' listeners, if they left the socket
+            // connecting.
+            self.conn = match parsed {
+                Some(ip) => Conn::Scheduled {
+                    remote: Remote::Tcp(SocketAddr::new(ip, port)),
+                    family: Some(family),
+                },
+                None => Conn::Unparsable {
+                    address: first.address,
+                    port,
+                    family,
+                },
+            };
+            self.q.next_tick(Deferred::StartConnect(self.life));
             return;
         }
         for a in &answers {
@@ -405,16 +413,20 @@ impl Socket {
                 self.conn = Conn::Waiting;
                 self.q.next_tick(Deferred::Destroy(self.life, e));
             }
+            // The connect follows the 'lookup' listeners, if they left the socket
+            // connecting.
             Ok(c) if c.len() == 1 => {
-                self.start_attempt(
-                    Remote::Tcp(SocketAddr::new(c[0].ip, port)),
-                    Some(c[0].family),
-                );
+                self.conn = Conn::Scheduled {
+                    remote: Remote::Tcp(SocketAddr::new(c[0].ip, port)),
+                    family: Some(c[0].family),
+                };
+                self.q.next_tick(Deferred::StartConnect(self.life));
             }
             Ok(c) => {
                 self.he = Some(Box::new(Schedule::new(c, port, self.he_timeout)));
                 self.attempted_addresses = Some(Vec::new());
-                self.next_candidate(now);
+                self.conn = Conn::Waiting;
+                self.q.next_tick(Deferred::NextCandidate(self.life));
             }
         }
     }
@@ -551,8 +563,9 @@ impl Socket {
         });
         self.io(SocketIo::AbortAttempt { attempt: id });
         self.conn = Conn::Waiting;
-        if self.connecting() && !self.destroyed() {
-            self.next_candidate(now);
-        }
+        // Node tries the next address after the event's listeners, unless they destroyed
+        // the socket.
+        let _ = now;
+        self.q.next_tick(Deferred::NextCandidate(self.life));
     }
 }

@@ -159,8 +159,14 @@ impl Conn {
 /// Deferred work (see [`crate::queue`]).
 #[derive(Clone, Debug)]
 enum Deferred {
-    /// The connect an IP literal defers to the next tick, if still current.
+    /// The connect an IP literal defers to the next tick, if still current; also the
+    /// connect after a `'lookup'`, once its listeners ran (Node connects only if they left
+    /// the socket connecting).
     StartConnect(u64),
+    /// The next happy-eyeballs attempt, once the listeners of the event that ended the
+    /// last (`'lookup'`, `'connectionAttemptTimeout'`) ran: only if they left the socket
+    /// connecting.
+    NextCandidate(u64),
     /// Emit an event (a callback, `'error'`, …).
     Emit(SocketEvent),
     /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`

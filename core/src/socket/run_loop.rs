@@ -21,6 +21,11 @@ impl Socket {
                     other => self.conn = other,
                 }
             }
+            Deferred::NextCandidate(life) => {
+                if life == self.life && self.connecting() && !self.destroyed() {
+                    self.next_candidate(self.clock);
+                }
+            }
             // Events and callbacks already owed are delivered even if the socket was
             // connected again meanwhile: the old life still ends with its 'close'.
             Deferred::Emit(e) => self.event(e),
