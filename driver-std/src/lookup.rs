@@ -29,6 +29,26 @@ pub struct LookupRequest {
 pub type LookupFn =
     Arc<dyn Fn(&LookupRequest) -> Result<Vec<LookupAnswer>, NetError> + Send + Sync>;
 
+/// Where a socket's lookups go, besides the system resolver.
+#[derive(Clone)]
+pub(crate) enum Resolver {
+    /// A custom resolver ([`LookupFn`]), on a helper thread.
+    Custom(LookupFn),
+    /// Fixed answers, given at once ([`crate::SocketSettings::lookup_answers`]).
+    Answers(Arc<[LookupAnswer]>),
+}
+
+impl Resolver {
+    /// The resolver of a socket's settings: fixed answers first, else the function.
+    pub(crate) fn of(answers: Option<Vec<LookupAnswer>>, f: Option<LookupFn>) -> Option<Resolver> {
+        match (answers, f) {
+            (Some(a), _) => Some(Resolver::Answers(a.into())),
+            (None, Some(f)) => Some(Resolver::Custom(f)),
+            (None, None) => None,
+        }
+    }
+}
+
 /// The answer of a lookup, as the core takes it.
 pub(crate) type LookupResult = Result<Vec<LookupAnswer>, NetError>;
 

@@ -128,7 +128,7 @@ impl Loop {
                 let conn = self.servers[i].pending.remove(&token);
                 let lookup = self.servers[i].lookup_fn.clone();
                 let gen = self.servers[i].gen;
-                let s = self.add_socket(*socket, conn, lookup);
+                let s = self.add_socket(*socket, conn, lookup.map(crate::lookup::Resolver::Custom));
                 self.sockets[s].server = Some((i, gen));
                 // Its handle comes inside 'connection', where Node code attaches its
                 // listeners: held until its first wait (or a wait on every handle).

@@ -8,11 +8,13 @@ use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
 use sansnet::options::{ConnectOptions, SocketOptions};
-use sansnet::socket::{Chunk, Socket as Core, SocketEvent, SocketInfo, Wait, WaitEnd, WriteResult};
+use sansnet::socket::{
+    Chunk, LookupAnswer, Socket as Core, SocketEvent, SocketInfo, Wait, WaitEnd, WriteResult,
+};
 use sansnet::{Duration, Instant, NetError};
 
 use crate::event_loop::{Loop, Mode};
-use crate::lookup::LookupFn;
+use crate::lookup::{LookupFn, Resolver};
 use crate::runtime::{Runtime, Shared};
 use crate::serve::HandleId;
 use crate::socket_io::Waiter;
@@ -23,8 +25,14 @@ use crate::{now, to_io_error};
 pub struct SocketSettings {
     /// `allowHalfOpen`, `highWaterMark`, … (what the core takes).
     pub options: SocketOptions,
-    /// Node's `lookup` option: replaces the system resolver.
+    /// Node's `lookup` option: replaces the system resolver (called on a helper thread;
+    /// its answer arrives in a later poll phase, as an asynchronous resolver's does).
     pub lookup: Option<LookupFn>,
+    /// Fixed answers to every lookup, given at once: a test double for Node's `lookup`
+    /// option, applied on the next tick as a JavaScript `lookup` that calls back with
+    /// `process.nextTick` (all of them when every address is wanted, else the first; none
+    /// fails with `ENOTFOUND`). Takes precedence over [`SocketSettings::lookup`].
+    pub lookup_answers: Option<Vec<LookupAnswer>>,
     /// The runtime the socket lives in (`None`: [`Runtime::global`]).
     pub runtime: Option<Runtime>,
 }
@@ -34,6 +42,7 @@ impl fmt::Debug for SocketSettings {
         f.debug_struct("SocketSettings")
             .field("options", &self.options)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
+            .field("lookup_answers", &self.lookup_answers)
             .field("runtime", &self.runtime)
             .finish()
     }
@@ -92,7 +101,8 @@ impl Socket {
     pub fn with_settings(s: SocketSettings) -> Socket {
         let rt = s.runtime.unwrap_or_else(Runtime::global);
         let core = Core::new(&s.options);
-        let i = rt.shared.lock().add_socket(core, None, s.lookup);
+        let resolver = Resolver::of(s.lookup_answers, s.lookup);
+        let i = rt.shared.lock().add_socket(core, None, resolver);
         Socket { sh: rt.shared, i }
     }
 

@@ -11,7 +11,7 @@ use sansnet::{Instant, NetError};
 use crate::code_of;
 use crate::conn::{Conn, Connecting};
 use crate::event_loop::{Asker, LookupDone, Loop, Mode};
-use crate::lookup::{self, LookupFn, LookupRequest};
+use crate::lookup::{self, LookupRequest, Resolver};
 use crate::reactor::Source;
 
 mod bytes;
@@ -54,7 +54,7 @@ pub(crate) struct SockEntry {
     hup: bool,
     /// The kernel reported a hang-up (see [`sansnet::socket::Socket::eof_on_hang_up`]).
     hang_up: bool,
-    lookup_fn: Option<LookupFn>,
+    lookup_fn: Option<Resolver>,
     /// The server that admitted it, with that server's generation.
     pub(crate) server: Option<(usize, u64)>,
     /// The deadline registered in the loop's timers.
@@ -130,7 +130,7 @@ impl std::fmt::Debug for SockEntry {
 }
 
 impl SockEntry {
-    pub(crate) fn new(core: Core, gen: u64, conn: Option<Conn>, lookup: Option<LookupFn>) -> Self {
+    pub(crate) fn new(core: Core, gen: u64, conn: Option<Conn>, lookup: Option<Resolver>) -> Self {
         let can_read = conn.is_some();
         SockEntry {
             core,
@@ -268,7 +268,7 @@ impl Loop {
         &mut self,
         core: Core,
         conn: Option<Conn>,
-        lookup: Option<LookupFn>,
+        lookup: Option<Resolver>,
     ) -> usize {
         let gen = self.gen();
         let mut core = core;
@@ -306,6 +306,15 @@ impl Loop {
                 hints,
                 all,
             } => {
+                let e = &mut self.sockets[i];
+                let custom = match &e.lookup_fn {
+                    Some(Resolver::Answers(answers)) => {
+                        e.core.lookup_answered_at_once(id, Ok(answers.to_vec()));
+                        return;
+                    }
+                    Some(Resolver::Custom(f)) => Some(f.clone()),
+                    None => None,
+                };
                 let e = &self.sockets[i];
                 let req = LookupRequest {
                     host: host.clone(),
@@ -320,7 +329,7 @@ impl Loop {
                     let _ = tx.send(LookupDone { asker, id, result });
                     reactor.notify();
                 };
-                if let Err(err) = lookup::spawn(e.lookup_fn.clone(), req, done) {
+                if let Err(err) = lookup::spawn(custom, req, done) {
                     let err = NetError::syscall(code_of(&err), "getaddrinfo", Some(&host), None);
                     self.sockets[i].core.lookup_done(now, id, Err(err));
                 }

@@ -226,3 +226,30 @@ fn localhost_through_the_system_resolver() {
         server.close().unwrap();
     });
 }
+
+/// Fixed lookup answers come on the next tick, as a JavaScript `lookup` that calls back
+/// with `process.nextTick`: a socket destroyed in the same turn as its `connect()` still
+/// emits `'lookup'` (single-address path), before its `'close'`, and connects nowhere
+/// (Node's test-net-connect-after-destroy); with happy eyeballs Node emits no `'lookup'`.
+#[test]
+fn fixed_lookup_answers_come_on_the_next_tick() {
+    bounded(10, || {
+        for (happy_eyeballs, expected) in [(false, &["lookup", "close"][..]), (true, &["close"])] {
+            for _ in 0..10 {
+                let socket = Socket::with_settings(SocketSettings {
+                    lookup_answers: Some(vec![LookupAnswer {
+                        address: "127.0.0.1".into(),
+                        family: 4,
+                    }]),
+                    ..SocketSettings::default()
+                });
+                socket.connect(
+                    ConnectOptions::tcp("example.org", 80).with_auto_select_family(happy_eyeballs),
+                );
+                socket.destroy(None);
+                let events = common::events_until_close(&socket);
+                assert_eq!(names(&events), expected, "{events:?}");
+            }
+        }
+    });
+}

@@ -163,12 +163,11 @@ impl Host for SimHost {
 macro_rules! real_backend {
     ($name:ident, $krate:ident, $host:ty) => {
         use std::net::{IpAddr, SocketAddr};
-        use std::sync::Arc;
 
         use sansnet::options::{ConnectOptions, ListenOptions, ServerOptions, SocketOptions};
         use sansnet::socket::{Chunk, LookupAnswer, SocketInfo, WriteResult};
         use sansnet::{Duration, Instant, NetError};
-        use $krate::{LookupRequest, Server, ServerEvent, ServerSettings, Socket, SocketSettings};
+        use $krate::{Server, ServerEvent, ServerSettings, Socket, SocketSettings};
 
         use crate::backend::{Backend, Seen, ServerView, SockId, SrvId};
         use crate::real_backend::Host;
@@ -254,15 +253,14 @@ macro_rules! real_backend {
                 opts: SocketOptions,
                 lookup: Option<Vec<LookupAnswer>>,
             ) -> SockId {
-                let lookup = lookup.map(|answers| {
-                    Arc::new(move |_: &LookupRequest| Ok(answers.clone())) as $krate::LookupFn
-                });
                 let runtime = self.host.runtime();
                 let s = self.host.make(|| {
                     Socket::with_settings(SocketSettings {
                         options: opts,
-                        lookup,
+                        // The format's lookup answers with process.nextTick.
+                        lookup_answers: lookup,
                         runtime,
+                        ..SocketSettings::default()
                     })
                 });
                 self.sockets.push(s);

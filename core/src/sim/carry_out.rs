@@ -111,6 +111,17 @@ impl Sim {
                 hints,
                 all,
             } => {
+                if let (None, Some(list)) =
+                    (&self.sockets[h.0].resolver.0, &self.sockets[h.0].lookup)
+                {
+                    // A fixed list answers at once, as a JavaScript `lookup` that calls
+                    // back with `process.nextTick`.
+                    let list = list.clone();
+                    self.sockets[h.0]
+                        .socket
+                        .lookup_answered_at_once(id, Ok(list));
+                    return;
+                }
                 let answers = match (&self.sockets[h.0].resolver.0, &self.sockets[h.0].lookup) {
                     (Some(f), _) => f(&host, family, hints, all).map(|mut list| {
                         if !all {

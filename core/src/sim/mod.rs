@@ -251,7 +251,8 @@ impl Sim {
     }
 
     /// Adds a socket (`new net.Socket()`); `lookup` answers every lookup it makes instead
-    /// of the DNS table (a custom `lookup` option).
+    /// of the DNS table, at once (a custom `lookup` option that calls back with
+    /// `process.nextTick`: [`Socket::lookup_answered_at_once`]).
     pub fn add_socket(
         &mut self,
         socket: Socket,

@@ -25,6 +25,15 @@ pub enum Input {
         /// Whether a callback was given.
         callback: bool,
     },
+    /// [`Socket::write_sent`].
+    WriteSent {
+        /// What the driver's OS write already took.
+        sent: usize,
+        /// What it left.
+        rest: Vec<u8>,
+        /// Whether a callback was given.
+        callback: bool,
+    },
     /// [`Socket::end`].
     End {
         /// The last chunk, if any.
@@ -62,6 +71,8 @@ pub enum Input {
     // ----- what the driver reports
     /// [`Socket::lookup_done`].
     LookupDone(LookupId, Result<Vec<LookupAnswer>, NetError>),
+    /// [`Socket::lookup_answered_at_once`].
+    LookupAnsweredAtOnce(LookupId, Result<Vec<LookupAnswer>, NetError>),
     /// [`Socket::attempt_bound`].
     AttemptBound(AttemptId),
     /// [`Socket::attempt_bind_failed`].
@@ -200,6 +211,18 @@ impl Socket {
             Input::Write { chunk, callback } => {
                 return Outcome::Write(self.do_write_with(now, chunk, callback))
             }
+            Input::WriteSent {
+                sent,
+                rest,
+                callback,
+            } => {
+                self.w.bytes_accepted += sent as u64;
+                let chunk = Chunk {
+                    length: sent + rest.len(),
+                    bytes: rest,
+                };
+                return Outcome::Write(self.do_write_with(now, chunk, callback));
+            }
             Input::End { chunk, callback } => {
                 return Outcome::Write(self.do_end(now, chunk, callback))
             }
@@ -218,6 +241,9 @@ impl Socket {
             Input::Abort => self.do_abort(),
             Input::RemoteAddress => return Outcome::Address(self.do_remote_address()),
             Input::LookupDone(id, result) => self.do_lookup_done(now, id, result),
+            Input::LookupAnsweredAtOnce(id, result) => self
+                .q
+                .next_tick(Deferred::LookupDone(self.life, id, result)),
             Input::AttemptBound(id) => self.do_attempt_bound(now, id),
             Input::AttemptBindFailed(id, code) => self.do_attempt_bind_failed(now, id, code),
             Input::AttemptConnected { id, local, remote } => {
@@ -339,13 +365,15 @@ impl Socket {
         callback: bool,
     ) -> WriteResult {
         debug_assert!(self.writes_at_once());
-        self.w.bytes_accepted += sent as u64;
-        let chunk = Chunk {
-            length: sent + rest.len(),
-            bytes: rest,
-        };
-        self.handle(now, Input::Write { chunk, callback })
-            .write_result()
+        self.handle(
+            now,
+            Input::WriteSent {
+                sent,
+                rest,
+                callback,
+            },
+        )
+        .write_result()
     }
 
     /// `socket.end([data][, cb])`: half-close after the queued writes. The callback arrives
@@ -449,6 +477,18 @@ impl Socket {
     /// records it and tries the next address.
     pub fn attempt_bind_failed(&mut self, now: Instant, id: AttemptId, code: Code) {
         self.handle(now, Input::AttemptBindFailed(id, code));
+    }
+
+    /// An answer to [`SocketIo::Lookup`] that a custom resolver gave at once, within the
+    /// call that asked (a fixed list of answers, a test double): applied on the next tick,
+    /// as Node applies a JavaScript `lookup` function that calls back with
+    /// `process.nextTick` ([`Socket::lookup_done`] otherwise).
+    pub fn lookup_answered_at_once(
+        &mut self,
+        id: LookupId,
+        result: Result<Vec<LookupAnswer>, NetError>,
+    ) {
+        self.handle(self.clock, Input::LookupAnsweredAtOnce(id, result));
     }
 
     /// The driver's answer to [`SocketIo::Lookup`]: every address (or the first, when not

@@ -167,6 +167,8 @@ enum Deferred {
     /// last (`'lookup'`, `'connectionAttemptTimeout'`) ran: only if they left the socket
     /// connecting.
     NextCandidate(u64),
+    /// A custom resolver's answer given at once ([`Socket::lookup_answered_at_once`]).
+    LookupDone(u64, LookupId, Result<Vec<LookupAnswer>, NetError>),
     /// Emit an event (a callback, `'error'`, …).
     Emit(SocketEvent),
     /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`

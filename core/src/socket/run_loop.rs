@@ -21,6 +21,11 @@ impl Socket {
                     other => self.conn = other,
                 }
             }
+            Deferred::LookupDone(life, id, result) => {
+                if life == self.life {
+                    self.do_lookup_done(self.clock, id, result);
+                }
+            }
             Deferred::NextCandidate(life) => {
                 if life == self.life && self.connecting() && !self.destroyed() {
                     self.next_candidate(self.clock);

@@ -30,8 +30,10 @@ impl SimSocket {
     /// `new net.Socket(options)` in `world`.
     pub(crate) fn new(world: Shared, s: SocketSettings) -> SimSocket {
         let mut w = lock(&world);
-        let h = w.sim.add_socket(Core::new(&s.options), None);
-        if let Some(f) = s.lookup {
+        // Fixed answers take precedence over a resolver function, as on the OS.
+        let custom = s.lookup.filter(|_| s.lookup_answers.is_none());
+        let h = w.sim.add_socket(Core::new(&s.options), s.lookup_answers);
+        if let Some(f) = custom {
             w.sim.set_resolver(
                 h,
                 Arc::new(move |host, family, hints, all| {
