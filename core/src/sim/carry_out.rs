@@ -281,7 +281,7 @@ impl Sim {
             if e.reset && !e.closed && !e.backlog.is_empty() {
                 // The peer reset the connection: the write fails.
                 e.backlog.clear();
-                let code = e.reset_code();
+                let code = e.write_error_code();
                 if let Some(o) = e.owner {
                     self.sockets[o.0].socket.write_failed(code);
                     if drain {

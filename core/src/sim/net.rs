@@ -60,6 +60,16 @@ impl Endpoint {
         self.unread.clear();
     }
 
+    /// The error a write meets on a reset connection: a unix socket's write always
+    /// meets `EPIPE` (the peer is gone); a TCP one what the reset reports.
+    pub(crate) fn write_error_code(&self) -> crate::Code {
+        if self.local.is_none() && self.remote.is_none() {
+            crate::Code::Epipe
+        } else {
+            self.reset_code()
+        }
+    }
+
     /// The error a reset reports: `EPIPE` in `CLOSE_WAIT`, else `ECONNRESET`.
     pub(crate) fn reset_code(&self) -> crate::Code {
         if self.reset_in_close_wait {

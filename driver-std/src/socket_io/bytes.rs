@@ -81,6 +81,11 @@ impl Loop {
             }
         }
         if r.writable && !e.writes.is_empty() {
+            if r.readable {
+                // libuv reads before it writes when a socket is ready both ways: what the
+                // read meets (a unix peer's ECONNRESET) comes first, not the write's EPIPE.
+                self.read_some(i, now);
+            }
             self.write_now(i, now);
             self.touch(i);
         }
