@@ -181,29 +181,30 @@ impl Socket {
     fn write_bytes(&self, buf: &[u8]) -> WriteResult {
         self.call(|st, i, now| {
             let e = &mut st.sockets[i];
-            let sent = match e.conn() {
-                Some(conn) if e.core.writes_at_once() => match conn.write(buf) {
-                    Ok(n) if n > 0 => n,
-                    Ok(_) => 0,
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => 0,
-                    Err(err) => {
-                        // The kernel reports a connection's error once: the core's own
-                        // attempt, which carries it out, must meet this one.
-                        e.os_write_error = Some(crate::code_of(&err));
-                        0
-                    }
-                },
-                _ => {
-                    let r = e.core.write_with(now, Chunk::bytes(buf), false);
-                    st.drain_socket(i, Mode::Emitted, now);
-                    return WriteResult {
-                        id: r.id,
-                        ok: st.sockets[i].core.write_return_value(),
+            let r = match e.conn() {
+                Some(conn) if e.core.writes_at_once() => {
+                    let sent = match conn.write(buf) {
+                        Ok(n) => n,
+                        Err(err)
+                            if matches!(
+                                err.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                            ) =>
+                        {
+                            0
+                        }
+                        Err(err) => {
+                            // The kernel reports a connection's error once: the core's own
+                            // attempt, which carries it out, must meet this one.
+                            e.os_write_error = Some(crate::code_of(&err));
+                            0
+                        }
                     };
+                    e.core.write_sent(now, sent, buf[sent..].to_vec(), false)
                 }
+                _ => e.core.write_with(now, Chunk::bytes(buf), false),
             };
-            let r = e.core.write_sent(now, sent, buf[sent..].to_vec(), false);
+            // Node's value is decided after libuv's synchronous write attempt.
             st.drain_socket(i, Mode::Emitted, now);
             WriteResult {
                 id: r.id,
