@@ -294,6 +294,21 @@ impl Sim {
                 e.backlog.clear();
                 return;
             }
+            let unix = e.local.is_none() && e.remote.is_none();
+            let (peer, waiting) = (e.peer, !e.backlog.is_empty());
+            if unix && waiting && self.net.endpoints[peer].closed {
+                // A unix socket's write to a peer that is gone fails at once: EPIPE.
+                let e = &mut self.net.endpoints[ep];
+                e.backlog.clear();
+                if let Some(o) = e.owner {
+                    self.sockets[o.0].socket.write_failed(Code::Epipe);
+                    if drain {
+                        self.drain_socket(o, false);
+                    }
+                }
+                return;
+            }
+            let e = &mut self.net.endpoints[ep];
             let room = SEND_CAPACITY.saturating_sub(e.outstanding);
             let Some((id, data)) = e.backlog.front_mut() else {
                 return;
