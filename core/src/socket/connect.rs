@@ -400,33 +400,54 @@ impl Socket {
             self.q.next_tick(Deferred::StartConnect(self.life));
             return;
         }
-        for a in &answers {
+        // One 'lookup' per answer, each after the listeners of the one before: Node stops
+        // when they leave the socket no longer connecting.
+        self.emit_lookups(LookupRest {
+            answers,
+            next: 0,
+            host,
+            port,
+        });
+    }
+
+    /// The next happy-eyeballs `'lookup'` of `rest`, the rest waiting for its listeners;
+    /// after the last, the attempts begin ([`Deferred::Lookups`]).
+    pub(super) fn emit_lookups(&mut self, mut rest: LookupRest) {
+        if let Some(a) = rest.answers.get(rest.next) {
             self.event(SocketEvent::Lookup {
                 error: None,
                 address: Some(a.address.clone()),
                 family: Some(a.family),
-                host: host.clone(),
+                host: rest.host.clone(),
             });
+            rest.next += 1;
+            self.conn = Conn::Waiting;
+            self.q
+                .next_tick(Deferred::Lookups(self.life, Box::new(rest)));
+            return;
         }
+        let LookupRest {
+            answers,
+            host,
+            port,
+            ..
+        } = rest;
         match happy_eyeballs::order(&answers, &host, port) {
             Err(e) => {
                 self.conn = Conn::Waiting;
                 self.q.next_tick(Deferred::Destroy(self.life, e));
             }
-            // The connect follows the 'lookup' listeners, if they left the socket
-            // connecting.
+            // The last 'lookup''s listeners left the socket connecting: the attempts begin.
             Ok(c) if c.len() == 1 => {
-                self.conn = Conn::Scheduled {
-                    remote: Remote::Tcp(SocketAddr::new(c[0].ip, port)),
-                    family: Some(c[0].family),
-                };
-                self.q.next_tick(Deferred::StartConnect(self.life));
+                self.start_attempt(
+                    Remote::Tcp(SocketAddr::new(c[0].ip, port)),
+                    Some(c[0].family),
+                );
             }
             Ok(c) => {
                 self.he = Some(Box::new(Schedule::new(c, port, self.he_timeout)));
                 self.attempted_addresses = Some(Vec::new());
-                self.conn = Conn::Waiting;
-                self.q.next_tick(Deferred::NextCandidate(self.life));
+                self.next_candidate(self.clock);
             }
         }
     }
@@ -521,16 +542,21 @@ impl Socket {
             family,
             error: error.clone(),
         });
+        // What follows the event waits for its listeners, as Node's code after `emit`:
+        // the next address only if they left the socket connecting; a single attempt's
+        // `destroy(ex)` does nothing to a socket they destroyed.
+        let _ = now;
         match self.he.as_mut() {
             Some(s) if code != Code::Ecanceled => {
                 s.attempt_settled();
                 s.errors.push(error);
-                self.next_candidate(now);
+                self.q.next_tick(Deferred::NextCandidate(self.life));
             }
             _ => {
                 self.he = None;
+                // Node's afterConnect: no longer connecting, not destroyed yet.
                 self.conn = Conn::Idle;
-                self.do_destroy(Some(error));
+                self.q.next_tick(Deferred::Destroy(self.life, error));
             }
         }
     }

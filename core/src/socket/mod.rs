@@ -167,6 +167,9 @@ enum Deferred {
     /// last (`'lookup'`, `'connectionAttemptTimeout'`) ran: only if they left the socket
     /// connecting.
     NextCandidate(u64),
+    /// The rest of a happy-eyeballs lookup's `'lookup'` events, then its attempts, if the
+    /// listeners left the socket connecting.
+    Lookups(u64, Box<LookupRest>),
     /// A custom resolver's answer given at once ([`Socket::lookup_answered_at_once`]).
     LookupDone(u64, LookupId, Result<Vec<LookupAnswer>, NetError>),
     /// Emit an event (a callback, `'error'`, …).
@@ -202,6 +205,16 @@ enum Deferred {
     /// Node's `onwriteError` on the tick after a write failed synchronously: the failed
     /// writes' callbacks, then the rest of [`Socket::after_write_error`].
     WriteError(u64, NetError, Vec<WriteId>),
+}
+
+/// A happy-eyeballs lookup's answers, emitted one `'lookup'` at a time.
+#[derive(Clone, Debug)]
+struct LookupRest {
+    answers: Vec<LookupAnswer>,
+    /// The next answer to emit.
+    next: usize,
+    host: String,
+    port: u16,
 }
 
 /// An OS fact waiting for the poll phase.

@@ -26,6 +26,11 @@ impl Socket {
                     self.do_lookup_done(self.clock, id, result);
                 }
             }
+            Deferred::Lookups(life, rest) => {
+                if life == self.life && self.connecting() && !self.destroyed() {
+                    self.emit_lookups(*rest);
+                }
+            }
             Deferred::NextCandidate(life) => {
                 if life == self.life && self.connecting() && !self.destroyed() {
                     self.next_candidate(self.clock);
