@@ -23,6 +23,7 @@ mod onread_tests;
 mod phase_tests;
 #[cfg(test)]
 mod proptests;
+mod reports;
 mod run_loop;
 mod teardown;
 #[cfg(test)]
