@@ -535,3 +535,20 @@ fn only_writes_with_a_callback_deliver_one() {
         server.close().unwrap();
     });
 }
+
+/// `connect()` to a port nobody listens on fails with Node's error: the wait for the
+/// connect ends at the socket's destroy, not when the failed attempt leaves it no longer
+/// connecting (Node's `afterConnect` clears `connecting` before `'connectionAttemptFailed'`
+/// and destroys after its listeners).
+#[test]
+fn connect_to_a_closed_port_fails() {
+    bounded(10, || {
+        let free = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let e = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", free))
+            .expect_err("nobody listens");
+        assert_eq!(node_err(e).code, Code::Econnrefused);
+    });
+}

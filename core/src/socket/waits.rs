@@ -48,7 +48,9 @@ impl Socket {
                 if untaken.any(|e| matches!(e, SocketEvent::Connect)) {
                     return Some(WaitEnd::Done);
                 }
-                !self.destroyed() && !self.connecting() && !self.pending()
+                // Connected: not merely no longer connecting (a failed attempt's socket
+                // is neither connecting nor destroyed until its `destroy(ex)` runs).
+                !self.destroyed() && matches!(self.conn, super::Conn::Open { .. })
             }
             Wait::Drain => {
                 !self.destroyed()
