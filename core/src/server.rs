@@ -139,6 +139,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// The options it was created with: Node's `server.keepAlive`,
+    /// `server.keepAliveInitialDelay` and `server.noDelay` among them.
+    pub fn options(&self) -> &ServerOptions {
+        &self.cfg
+    }
+
     /// `net.createServer(options)`.
     pub fn new(cfg: ServerOptions) -> Server {
         Server {

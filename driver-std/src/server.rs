@@ -166,6 +166,28 @@ pub struct ServerInfo {
     pub connections: u32,
     /// `server.maxConnections`.
     pub max_connections: Option<u32>,
+    /// `server.keepAlive` (from `createServer`'s options).
+    pub keep_alive: bool,
+    /// `server.keepAliveInitialDelay`: whole seconds, as Node keeps it.
+    pub keep_alive_initial_delay: Duration,
+    /// `server.noDelay`.
+    pub no_delay: bool,
+}
+
+impl ServerInfo {
+    /// The getters of a server's core.
+    pub fn of(core: &Core) -> ServerInfo {
+        let o = core.options();
+        ServerInfo {
+            listening: core.listening(),
+            address: core.address(),
+            connections: core.connections(),
+            max_connections: core.max_connections,
+            keep_alive: o.keep_alive,
+            keep_alive_initial_delay: o.keep_alive_initial_delay,
+            no_delay: o.no_delay,
+        }
+    }
 }
 
 /// A `net.Server` in a [`Runtime`].
@@ -364,12 +386,7 @@ impl Server {
 
     /// The getters now.
     pub fn info(&self) -> ServerInfo {
-        self.read(|core| ServerInfo {
-            listening: core.listening(),
-            address: core.address(),
-            connections: core.connections(),
-            max_connections: core.max_connections,
-        })
+        self.read(ServerInfo::of)
     }
 
     /// Reads the server's core state.

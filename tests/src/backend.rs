@@ -48,6 +48,11 @@ pub struct ServerView {
     pub connections: u32,
     /// `maxConnections`.
     pub max_connections: Option<u32>,
+    /// `keepAlive`, `keepAliveInitialDelay` (whole seconds) and `noDelay`, from the
+    /// server's options.
+    pub keep_alive: bool,
+    pub keep_alive_initial_delay_s: u64,
+    pub no_delay: bool,
 }
 
 /// A driver as the conformance runner drives it.
@@ -259,11 +264,15 @@ impl Backend for SimBackend {
 
     fn server_view(&mut self, srv: SrvId) -> ServerView {
         let s = self.sim.server_ref(ServerHandle(srv));
+        let o = s.options();
         ServerView {
             listening: s.listening(),
             address: s.address(),
             connections: s.connections(),
             max_connections: s.max_connections,
+            keep_alive: o.keep_alive,
+            keep_alive_initial_delay_s: o.keep_alive_initial_delay.as_secs(),
+            no_delay: o.no_delay,
         }
     }
 

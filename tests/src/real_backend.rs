@@ -371,6 +371,9 @@ macro_rules! real_backend {
                     address: i.address,
                     connections: i.connections,
                     max_connections: i.max_connections,
+                    keep_alive: i.keep_alive,
+                    keep_alive_initial_delay_s: i.keep_alive_initial_delay.as_secs(),
+                    no_delay: i.no_delay,
                 }
             }
 

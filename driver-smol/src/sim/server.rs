@@ -63,13 +63,7 @@ impl SimServer {
 
     pub(crate) fn info(&self) -> ServerInfo {
         let w = lock(&self.world);
-        let s = w.sim.server_ref(self.h);
-        ServerInfo {
-            listening: s.listening(),
-            address: s.address(),
-            connections: s.connections(),
-            max_connections: s.max_connections,
-        }
+        ServerInfo::of(w.sim.server_ref(self.h))
     }
 
     pub(crate) fn try_next_event(&self) -> Option<SrvEvent> {

@@ -60,11 +60,6 @@ struct SockState {
 #[derive(Debug, Default)]
 struct SrvState {
     echo: bool,
-    /// `server.keepAlive`, `server.keepAliveInitialDelay` (whole seconds, as Node keeps
-    /// it) and `server.noDelay`, fixed by `createServer`'s options.
-    keep_alive: bool,
-    keep_alive_initial_delay_s: u64,
-    no_delay: bool,
     accepted: usize,
     /// What each pending `close()` call's callback records, in call order.
     close_callbacks: VecDeque<Option<Callback>>,

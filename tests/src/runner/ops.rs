@@ -203,11 +203,6 @@ impl<B: Backend> Runner<B> {
                 return None;
             }
         };
-        let (keep_alive, keep_alive_initial_delay_s, no_delay) = (
-            cfg.keep_alive,
-            cfg.keep_alive_initial_delay.as_secs(),
-            cfg.no_delay,
-        );
         let h = self.net().create_server(cfg);
         self.servers.insert(actor.into(), h);
         self.server_names.insert(h, actor.into());
@@ -216,9 +211,6 @@ impl<B: Backend> Runner<B> {
             h,
             SrvState {
                 echo,
-                keep_alive,
-                keep_alive_initial_delay_s,
-                no_delay,
                 ..SrvState::default()
             },
         );

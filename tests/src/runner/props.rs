@@ -110,14 +110,9 @@ impl<B: Backend> Runner<B> {
                 .max_connections
                 .map_or_else(|| Json::from("<undefined>"), Json::from),
             "connections" => Json::from(s.connections),
-            "keepAlive" | "keepAliveInitialDelay" | "noDelay" => {
-                let st = self.srv_state.get(&h);
-                match p {
-                    "keepAlive" => Json::from(st.is_some_and(|st| st.keep_alive)),
-                    "noDelay" => Json::from(st.is_some_and(|st| st.no_delay)),
-                    _ => Json::from(st.map_or(0, |st| st.keep_alive_initial_delay_s)),
-                }
-            }
+            "keepAlive" => Json::from(s.keep_alive),
+            "keepAliveInitialDelay" => Json::from(s.keep_alive_initial_delay_s),
+            "noDelay" => Json::from(s.no_delay),
             _ => Json::from("<undefined>"),
         }
     }
