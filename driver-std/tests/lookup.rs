@@ -164,10 +164,7 @@ fn happy_eyeballs_times_out_a_silent_address_and_tries_the_next() {
 #[test]
 fn every_address_failing_is_an_aggregate_error() {
     bounded(10, || {
-        let p = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let p = common::free_port();
         let socket = socket_with(answering(&[("127.0.0.1", 4), ("::1", 6)]));
         socket.connect(
             ConnectOptions::tcp("dual.test", p)

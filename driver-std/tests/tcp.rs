@@ -127,10 +127,7 @@ fn half_close_server_keeps_writing() {
 #[test]
 fn refused_connection_is_an_error_event() {
     bounded(10, || {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let port = common::free_port();
         let socket = Socket::new(SocketOptions::default());
         socket.connect(ConnectOptions::tcp("127.0.0.1", port));
         let events = events_until_close(&socket);
@@ -419,10 +416,7 @@ fn local_address_and_port_are_bound_before_connecting() {
     bounded(10, || {
         let server = Server::new(ServerOptions::default());
         let bound = server.listen(local()).unwrap();
-        let free = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let free = common::free_port();
         let opts = ConnectOptions::tcp("127.0.0.1", port(&bound))
             .with_local(Some("127.0.0.1".parse().unwrap()), Some(free))
             .with_socket(SocketOptions::default().with_no_delay(true));
@@ -543,10 +537,7 @@ fn only_writes_with_a_callback_deliver_one() {
 #[test]
 fn connect_to_a_closed_port_fails() {
     bounded(10, || {
-        let free = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let free = common::free_port();
         let e = sansnet_std::connect(ConnectOptions::tcp("127.0.0.1", free))
             .expect_err("nobody listens");
         assert_eq!(node_err(e).code, Code::Econnrefused);

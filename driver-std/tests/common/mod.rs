@@ -31,6 +31,12 @@ pub fn bounded<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'sta
     }
 }
 
+/// A loopback TCP port nobody listens on (bound a moment ago, then let go).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.local_addr().expect("its address").port()
+}
+
 /// The TCP port of a bound address.
 pub fn port(a: &BoundAddress) -> u16 {
     match a {
