@@ -369,6 +369,9 @@ impl Socket {
             },
         );
         st.sockets[i].count(who, -1);
+        // The wait is over: the caller's turn goes on with this socket (what it does
+        // next is its reaction, as a listener's), so its deferred work waits again.
+        st.hold(i);
         r
     }
 
@@ -386,6 +389,7 @@ impl Socket {
         st.release(i);
         st.task_polls(cx.waker(), None);
         if let Some(t) = cond(&mut st, i) {
+            st.hold(i);
             return Poll::Ready(t);
         }
         st.sockets[i].count(who, 1);
@@ -395,7 +399,10 @@ impl Socket {
         let r = cond(&mut st, i);
         st.sockets[i].count(who, -1);
         match r {
-            Some(t) => Poll::Ready(t),
+            Some(t) => {
+                st.hold(i);
+                Poll::Ready(t)
+            }
             None => {
                 st.sockets[i].tasks.push((who, cx.waker().clone()));
                 st.task_polls(cx.waker(), Some((i, who)));
