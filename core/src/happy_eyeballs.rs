@@ -134,6 +134,12 @@ impl Schedule {
         Some(c)
     }
 
+    /// Whether the candidate just taken is the first one: Node makes its attempt on the
+    /// socket's own handle, and every later one on a new handle.
+    pub fn taken_first(&self) -> bool {
+        self.next == 1
+    }
+
     /// Whether the candidate just taken is the last one (its attempt has no timer).
     pub fn taken_last(&self) -> bool {
         self.next >= self.candidates.len()

@@ -213,7 +213,7 @@ impl Socket {
             // asked with none queued. Node ignores the status, so the driver reports
             // nothing.
             let finish = Deferred::FinishAfterShutdown(self.life);
-            if self.w.in_write_callback {
+            if self.w.in_write_callback || self.w.fin_sent {
                 self.q.next_tick(finish);
             } else {
                 self.q.pending(finish);

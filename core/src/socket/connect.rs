@@ -285,6 +285,9 @@ impl Socket {
                 return;
             };
             let port = s.port();
+            if !s.taken_first() {
+                self.reinitialize_handle();
+            }
             if self.start_attempt(Remote::Tcp(SocketAddr::new(c.ip, port)), Some(c.family)) {
                 if let Some(s) = self.he.as_mut() {
                     s.attempt_started(c, now);
@@ -293,6 +296,22 @@ impl Socket {
                     list.push(format!("{}:{}", c.ip, port));
                 }
                 return;
+            }
+        }
+    }
+
+    /// Node's `kReinitializeHandle` for a happy-eyeballs attempt after the first: the new
+    /// handle's `initSocketHandle` runs the stream's `_undestroy()`, which forgets an
+    /// `end()` made while connecting (`writableEnded` is false again; its callbacks stay).
+    /// A `_final` already waiting for `'connect'` (nothing was left to write) still shuts
+    /// the handle down then, without `'finish'`; with writes left, `_final` never ran, and
+    /// the stream now finishes only if `end()` is called again. (Nothing else `_undestroy`
+    /// resets can be set while connecting.)
+    fn reinitialize_handle(&mut self) {
+        if self.w.ended {
+            self.w.ended = false;
+            if self.w.flushed() {
+                self.w.orphan_final = true;
             }
         }
     }
@@ -500,6 +519,12 @@ impl Socket {
         match self.w.queue.pop_front() {
             Some(first) => self.dispatch(now, vec![first], false),
             None => self.flush_writes(now),
+        }
+        if std::mem::take(&mut self.w.orphan_final) {
+            // Its 'connect' listener comes after the application's; libuv shuts down
+            // from its next poll, and a shutdown asked meanwhile fails at once too.
+            self.w.fin_sent = true;
+            self.q.pending(Deferred::OrphanShutdown(self.life));
         }
     }
 

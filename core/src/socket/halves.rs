@@ -149,6 +149,14 @@ pub(crate) struct WriteHalf {
     /// Node's errorBuffer, and the `writableLength` they release then.
     pub(crate) error_buffer: Vec<super::SocketEvent>,
     pub(crate) error_buffer_length: usize,
+    /// Node's `_final` waits for `'connect'` but `end()` was forgotten since (a later
+    /// happy-eyeballs attempt's new handle reset the stream): at `'connect'` it shuts the
+    /// handle down, and its completion finishes nothing.
+    pub(crate) orphan_final: bool,
+    /// The FIN was asked for without `'finish'` (an orphaned `_final`): a later `end()`
+    /// finishes on the next tick, as libuv's shutdown of a shut handle fails at once
+    /// (`ENOTCONN`), which Node counts as done.
+    pub(crate) fin_sent: bool,
     /// `destroySoon()`: destroy once finished.
     pub(crate) destroy_on_finish: bool,
     /// Bytes accepted by `write()` and `end(data)` (Node's `bytesWritten`).

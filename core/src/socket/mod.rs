@@ -201,6 +201,8 @@ enum Deferred {
     Destroy(u64, NetError),
     /// 'finish' once the FIN went out (libuv's shutdown callback).
     FinishAfterShutdown(u64),
+    /// The FIN of an orphaned `_final` (see `WriteHalf::orphan_final`): no `'finish'`.
+    OrphanShutdown(u64),
     /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
     Io(u64, Fact),
     /// Node's `onwriteError` on the tick after a write failed synchronously: the failed

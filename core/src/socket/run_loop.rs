@@ -138,8 +138,15 @@ impl Socket {
             }
             Deferred::FinishAfterShutdown(life) => {
                 if life == self.life && !self.destroyed() && self.w.shutdown == Shutdown::InFlight {
-                    self.io(SocketIo::Shutdown);
+                    if !self.w.fin_sent {
+                        self.io(SocketIo::Shutdown);
+                    }
                     self.finish();
+                }
+            }
+            Deferred::OrphanShutdown(life) => {
+                if life == self.life && self.is_open() {
+                    self.io(SocketIo::Shutdown);
                 }
             }
             Deferred::Io(life, fact) => {

@@ -669,3 +669,34 @@ fn a_connection_idle_after_traffic_holds_no_queue_buffers() {
     assert_eq!(s.q.held_capacity(), 0);
     assert_eq!(s.w.queue.capacity() + s.w.in_flight.capacity(), 0);
 }
+
+#[test]
+fn a_later_happy_eyeballs_attempt_forgets_an_end_made_while_connecting() {
+    // end() during the first attempt: Node's _final waits for 'connect'. The second
+    // attempt's new handle resets the stream (_undestroy): writableEnded is false again,
+    // the waiting _final still sends the FIN at 'connect' but finishes nothing; 'finish'
+    // comes after the automatic end() at the peer's 'end'.
+    let (mut s, _, io) = he_socket(&[("::1", 6), ("127.0.0.1", 4)]);
+    s.end_with(t(1), None, true);
+    assert!(drain(&mut s).0.is_empty());
+    s.attempt_failed(t(2), attempt(&io), Code::Econnrefused);
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["ConnectionAttemptFailed", "ConnectionAttempt"]);
+    assert!(!s.writable_ended(), "end() is forgotten");
+    s.attempt_connected(t(3), attempt(&io), None, None);
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["Connect", "Ready"]);
+    assert!(
+        io.contains(&SocketIo::Shutdown),
+        "the waiting _final shuts down"
+    );
+    assert!(!s.info().writable_finished);
+    s.eof(t(4));
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["End", "Finish", "close HadError(false)"]);
+    assert!(
+        matches!(ev[1], SocketEvent::EndCallback { error: None, .. }),
+        "the end() callback waited for 'finish': {ev:?}"
+    );
+    assert!(!io.contains(&SocketIo::Shutdown), "the FIN left once");
+}

@@ -385,7 +385,18 @@ impl<B: Backend> Runner<B> {
             action,
             left,
         };
-        self.listeners.entry(actor.to_string()).or_default().push(l);
+        let list = self.listeners.entry(actor.to_string()).or_default();
+        if matches!(l.action, Action::Record) {
+            // The runner records before any reaction: those added before the actor existed
+            // (a top-level `on` for a socket not yet accepted) run after its line. Listeners
+            // the creating call added (a connect callback) stay first.
+            let at = (list.iter())
+                .position(|l| matches!(l.action, Action::React { .. }))
+                .unwrap_or(list.len());
+            list.insert(at, l);
+        } else {
+            list.push(l);
+        }
     }
 
     fn add_reaction(&mut self, actor: &str, event: &str, steps: Vec<Json>, times: Option<usize>) {
