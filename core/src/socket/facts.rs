@@ -189,10 +189,6 @@ impl Socket {
             self.w.length -= w.length;
         }
         self.resolve_drain_check();
-        if self.w.need_drain && self.w.length == 0 && !self.w.ended {
-            self.w.need_drain = false;
-            self.event(SocketEvent::Drain);
-        }
         let callbacks: Vec<SocketEvent> = done
             .into_iter()
             .filter(|w| w.callback)
@@ -201,16 +197,43 @@ impl Socket {
                 error: None,
             })
             .collect();
+        // Node's onwrite: the writes buffered meanwhile go out first (clearBuffer), then
+        // afterWrite ('drain' if owed, then the callbacks): on the next tick for a
+        // completion within the call that wrote, else once the driver tried the writes
+        // just handed to it (one it completes at once empties the buffer before the
+        // check for 'drain').
+        self.flush_writes(now);
         if sync {
-            if !callbacks.is_empty() {
+            if !callbacks.is_empty() || self.drain_owed() {
                 self.q.next_tick(Deferred::AfterWrite(callbacks));
             }
+        } else if self.w.dispatching {
+            self.w.after_write = Some(callbacks);
         } else {
-            for e in callbacks {
-                self.event(e);
-            }
+            self.after_write(callbacks);
         }
-        self.flush_writes(now);
+    }
+
+    /// Node's afterWrite: `'drain'` if owed, then the completed writes' callbacks (with
+    /// null, even when a `'drain'` listener destroyed the socket), then errorBuffer if
+    /// destroyed.
+    pub(super) fn after_write(&mut self, callbacks: Vec<SocketEvent>) {
+        if self.drain_owed() {
+            self.w.need_drain = false;
+            self.event(SocketEvent::Drain);
+        }
+        for e in callbacks {
+            self.event(e);
+        }
+        if self.destroyed() {
+            self.error_buffer();
+        }
+    }
+
+    /// `'drain'` is owed now: `write()` returned false, every write completed, and the
+    /// stream is neither ending nor destroyed.
+    fn drain_owed(&self) -> bool {
+        self.w.need_drain && self.w.length == 0 && !self.w.ended && !self.destroyed()
     }
 
     /// Node's errorBuffer: the callbacks a destroy failed, once (whichever of the

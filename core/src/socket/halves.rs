@@ -131,6 +131,9 @@ pub(crate) struct WriteHalf {
     /// An asynchronous write completion is being applied (libuv's write callbacks, from
     /// which it starts a shutdown waiting for them at once).
     pub(crate) in_write_callback: bool,
+    /// The callbacks of an asynchronous completion whose afterWrite waits until the
+    /// driver tried the writes handed to it meanwhile (Node's clearBuffer comes first).
+    pub(crate) after_write: Option<Vec<super::SocketEvent>>,
     /// `end()` was called (`writableEnded`).
     pub(crate) ended: bool,
     /// The FIN's progress.

@@ -140,9 +140,10 @@ impl Socket {
         self.w.length
     }
 
-    /// `socket.writableNeedDrain`: `write()` returned false and `'drain'` is owed.
+    /// `socket.writableNeedDrain`: `write()` returned false and `'drain'` is owed (Node's
+    /// getter says false once ending or destroyed).
     pub fn writable_need_drain(&self) -> bool {
-        self.w.need_drain
+        self.w.need_drain && !self.w.ended && !self.destroyed()
     }
 
     /// `socket.writableEnded`.

@@ -60,14 +60,7 @@ impl Socket {
                     }
                 }
             }
-            Deferred::AfterWrite(events) => {
-                for e in events {
-                    self.event(e);
-                }
-                if self.destroyed() {
-                    self.error_buffer();
-                }
-            }
+            Deferred::AfterWrite(events) => self.after_write(events),
             Deferred::ErrorBuffer => self.error_buffer(),
             Deferred::EmitEnd(life) => {
                 self.r.end_scheduled = false;
@@ -182,6 +175,13 @@ impl Socket {
         self.resolve_drain_check();
         self.w.sync_window = false;
         self.w.dispatching = false;
+        // Before 'ready': the write parked while connecting completes from a 'connect'
+        // listener.
+        let after_write = self.w.after_write.take();
+        let wrote = after_write.is_some();
+        if let Some(callbacks) = after_write {
+            self.after_write(callbacks);
+        }
         if std::mem::take(&mut self.ready_pending) {
             self.event(SocketEvent::Ready);
             if self.reset_on_connect && !self.destroyed() {
@@ -189,7 +189,7 @@ impl Socket {
             }
             return true;
         }
-        false
+        wrote
     }
 
     /// Node's high-water-mark check of the last `write()`s, once the driver's synchronous

@@ -700,3 +700,41 @@ fn a_later_happy_eyeballs_attempt_forgets_an_end_made_while_connecting() {
     );
     assert!(!io.contains(&SocketIo::Shutdown), "the FIN left once");
 }
+
+#[test]
+fn drain_comes_after_the_writes_buffered_meanwhile_went_out() {
+    // Node's onwrite sends what was buffered (clearBuffer) before its afterWrite: a
+    // buffered write the OS takes at once empties the buffer, so 'drain' comes before the
+    // first write's callback, and the second's follows on the next tick.
+    let mut s = connected();
+    let first = s.write_with(t(2), Chunk::bytes(vec![0u8; 16_383]), true);
+    let (_, io) = drain(&mut s);
+    let second = s.write_with(t(2), Chunk::bytes(vec![1u8]), true);
+    assert!(!second.ok, "the buffer reached the high-water mark");
+    assert!(drain(&mut s).1.is_empty(), "one batch in flight at a time");
+    let SocketIo::Write { id, .. } = io.last().cloned().unwrap() else {
+        panic!("{io:?}")
+    };
+    s.write_done(t(3), id);
+    // The driver carries out each output as it pulls it; the OS takes the rest at once.
+    let mut ev = Vec::new();
+    while let Some(o) = s.poll_output() {
+        match o {
+            Output::Io(SocketIo::Write { id, .. }) => s.write_done(t(3), id),
+            Output::Event(e) => ev.push(e),
+            Output::Io(_) => {}
+        }
+    }
+    assert_eq!(
+        names(&ev),
+        ["Drain", "writeCallback null", "writeCallback null"]
+    );
+    let ids: Vec<WriteId> = ev
+        .iter()
+        .filter_map(|e| match e {
+            SocketEvent::WriteCallback { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, [first.id, second.id]);
+}

@@ -375,10 +375,9 @@ impl<B: Backend> Runner<B> {
     }
 
     fn socket_connect(&mut self, actor: &str, c: &Call) -> Option<Ret> {
-        let Some(h) = self.sockets.get(actor).copied() else {
-            self.trace.line(actor, "!unknown actor for socketConnect");
-            return None;
-        };
+        // An actor whose creation threw has no object: the operation records nothing (as
+        // in node-runner.js, which also refuses a scenario naming an actor no step creates).
+        let h = self.sockets.get(actor).copied()?;
         // `socket.connect(...args)`, saying whether a throw came after the socket began
         // connecting.
         let o = match sansnet::options::socket_connect_args(&c.values) {
@@ -462,10 +461,8 @@ impl<B: Backend> Runner<B> {
     }
 
     fn socket_op(&mut self, op: &str, actor: &str, step: &Json, c: Call) -> Option<Ret> {
-        let Some(h) = self.sockets.get(actor).copied() else {
-            self.trace.line(actor, format!("!unknown actor for {op}"));
-            return None;
-        };
+        // An actor whose creation threw records nothing (see `socket_connect`).
+        let h = self.sockets.get(actor).copied()?;
         match op {
             "write" | "end" => {
                 let c = if c.explicit {
