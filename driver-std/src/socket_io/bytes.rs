@@ -129,6 +129,15 @@ impl Loop {
                         buf.clone()
                     };
                     e.core.received(now, data);
+                    if n < READ_SIZE && e.hang_up {
+                        // libuv: a short read while the kernel reports a hang-up is
+                        // followed by the EOF at once, without reading again (where a unix
+                        // peer that closed with our bytes unread, or a reset, would read as
+                        // ECONNRESET).
+                        e.read_eof = true;
+                        e.core.eof_on_hang_up(now);
+                        break;
+                    }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => e.can_read = false,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
