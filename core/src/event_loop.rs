@@ -134,6 +134,12 @@ impl Phases {
         }
     }
 
+    /// Whether the loop is in its poll phase (until its check phase): pending-phase work
+    /// asked now runs right after it, whichever socket asks (see [`PendingOrder::note`]).
+    pub fn in_poll_phase(&self) -> bool {
+        self.stage == Stage::Closing && !self.past_check
+    }
+
     /// Whether what runs before a `setImmediate` callback includes the later phases: the
     /// callback was scheduled past the check phase (from closing work), or in a new
     /// iteration's pending phase before its poll of the OS (its check phase comes after
@@ -150,5 +156,78 @@ impl Phases {
             self.begin_poll_phase(io);
         }
         self.past_check = true;
+    }
+}
+
+/// The order in which a loop's sockets asked for pending-phase work. libuv keeps one
+/// pending queue for the loop: shutdowns asked by two sockets run in the order asked
+/// (and what the first one's callbacks do, such as a `'finish'` listener writing to the
+/// other socket, comes before the second), whatever the sockets' order in the driver.
+///
+/// The driver notes a socket ([`PendingOrder::note`]) right after carrying out its
+/// outputs. A socket of a shared loop runs pending-phase work only when granted
+/// ([`Socket::grant_pending`](crate::socket::Socket::grant_pending)): once no socket has
+/// work before its pending-phase work
+/// ([`Socket::has_work_before_pending`](crate::socket::Socket::has_work_before_pending)),
+/// the driver asks [`PendingOrder::next`] which socket goes next and grants it one.
+///
+/// ```
+/// use sansnet::event_loop::PendingOrder;
+///
+/// let mut order = PendingOrder::default();
+/// order.noted(3, 1);
+/// order.noted(1, 1);
+/// // Socket 3 asked first; both have work due and may run.
+/// assert_eq!(order.next(|_| true, |_| true), Some(3));
+/// // Socket 3 asked again, but its application holds it back for now: 1 goes first,
+/// // and 3 keeps its place.
+/// order.noted(3, 1);
+/// assert_eq!(order.next(|_| true, |i| i != 3), Some(1));
+/// assert_eq!(order.next(|_| true, |_| true), Some(3));
+/// assert_eq!(order.next(|_| true, |_| true), None);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PendingOrder {
+    asks: std::collections::VecDeque<usize>,
+}
+
+impl PendingOrder {
+    /// Notes the pending-phase work that socket `i` asked for since its last note. While
+    /// the loop is in its poll phase ([`Phases::in_poll_phase`]) that work runs right
+    /// after it, as libuv runs its one pending queue again after polling, even for a
+    /// socket that had nothing to poll.
+    pub fn note(&mut self, i: usize, socket: &mut crate::socket::Socket, in_poll_phase: bool) {
+        let n = socket.take_pending_asks();
+        if n > 0 && in_poll_phase {
+            socket.pending_after_this_poll_phase();
+        }
+        self.noted(i, n);
+    }
+
+    /// Notes `n` asks of socket `i` (see [`PendingOrder::note`]).
+    pub fn noted(&mut self, i: usize, n: u32) {
+        for _ in 0..n {
+            self.asks.push_back(i);
+        }
+    }
+
+    /// The socket whose pending-phase work runs next: the earliest ask of a socket whose
+    /// work `runs` now (it is due, and the application does not hold the socket back;
+    /// the others do not wait for a held one). Asks of sockets that no longer `keep`
+    /// pending-phase work (it ran with an earlier grant, or a destroy voided it) are
+    /// dropped. Each answer uses up one ask.
+    pub fn next(
+        &mut self,
+        mut keep: impl FnMut(usize) -> bool,
+        mut runs: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        self.asks.retain(|&i| keep(i));
+        let at = self.asks.iter().position(|&i| runs(i))?;
+        self.asks.remove(at)
+    }
+
+    /// Forgets socket `i` (its slot is reused).
+    pub fn forget(&mut self, i: usize) {
+        self.asks.retain(|&j| j != i);
     }
 }

@@ -42,6 +42,11 @@ pub(crate) struct Queue<O, D> {
     /// waits here for the next iteration (after this iteration's closing phase).
     shared: bool,
     next_pending: VecDeque<D>,
+    /// Pending-phase work asked since the driver last looked ([`Queue::take_pending_asks`]).
+    pending_asks: u32,
+    /// Pending-phase work the driver of a shared loop let run next (its turn in the
+    /// loop's one pending queue, [`Queue::grant_pending`]).
+    grants: u32,
     /// Reading is stopped: facts this says are reads stay in the kernel (in `arriving`)
     /// until it resumes.
     reads_stopped: Option<fn(&D) -> bool>,
@@ -59,6 +64,8 @@ impl<O, D> Default for Queue<O, D> {
             polling: false,
             shared: false,
             next_pending: VecDeque::new(),
+            pending_asks: 0,
+            grants: 0,
             reads_stopped: None,
         }
     }
@@ -85,6 +92,7 @@ impl<O, D> Queue<O, D> {
     /// Defers work to libuv's pending phase: after the poll phase in progress, or at the
     /// start of the next iteration.
     pub(crate) fn pending(&mut self, d: D) {
+        self.pending_asks = self.pending_asks.saturating_add(1);
         if self.shared && !self.polling {
             self.next_pending.push_back(d);
         } else {
@@ -194,6 +202,16 @@ impl<O, D> Queue<O, D> {
     /// whereas Node's next iteration has begun whenever the application saw something
     /// happen since.
     pub(crate) fn pop_until_check(&mut self) -> Option<D> {
+        self.next_until_check(false)
+    }
+
+    /// [`Queue::pop_until_check`] for a step of a shared loop: pending-phase work only
+    /// once granted ([`Queue::grant_pending`]), as the loop's pending queue orders it.
+    pub(crate) fn pop_tick_work(&mut self) -> Option<D> {
+        self.next_until_check(self.shared)
+    }
+
+    fn next_until_check(&mut self, gated: bool) -> Option<D> {
         if let Some(d) = self.ticks.pop_front() {
             return Some(d);
         }
@@ -202,7 +220,16 @@ impl<O, D> Queue<O, D> {
                 return Some(d);
             }
         }
+        if gated && !self.pending.is_empty() {
+            if self.grants == 0 {
+                return None;
+            }
+            self.grants -= 1;
+        }
         let d = self.pending.pop_front();
+        if self.pending.is_empty() {
+            self.grants = 0;
+        }
         if d.is_none() {
             self.polling = false;
         }
@@ -282,6 +309,38 @@ impl<O, D> Queue<O, D> {
 
     /// Whether nothing runs before the check phase: what JavaScript would see after its
     /// tick queue drained and the poll phase ended.
+    /// How much pending-phase work was asked since the last call.
+    pub(crate) fn take_pending_asks(&mut self) -> u32 {
+        std::mem::take(&mut self.pending_asks)
+    }
+
+    /// Whether something runs before this machine's pending-phase work: outputs, next
+    /// ticks, or the rest of the poll phase in progress.
+    pub(crate) fn has_work_before_pending(&self) -> bool {
+        !self.out.is_empty() || !self.ticks.is_empty() || (self.polling && !self.polled.is_empty())
+    }
+
+    /// The loop's poll phase is in progress: work waiting for the next iteration's
+    /// pending phase runs right after it instead.
+    pub(crate) fn pending_after_this_poll_phase(&mut self) {
+        self.pending.append(&mut self.next_pending);
+    }
+
+    /// Lets one pending-phase work run at the next step (see [`Queue::pop_tick_work`]).
+    pub(crate) fn grant_pending(&mut self) {
+        self.grants = self.grants.saturating_add(1);
+    }
+
+    /// Whether pending-phase work waits, due now or in the next iteration.
+    pub(crate) fn has_pending_work(&self) -> bool {
+        !self.pending.is_empty() || !self.next_pending.is_empty()
+    }
+
+    /// Whether pending-phase work is due now.
+    pub(crate) fn has_pending_due(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     pub(crate) fn ticks_drained(&self) -> bool {
         self.out.is_empty() && self.ticks.is_empty() && self.pending.is_empty() && !self.polling
     }

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Condvar};
 
-use sansnet::event_loop::Phases;
+use sansnet::event_loop::{PendingOrder, Phases};
 use sansnet::socket::{LookupId, Output, SocketEvent};
 use sansnet::turn::Attention;
 use sansnet::Instant;
@@ -87,6 +87,8 @@ pub(crate) struct Loop {
     pub(crate) ready: VecDeque<Source>,
     /// Where the loop is among the phases after the check phase (the core decides).
     phases: Phases,
+    /// The order in which sockets asked for pending-phase work (libuv's one queue).
+    pending_order: PendingOrder,
     pub(crate) lookups_tx: Sender<LookupDone>,
     lookups_rx: Receiver<LookupDone>,
     /// Events delivered to handles so far.
@@ -184,6 +186,7 @@ impl Loop {
             readable: BTreeSet::new(),
             ready: VecDeque::new(),
             phases: Phases::new(),
+            pending_order: PendingOrder::default(),
             lookups_tx,
             lookups_rx,
             observed: 0,
@@ -309,6 +312,7 @@ impl Loop {
         let Some(e) = self.sockets.get_mut(i) else {
             return;
         };
+        (self.pending_order).note(i, &mut e.core, self.phases.in_poll_phase());
         let want = e.core.poll_timeout();
         if want != e.armed {
             if let Some(at) = e.armed {
@@ -403,14 +407,35 @@ impl Loop {
     }
 
     fn step_inner(&mut self, now: Instant, later: bool) -> bool {
-        // 1. Ticks (and the poll phase in progress, and pending work).
+        // 1. Ticks (and the poll phase in progress), then pending work in the order asked.
         let ticks = self
             .active
             .range(self.floor..)
             .copied()
-            .find(|&i| !self.sockets[i].core.ticks_drained() && self.may_run(i));
+            .find(|&i| self.sockets[i].core.has_work_before_pending() && self.may_run(i));
         if let Some(i) = ticks {
             self.floor = i;
+            self.drain_socket(i, Mode::Ticks, now);
+            return true;
+        }
+        // Pending work runs once the sources the OS reported (the poll's other
+        // completions) were handled.
+        let (sockets, all) = (&self.sockets, self.serves_all);
+        let pending = self.ready.is_empty().then(|| {
+            let asked = self.pending_order.next(
+                |i| sockets.get(i).is_some_and(|e| e.core.has_pending_work()),
+                |i| sockets[i].core.has_pending_due() && sockets[i].may_run(all),
+            );
+            asked.or_else(|| {
+                (self.active.iter().copied())
+                    .find(|&i| !sockets[i].core.ticks_drained() && sockets[i].may_run(all))
+            })
+        });
+        if let Some(i) = pending.flatten() {
+            let core = &mut self.sockets[i].core;
+            if core.has_pending_due() && !core.has_work_before_pending() {
+                core.grant_pending();
+            }
             self.drain_socket(i, Mode::Ticks, now);
             return true;
         }
@@ -569,6 +594,7 @@ impl Loop {
                 }
                 self.active.remove(&g);
                 self.readable.remove(&g);
+                self.pending_order.forget(g);
             }
         }
     }

@@ -213,9 +213,32 @@ impl Sim {
     /// Runs what comes before the check phase on the first machine that has some (ticks,
     /// the rest of its poll phase), until the application observes an event.
     pub(super) fn run_until_check(&mut self) -> bool {
-        let Some(i) = (0..self.sockets.len())
-            .find(|&i| !self.sockets[i].retired && !self.sockets[i].socket.ticks_drained())
-        else {
+        // Ticks and the poll phase in progress, then pending work in the order asked.
+        // Pending work runs once the OS sources due now (the poll's other completions)
+        // were handled.
+        let now = self.now;
+        let sources_due = (self.queue.iter())
+            .take_while(|(k, _)| k.0 <= now)
+            .any(|(_, p)| !is_lookup(p));
+        let sockets = &self.sockets;
+        let live = |i: usize| !sockets[i].retired;
+        let order = &mut self.pending_order;
+        let first = (0..sockets.len())
+            .find(|&i| live(i) && sockets[i].socket.has_work_before_pending())
+            .or_else(|| {
+                if sources_due {
+                    return None;
+                }
+                order
+                    .next(
+                        |i| sockets.get(i).is_some_and(|s| s.socket.has_pending_work()),
+                        |i| live(i) && sockets[i].socket.has_pending_due(),
+                    )
+                    .or_else(|| {
+                        (0..sockets.len()).find(|&i| live(i) && !sockets[i].socket.ticks_drained())
+                    })
+            });
+        let Some(i) = first else {
             // A server's deferred work is all next-tick work.
             let Some(i) = (0..self.servers.len()).find(|&i| !self.servers[i].server.is_idle())
             else {
@@ -226,6 +249,11 @@ impl Sim {
             return true;
         };
         let h = SocketHandle(i);
+        let s = &mut self.sockets[i].socket;
+        if s.has_pending_due() && !s.has_work_before_pending() {
+            // Its turn in the loop's pending queue.
+            s.grant_pending();
+        }
         while self.observed.is_empty() {
             match self.sockets[i].socket.poll_tick_output() {
                 None => break,
@@ -242,6 +270,8 @@ impl Sim {
                 Some(Output::Io(io)) => self.socket_io(h, io),
             }
         }
+        let polling = self.phases.in_poll_phase();
+        (self.pending_order).note(i, &mut self.sockets[i].socket, polling);
         self.settle();
         true
     }

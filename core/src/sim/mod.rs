@@ -172,6 +172,8 @@ pub struct Sim {
     next_token: u64,
     /// Where the loop is among the phases after the check phase.
     phases: crate::event_loop::Phases,
+    /// The order in which sockets asked for pending-phase work (libuv's one queue).
+    pending_order: crate::event_loop::PendingOrder,
     /// Every socket records its run ([`Sim::record_sockets`]).
     record: bool,
     /// Directories and plain files, for unix socket paths: the default host's, then one
@@ -221,6 +223,7 @@ impl Sim {
             observed: Vec::new(),
             next_token: 1,
             phases: crate::event_loop::Phases::new(),
+            pending_order: crate::event_loop::PendingOrder::default(),
             record: false,
             file_systems: BTreeMap::new(),
             held_segments: Vec::new(),

@@ -119,6 +119,12 @@ pub enum Input {
     PollTickOutput,
     /// [`Socket::poll_emitted`].
     PollEmitted,
+    /// [`Socket::take_pending_asks`].
+    TakePendingAsks,
+    /// [`Socket::pending_after_this_poll_phase`].
+    PendingAfterThisPollPhase,
+    /// [`Socket::grant_pending`].
+    GrantPending,
 }
 
 /// What [`Socket::handle`] gives back for an [`Input`]: the value the named method returns.
@@ -136,6 +142,8 @@ pub enum Outcome {
     Began(bool),
     /// [`Socket::remote_address`].
     Address(Option<SocketAddr>),
+    /// [`Socket::take_pending_asks`].
+    Count(u32),
 }
 
 impl Outcome {
@@ -260,6 +268,9 @@ impl Socket {
             Input::PeerAddressGone => self.do_peer_address_gone(),
             Input::Timeout => self.do_handle_timeout(now),
             Input::ShareLoop => self.do_share_loop(),
+            Input::TakePendingAsks => return Outcome::Count(self.q.take_pending_asks()),
+            Input::PendingAfterThisPollPhase => self.q.pending_after_this_poll_phase(),
+            Input::GrantPending => self.q.grant_pending(),
             Input::StartIteration => return Outcome::Began(self.do_start_iteration()),
             Input::StartPollPhase => return Outcome::Began(self.do_start_poll_phase()),
             Input::PollOutput => return Outcome::Output(self.do_poll_output()),
@@ -501,6 +512,32 @@ impl Socket {
     /// one; [`Socket::poll_tick_output`] then runs it.
     pub fn start_poll_phase(&mut self) -> bool {
         self.handle(self.clock, Input::StartPollPhase) == Outcome::Began(true)
+    }
+
+    /// For a driver whose sockets share one loop: how much pending-phase work (a shutdown
+    /// asked with nothing queued, an error a syscall returned at once) this socket asked
+    /// for since the last call. libuv's pending queue is one queue for the whole loop: the
+    /// driver notes each ask in a [`PendingOrder`](crate::event_loop::PendingOrder) right
+    /// after carrying out the socket's outputs, and runs the work in that order.
+    pub fn take_pending_asks(&mut self) -> u32 {
+        match self.handle(self.clock, Input::TakePendingAsks) {
+            Outcome::Count(n) => n,
+            _ => 0,
+        }
+    }
+
+    /// The loop is in its poll phase: the pending-phase work this socket asked for runs
+    /// right after it, not in the next iteration (see
+    /// [`PendingOrder::note`](crate::event_loop::PendingOrder::note)).
+    pub fn pending_after_this_poll_phase(&mut self) {
+        self.handle(self.clock, Input::PendingAfterThisPollPhase);
+    }
+
+    /// Lets this socket of a shared loop run one pending-phase work at its next
+    /// [`Socket::poll_tick_output`]: its turn in the loop's one pending queue (see
+    /// [`PendingOrder`](crate::event_loop::PendingOrder)). Without a grant that work waits.
+    pub fn grant_pending(&mut self) {
+        self.handle(self.clock, Input::GrantPending);
     }
 
     /// For a driver whose sockets share one loop: from now on it begins each iteration

@@ -222,7 +222,14 @@ fn a_connect_completes_in_a_poll_phase_so_its_shutdown_runs_right_after_it() {
     let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let remote: SocketAddr = "127.0.0.1:80".parse().unwrap();
     s.attempt_connected(t(1), attempt(&io), Some(local), Some(remote));
-    let (ev, _) = drain_until_check(&mut s);
+    let (mut ev, _) = drain_until_check(&mut s);
+    assert_eq!(names(&ev), ["Connect", "Ready"]);
+    // The shutdown waits for its turn in the loop's pending queue, which the driver
+    // grants once nothing comes before it (here at once: no other socket asked).
+    assert!(s.has_pending_due() && !s.has_work_before_pending());
+    assert_eq!(s.take_pending_asks(), 1);
+    s.grant_pending();
+    ev.extend(drain_until_check(&mut s).0);
     assert_eq!(names(&ev), ["Connect", "Ready", "Finish"]);
 }
 

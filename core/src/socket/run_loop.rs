@@ -220,7 +220,7 @@ impl Socket {
             if self.sync_section_done() {
                 continue;
             }
-            let d = self.q.pop_until_check()?;
+            let d = self.q.pop_tick_work()?;
             self.run(d);
         }
     }
@@ -286,6 +286,23 @@ impl Socket {
     /// JavaScript continuation after an event would run now.
     pub fn ticks_drained(&self) -> bool {
         self.q.ticks_drained()
+    }
+
+    /// Whether work that comes before this socket's pending-phase work waits (events to
+    /// hand over, next ticks, the rest of a poll phase): the driver runs it first, in any
+    /// socket order.
+    pub fn has_work_before_pending(&self) -> bool {
+        self.q.has_work_before_pending()
+    }
+
+    /// Whether pending-phase work waits, due now or in the next iteration.
+    pub fn has_pending_work(&self) -> bool {
+        self.q.has_pending_work()
+    }
+
+    /// Whether pending-phase work is due now (see [`Socket::take_pending_asks`]).
+    pub fn has_pending_due(&self) -> bool {
+        self.q.has_pending_due()
     }
 
     /// The next deadline (idle timer, happy-eyeballs attempt timer). Side-effect free.
