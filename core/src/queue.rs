@@ -236,6 +236,11 @@ impl<O, D> Queue<O, D> {
         d
     }
 
+    /// Whether a fact reported since the current poll phase began satisfies `f`.
+    pub(crate) fn any_arriving(&self, f: impl Fn(&D) -> bool) -> bool {
+        self.arriving.iter().any(|(d, _)| f(d))
+    }
+
     /// Whether a fact reported and not yet applied satisfies `f`.
     pub(crate) fn any_unapplied(&self, f: impl Fn(&D) -> bool) -> bool {
         self.arriving.iter().any(|(d, _)| f(d)) || self.polled.iter().any(|(d, _)| f(d))

@@ -51,6 +51,16 @@ impl Socket {
 
     /// See [`Socket::read_failed`].
     pub(super) fn do_read_failed(&mut self, code: Code) {
+        let life = self.life;
+        let bytes_first = (self.q)
+            .any_arriving(|d| matches!(d, Deferred::Io(l, Fact::Received(..)) if *l == life));
+        if bytes_first {
+            // libuv's next poll reads those bytes first, and a short read while the kernel
+            // reports the hang-up that comes with the error (a reset) is followed by the
+            // EOF: the error itself is never read.
+            self.do_eof_on_hang_up(self.clock);
+            return;
+        }
         self.q
             .fact(Deferred::Io(self.life, Fact::ReadFailed(code)), true);
     }

@@ -311,3 +311,16 @@ fn reading_stops_at_the_readable_high_water_mark() {
     let info = s.info();
     assert_eq!((info.readable_flowing, info.readable_length), (false, 10));
 }
+
+/// A reset reported while bytes read before it wait for their poll phase: libuv reads
+/// the bytes, and the hang-up that comes with the reset turns its short read into the
+/// EOF; the error is never read (Node: `data`, `end`, not `error ECONNRESET`).
+#[test]
+fn a_reset_behind_unpolled_bytes_reads_as_the_eof() {
+    let mut s = connected();
+    s.received(t(2), b"a".to_vec());
+    s.read_failed(Code::Econnreset);
+    let names = names(&drain(&mut s).0);
+    assert_eq!(names[..2], ["data 1", "End"], "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("error")), "{names:?}");
+}
