@@ -164,6 +164,7 @@ impl Socket {
             || self.destroyed()
             || self.w.in_flight_id.is_some()
             || self.w.errored.is_some()
+            || self.connect_flush_pending
         {
             return;
         }

@@ -300,6 +300,44 @@ impl Socket {
         }
     }
 
+    /// Node's flush of the writes queued while connecting, a `'connect'` listener: the
+    /// first goes out alone (its callback runs as soon as libuv completes it, before
+    /// `'ready'`), those behind it once it completed. If a listener before it destroyed
+    /// the socket, it finds no handle: that write fails with `ERR_SOCKET_CLOSED`, which
+    /// errors the stream (unless it had an error) and fails the writes behind it and the
+    /// `end()` callbacks with the stream's error (Node's onwriteError and errorBuffer).
+    pub(super) fn connect_flush(&mut self, now: Instant) {
+        self.ready_pending = true;
+        if !self.destroyed() {
+            match self.w.queue.pop_front() {
+                Some(first) => self.dispatch(now, vec![first], false),
+                None => self.flush_writes(now),
+            }
+            return;
+        }
+        let closed = NetError::new(Code::ErrSocketClosed, "Socket is closed");
+        let errored = self.w.errored.as_deref().cloned().unwrap_or(closed.clone());
+        if self.w.errored.is_none() {
+            self.w.errored = Some(Box::new(closed.clone()));
+        }
+        for (i, w) in std::mem::take(&mut self.w.queue).into_iter().enumerate() {
+            self.w.length = self.w.length.saturating_sub(w.length);
+            if w.callback {
+                let error = if i == 0 { &closed } else { &errored };
+                self.event(SocketEvent::WriteCallback {
+                    id: w.id,
+                    error: Some(error.clone()),
+                });
+            }
+        }
+        for id in std::mem::take(&mut self.w.end_callbacks) {
+            self.event(SocketEvent::EndCallback {
+                id,
+                error: Some(errored.clone()),
+            });
+        }
+    }
+
     /// Node's `kReinitializeHandle` for a happy-eyeballs attempt after the first: the new
     /// handle's `initSocketHandle` runs the stream's `_undestroy()`, which forgets an
     /// `end()` made while connecting (`writableEnded` is false again; its callbacks stay).
@@ -502,10 +540,10 @@ impl Socket {
         self.remote = remote;
         self.apply_options_on_connect();
         self.event(SocketEvent::Connect);
-        // 'ready' once what 'connect' started was carried out (see sync_section_done).
-        self.ready_pending = true;
         self.refresh_timer(now);
         if self.reset_on_connect {
+            // 'ready' once what 'connect' started was carried out (see sync_section_done).
+            self.ready_pending = true;
             return;
         }
         if self.r.flowing || self.r.buffered < self.cfg.readable_high_water_mark {
@@ -513,12 +551,14 @@ impl Socket {
             self.q.resume_reads();
             self.io(SocketIo::StartReading);
         }
-        // The write parked while connecting goes out alone, from a 'connect' listener: a
-        // callback Node runs as soon as libuv completes it, before 'ready'. The writes
-        // queued behind it follow once it completed.
-        match self.w.queue.pop_front() {
-            Some(first) => self.dispatch(now, vec![first], false),
-            None => self.flush_writes(now),
+        if self.w.queue.is_empty() {
+            self.ready_pending = true;
+            self.flush_writes(now);
+        } else {
+            // The first write made while connecting added Node's flush as a 'connect'
+            // listener: the application's earlier listeners see the writes still queued.
+            self.connect_flush_pending = true;
+            self.q.after_listeners(Deferred::ConnectFlush(self.life));
         }
         if std::mem::take(&mut self.w.orphan_final) {
             // Its 'connect' listener comes after the application's; libuv shuts down

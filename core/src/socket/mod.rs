@@ -201,6 +201,9 @@ enum Deferred {
     Destroy(u64, NetError),
     /// 'finish' once the FIN went out (libuv's shutdown callback).
     FinishAfterShutdown(u64),
+    /// The writes queued while connecting go out, right after the application's
+    /// `'connect'` listeners (Node's `_writeGeneric` listener), then `'ready'`.
+    ConnectFlush(u64),
     /// The FIN of an orphaned `_final` (see `WriteHalf::orphan_final`): no `'finish'`.
     OrphanShutdown(u64),
     /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
@@ -246,6 +249,10 @@ pub struct Socket {
     reset_on_connect: bool,
     /// `'connect'` was emitted; `'ready'` follows once its outputs were carried out.
     ready_pending: bool,
+    /// `'connect'` was emitted and the writes queued while connecting wait for its
+    /// listeners: Node's flush is a `'connect'` listener added by the first write, after
+    /// the application's earlier ones ([`Deferred::ConnectFlush`]).
+    connect_flush_pending: bool,
     /// The signal aborted: never connect again.
     aborted: bool,
     /// Owned by a server that counts it.
@@ -317,6 +324,7 @@ impl Socket {
             has_handle: false,
             reset_on_connect: false,
             ready_pending: false,
+            connect_flush_pending: false,
             aborted: false,
             server_owned: false,
             r: ReadHalf {

@@ -137,6 +137,11 @@ impl Socket {
                     self.finish();
                 }
             }
+            Deferred::ConnectFlush(life) => {
+                if life == self.life && std::mem::take(&mut self.connect_flush_pending) {
+                    self.connect_flush(self.clock);
+                }
+            }
             Deferred::OrphanShutdown(life) => {
                 if life == self.life && self.is_open() {
                     self.io(SocketIo::Shutdown);

@@ -68,10 +68,17 @@ impl Socket {
         // Writes waiting for a connection fail after 'close'; buffered ones on the next tick.
         // They leave bytesWritten, except the first write parked while connecting (Node's
         // _pendingData).
-        let mut queued: Vec<QueuedWrite> = self.w.queue.drain(..).collect();
+        // Writes whose flush waits for the 'connect' listeners stay for it (it fails them).
+        let mut queued: Vec<QueuedWrite> = if self.connect_flush_pending {
+            Vec::new()
+        } else {
+            self.w.queue.drain(..).collect()
+        };
         // Writable.destroy runs errorBuffer on the tick before 'error' unless a write is in
         // progress (errorBuffer waits for it: the callbacks then come after 'error').
-        let writing = self.w.in_flight_id.is_some() || (was_connecting && !queued.is_empty());
+        let writing = self.w.in_flight_id.is_some()
+            || (was_connecting && !queued.is_empty())
+            || (self.connect_flush_pending && !self.w.queue.is_empty());
         let mut error_event = err.map(|e| Deferred::Emit(SocketEvent::Error(e)));
         if writing {
             if let Some(e) = error_event.take() {
@@ -143,7 +150,12 @@ impl Socket {
                     .push(SocketEvent::WriteCallback { id: w.id, error });
             }
         }
-        for id in std::mem::take(&mut self.w.end_callbacks) {
+        let end_callbacks = if self.connect_flush_pending {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.w.end_callbacks)
+        };
+        for id in end_callbacks {
             let error = Some(destroyed_error("end"));
             self.w
                 .error_buffer

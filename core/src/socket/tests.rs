@@ -738,3 +738,44 @@ fn drain_comes_after_the_writes_buffered_meanwhile_went_out() {
         .collect();
     assert_eq!(ids, [first.id, second.id]);
 }
+
+#[test]
+fn writes_queued_while_connecting_wait_for_the_connect_listeners() {
+    // Node's flush is a 'connect' listener added by the first write: a listener added
+    // before it sees the writes queued, and a destroy() there makes the flush fail them.
+    let mut s = socket();
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (_, io) = drain(&mut s);
+    s.write_with(t(0), Chunk::bytes(b"abc".to_vec()), true);
+    s.write_with(t(0), Chunk::bytes(b"d".to_vec()), true);
+    s.end_with(t(0), None, true);
+    s.attempt_connected(t(1), attempt(&io), None, None);
+    let mut ev = Vec::new();
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Event(e) = o {
+            ev.push(e);
+        }
+    }
+    assert_eq!(names(&ev), ["Connect"]);
+    assert_eq!(s.info().writable_length, 4, "still queued inside 'connect'");
+    s.destroy(None);
+    let (ev, io) = drain(&mut s);
+    assert!(!io.iter().any(|i| matches!(i, SocketIo::Write { .. })));
+    let codes: Vec<String> =
+        ev.iter()
+            .filter_map(|e| match e {
+                SocketEvent::WriteCallback { error, .. }
+                | SocketEvent::EndCallback { error, .. } => error.as_ref().map(|e| e.trace_code()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(
+        codes,
+        [
+            "ERR_SOCKET_CLOSED",
+            "ERR_SOCKET_CLOSED",
+            "ERR_SOCKET_CLOSED"
+        ]
+    );
+    assert_eq!(names(&ev)[2], "Ready", "after the flush: {ev:?}");
+}
