@@ -134,12 +134,6 @@ impl Phases {
         }
     }
 
-    /// Whether the loop is in its poll phase (until its check phase): pending-phase work
-    /// asked now runs right after it, whichever socket asks (see [`PendingOrder::note`]).
-    pub fn in_poll_phase(&self) -> bool {
-        self.stage == Stage::Closing && !self.past_check
-    }
-
     /// Whether what runs before a `setImmediate` callback includes the later phases: the
     /// callback was scheduled past the check phase (from closing work), or in a new
     /// iteration's pending phase before its poll of the OS (its check phase comes after
@@ -192,13 +186,18 @@ pub struct PendingOrder {
 }
 
 impl PendingOrder {
-    /// Notes the pending-phase work that socket `i` asked for since its last note. While
-    /// the loop is in its poll phase ([`Phases::in_poll_phase`]) that work runs right
-    /// after it, as libuv runs its one pending queue again after polling, even for a
-    /// socket that had nothing to poll.
-    pub fn note(&mut self, i: usize, socket: &mut crate::socket::Socket, in_poll_phase: bool) {
+    /// Notes the pending-phase work that socket `i` asked for since its last note (the
+    /// driver looks when [`Socket::has_pending_asks`](crate::socket::Socket::has_pending_asks)
+    /// says there is some). While the loop polls (`loop_polls`: some socket's poll phase
+    /// is in progress, [`Socket::polls`](crate::socket::Socket::polls)) that work runs
+    /// right after the poll phase, as libuv runs its one pending queue again after
+    /// polling, even for a socket that had nothing to poll.
+    pub fn note(&mut self, i: usize, socket: &mut crate::socket::Socket, loop_polls: bool) {
         let n = socket.take_pending_asks();
-        if n > 0 && in_poll_phase {
+        if n == 0 {
+            return;
+        }
+        if socket.polls() || loop_polls {
             socket.pending_after_this_poll_phase();
         }
         self.noted(i, n);

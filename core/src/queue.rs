@@ -116,8 +116,7 @@ impl<O, D> Queue<O, D> {
     pub(crate) fn could_start_poll(&self) -> bool {
         !self.polling
             && self.pending.is_empty()
-            && self.next_pending.is_empty()
-            && self.has_takeable_facts()
+            && (self.has_takeable_facts() || !self.next_pending.is_empty())
     }
 
     pub(crate) fn start_iteration(&mut self) -> bool {
@@ -182,7 +181,8 @@ impl<O, D> Queue<O, D> {
         if let Some(d) = self.closing.pop_front() {
             return Some(d);
         }
-        if self.start_iteration() {
+        // The driver of a shared loop begins its iterations for every machine at once.
+        if !self.shared && self.start_iteration() {
             return self.pop_until_check();
         }
         if self.start_poll() {
@@ -248,7 +248,6 @@ impl<O, D> Queue<O, D> {
 
     /// Whether a poll phase is in progress: work deferred now to the pending phase runs
     /// right after it.
-    #[cfg(test)]
     pub(crate) fn polling(&self) -> bool {
         self.polling
     }
@@ -261,12 +260,15 @@ impl<O, D> Queue<O, D> {
     /// Begins a poll phase now with the facts that arrived, unless one is in progress,
     /// pending work must run first, or none arrived. Returns whether one began.
     pub(crate) fn start_poll(&mut self) -> bool {
-        if self.polling
-            || !self.pending.is_empty()
-            || !self.next_pending.is_empty()
-            || !self.has_takeable_facts()
-        {
+        if self.polling || !self.pending.is_empty() {
             return false;
+        }
+        // Pending work asked during this iteration's pending phase (after it began) runs
+        // right after its poll phase, as libuv runs its pending queue again after polling.
+        let asked = !self.next_pending.is_empty();
+        if !self.has_takeable_facts() {
+            self.pending.append(&mut self.next_pending);
+            return asked;
         }
         let mut kept = VecDeque::new();
         while let Some((d, ends_poll)) = self.arriving.pop_front() {
@@ -281,8 +283,9 @@ impl<O, D> Queue<O, D> {
         }
         kept.append(&mut self.arriving);
         self.arriving = kept;
+        self.pending.append(&mut self.next_pending);
         if self.polled.is_empty() {
-            return false;
+            return asked;
         }
         self.polling = true;
         true
@@ -314,6 +317,11 @@ impl<O, D> Queue<O, D> {
 
     /// Whether nothing runs before the check phase: what JavaScript would see after its
     /// tick queue drained and the poll phase ended.
+    /// Whether pending-phase work was asked since the last [`Queue::take_pending_asks`].
+    pub(crate) fn has_pending_asks(&self) -> bool {
+        self.pending_asks > 0
+    }
+
     /// How much pending-phase work was asked since the last call.
     pub(crate) fn take_pending_asks(&mut self) -> u32 {
         std::mem::take(&mut self.pending_asks)

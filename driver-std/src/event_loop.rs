@@ -282,6 +282,20 @@ impl Loop {
         }
     }
 
+    /// Notes the pending-phase work socket `i` asked for ([`PendingOrder::note`]).
+    fn note_pending(&mut self, i: usize) {
+        if !self
+            .sockets
+            .get(i)
+            .is_some_and(|e| e.core.has_pending_asks())
+        {
+            return;
+        }
+        let sockets = &self.sockets;
+        let polls = (self.active.iter()).any(|&j| sockets.get(j).is_some_and(|e| e.core.polls()));
+        self.pending_order.note(i, &mut self.sockets[i].core, polls);
+    }
+
     /// Hands an event to socket `i`'s handle (or drops it when nobody holds one).
     pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
         self.floor_at(i);
@@ -309,10 +323,10 @@ impl Loop {
     /// work, whoever waits on it.
     pub(crate) fn touch(&mut self, i: usize) {
         self.floor_at(i);
+        self.note_pending(i);
         let Some(e) = self.sockets.get_mut(i) else {
             return;
         };
-        (self.pending_order).note(i, &mut e.core, self.phases.in_poll_phase());
         let want = e.core.poll_timeout();
         if want != e.armed {
             if let Some(at) = e.armed {

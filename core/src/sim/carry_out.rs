@@ -20,8 +20,7 @@ impl Sim {
 
     pub(super) fn drain_socket(&mut self, h: SocketHandle, deferred: bool) {
         self.drain_socket_outputs(h, deferred);
-        let polling = self.phases.in_poll_phase();
-        (self.pending_order).note(h.0, &mut self.sockets[h.0].socket, polling);
+        self.note_pending(h.0);
         let s = &self.sockets[h.0];
         let connected = s.endpoint.is_some_and(|ep| !self.net.endpoints[ep].closed);
         let retired = s.socket.destroyed()

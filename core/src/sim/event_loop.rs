@@ -210,6 +210,16 @@ impl Sim {
         !due.is_empty()
     }
 
+    /// Notes the pending-phase work socket `i` asked for
+    /// ([`PendingOrder::note`](crate::event_loop::PendingOrder::note)).
+    pub(super) fn note_pending(&mut self, i: usize) {
+        if !self.sockets[i].socket.has_pending_asks() {
+            return;
+        }
+        let polls = self.sockets.iter().any(|s| s.socket.polls());
+        (self.pending_order).note(i, &mut self.sockets[i].socket, polls);
+    }
+
     /// Runs what comes before the check phase on the first machine that has some (ticks,
     /// the rest of its poll phase), until the application observes an event.
     pub(super) fn run_until_check(&mut self) -> bool {
@@ -270,8 +280,7 @@ impl Sim {
                 Some(Output::Io(io)) => self.socket_io(h, io),
             }
         }
-        let polling = self.phases.in_poll_phase();
-        (self.pending_order).note(i, &mut self.sockets[i].socket, polling);
+        self.note_pending(i);
         self.settle();
         true
     }

@@ -300,6 +300,20 @@ impl Socket {
         self.q.has_work_before_pending()
     }
 
+    /// Whether pending-phase work was asked since the last
+    /// [`Socket::take_pending_asks`].
+    pub fn has_pending_asks(&self) -> bool {
+        self.q.has_pending_asks()
+    }
+
+    /// Whether this socket's part of a poll phase is in progress (its facts, their ticks,
+    /// the pending work asked meanwhile): for a shared loop, the loop is in its poll
+    /// phase while any socket is (see
+    /// [`PendingOrder::note`](crate::event_loop::PendingOrder::note)).
+    pub fn polls(&self) -> bool {
+        self.q.polling()
+    }
+
     /// Whether pending-phase work waits, due now or in the next iteration.
     pub fn has_pending_work(&self) -> bool {
         self.q.has_pending_work()
