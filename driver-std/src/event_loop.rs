@@ -441,7 +441,7 @@ impl Loop {
                 |i| sockets[i].core.has_pending_due() && sockets[i].may_run(all),
             );
             asked.or_else(|| {
-                (self.active.iter().copied())
+                (self.active.range(self.floor..).copied())
                     .find(|&i| !sockets[i].core.ticks_drained() && sockets[i].may_run(all))
             })
         });

@@ -25,6 +25,9 @@ pub struct SocketInfo {
     pub writable_length: usize,
     /// `socket.writableNeedDrain`.
     pub writable_need_drain: bool,
+    /// `socket.errored`: the stream's first error (`destroy(err)`, a failed write), `None`
+    /// for null.
+    pub errored: Option<crate::NetError>,
     /// `socket.writableEnded`.
     pub writable_ended: bool,
     /// `socket.writableFinished`.
@@ -76,6 +79,7 @@ impl Socket {
             buffer_size: self.buffer_size(),
             writable_length: self.writable_length(),
             writable_need_drain: self.writable_need_drain(),
+            errored: self.w.errored.as_deref().cloned(),
             writable_ended: self.writable_ended(),
             writable_finished: self.writable_finished(),
             readable_ended: self.readable_ended(),

@@ -55,6 +55,26 @@ impl<B: Backend> Runner<B> {
             "bufferSize" => s.buffer_size.map_or_else(undef, Json::from),
             "writableLength" => Json::from(s.writable_length),
             "writableNeedDrain" => Json::from(s.writable_need_drain),
+            // JSON.stringify of the error: its own properties (an OS error's errno,
+            // syscall, address and port; only the code of one the application made).
+            "errored" => s.errored.as_ref().map_or(Json::Null, |e| {
+                let mut o = serde_json::Map::new();
+                if let Some(n) = e.errno() {
+                    o.insert("errno".into(), Json::from(n));
+                }
+                o.insert("code".into(), Json::from(e.code.to_string()));
+                if let Some(sc) = e.syscall {
+                    o.insert("syscall".into(), Json::from(sc));
+                }
+                if let Some(a) = &e.address {
+                    o.insert("address".into(), Json::from(&**a));
+                }
+                if let Some(p) = e.port {
+                    let p = u16::try_from(p).map_or(Json::from(p), |p| Json::from(self.trace.port(p)));
+                    o.insert("port".into(), p);
+                }
+                Json::Object(o)
+            }),
             "writableEnded" => Json::from(s.writable_ended),
             "writableFinished" => Json::from(s.writable_finished),
             "readableEnded" => Json::from(s.readable_ended),
