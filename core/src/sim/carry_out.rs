@@ -500,7 +500,7 @@ impl Sim {
                             || self.net.addresses.contains(&addr.ip());
                         if !is_local {
                             Err(Code::Eaddrnotavail)
-                        } else if addr.port() != 0 && self.net.tcp_in_use(addr) {
+                        } else if addr.port() != 0 && self.net.tcp_in_use(addr, options.ipv6_only) {
                             Err(Code::Eaddrinuse)
                         } else {
                             let port = if addr.port() == 0 {

@@ -236,16 +236,11 @@ impl Network {
     }
 
     /// Whether binding `addr` conflicts with an existing listener.
-    pub(crate) fn tcp_in_use(&self, addr: SocketAddr) -> bool {
-        self.listeners.keys().any(|k| match k {
+    pub(crate) fn tcp_in_use(&self, addr: SocketAddr, v6_only: bool) -> bool {
+        self.listeners.iter().any(|(k, l)| match k {
             ListenKey::Tcp(a) => {
-                a.port() == addr.port()
-                    && (a.ip() == addr.ip()
-                        || a.ip().is_unspecified()
-                        || addr.ip().is_unspecified())
-                    && (a.is_ipv4() == addr.is_ipv4()
-                        || a.ip().is_unspecified()
-                        || addr.ip().is_unspecified())
+                let a_v6_only = l.options.as_ref().is_some_and(|o| o.ipv6_only);
+                a.port() == addr.port() && binds_overlap(*a, a_v6_only, addr, v6_only)
             }
             ListenKey::Ipc(..) => false,
         })
@@ -258,7 +253,7 @@ impl Network {
             a.port() == addr.port()
                 && (a.ip() == addr.ip() || a.ip().is_unspecified() || addr.ip().is_unspecified())
         };
-        self.tcp_in_use(addr)
+        self.tcp_in_use(addr, false)
             || self
                 .endpoints
                 .iter()
@@ -290,4 +285,19 @@ impl Network {
         });
         (c, s)
     }
+}
+
+/// Whether two binds of one port conflict, as Linux decides: within a family when the
+/// addresses are equal or either is the wildcard; across families only when the IPv6 one
+/// is the wildcard `::` without `IPV6_V6ONLY` (it also takes every IPv4 address).
+fn binds_overlap(a: SocketAddr, a_v6_only: bool, b: SocketAddr, b_v6_only: bool) -> bool {
+    if a.is_ipv4() == b.is_ipv4() {
+        return a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified();
+    }
+    let (v6, v6_only) = if a.is_ipv6() {
+        (a, a_v6_only)
+    } else {
+        (b, b_v6_only)
+    };
+    v6.ip().is_unspecified() && !v6_only
 }
