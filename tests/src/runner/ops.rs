@@ -229,6 +229,14 @@ impl<B: Backend> Runner<B> {
 
     fn listen(&mut self, actor: &str, c: &Call) -> Option<Ret> {
         let h = self.servers.get(actor).copied()?;
+        // Node's listen() adds the callback as a 'listening' listener right after its
+        // already-listening check, before the arguments are checked: a call that throws
+        // for its arguments keeps its callback.
+        if !self.net().server_view(h).listening {
+            if let Some(Callback::Named(name)) = c.last_callback() {
+                self.add_listener(actor, Some("listening"), Action::Call(name), Some(1));
+            }
+        }
         let opts = match options::listen(c) {
             Ok(o) => o,
             Err(e) => {
@@ -242,9 +250,6 @@ impl<B: Backend> Runner<B> {
         if let Err(e) = self.net().listen(h, opts) {
             self.throws(actor, &e);
             return None;
-        }
-        if let Some(Callback::Named(name)) = c.last_callback() {
-            self.add_listener(actor, Some("listening"), Action::Call(name), Some(1));
         }
         Some(Ret::This)
     }
