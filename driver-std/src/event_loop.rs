@@ -282,20 +282,6 @@ impl Loop {
         }
     }
 
-    /// Notes the pending-phase work socket `i` asked for ([`PendingOrder::note`]).
-    fn note_pending(&mut self, i: usize) {
-        if !self
-            .sockets
-            .get(i)
-            .is_some_and(|e| e.core.has_pending_asks())
-        {
-            return;
-        }
-        let sockets = &self.sockets;
-        let polls = (self.active.iter()).any(|&j| sockets.get(j).is_some_and(|e| e.core.polls()));
-        self.pending_order.note(i, &mut self.sockets[i].core, polls);
-    }
-
     /// Hands an event to socket `i`'s handle (or drops it when nobody holds one).
     pub(crate) fn deliver(&mut self, i: usize, e: SocketEvent) {
         self.floor_at(i);
@@ -432,20 +418,8 @@ impl Loop {
             self.drain_socket(i, Mode::Ticks, now);
             return true;
         }
-        // Pending work runs once the sources the OS reported (the poll's other
-        // completions) were handled.
-        let (sockets, all) = (&self.sockets, self.serves_all);
-        let pending = self.ready.is_empty().then(|| {
-            let asked = self.pending_order.next(
-                |i| sockets.get(i).is_some_and(|e| e.core.has_pending_work()),
-                |i| sockets[i].core.has_pending_due() && sockets[i].may_run(all),
-            );
-            asked.or_else(|| {
-                (self.active.range(self.floor..).copied())
-                    .find(|&i| !sockets[i].core.ticks_drained() && sockets[i].may_run(all))
-            })
-        });
-        if let Some(i) = pending.flatten() {
+        let pending = self.next_pending_socket();
+        if let Some(i) = pending {
             let core = &mut self.sockets[i].core;
             if core.has_pending_due() && !core.has_work_before_pending() {
                 core.grant_pending();

@@ -12,6 +12,7 @@ mod blocklist_tests;
 mod connect;
 #[cfg(test)]
 mod connect_rejected_tests;
+mod connect_writes;
 mod event;
 mod facts;
 mod halves;

@@ -2,7 +2,7 @@
 //! printed for the same calls: which error a refused `write()` / `end()` gets, when `end()`
 //! calls back, `'end'` on a paused socket, and the order of a failed write's callbacks.
 
-use super::tests::{drain, t};
+use super::tests::{attempt, drain, he_socket, names, socket, t};
 use super::*;
 use crate::options::SocketOptions;
 
@@ -477,4 +477,114 @@ fn writes_at_once_only_when_nothing_is_ahead() {
     assert!(s.writes_at_once(), "the write completed");
     s.end_with(t(4), None, false);
     assert!(!s.writes_at_once(), "ended");
+}
+
+#[test]
+fn a_later_happy_eyeballs_attempt_forgets_an_end_made_while_connecting() {
+    // end() during the first attempt: Node's _final waits for 'connect'. The second
+    // attempt's new handle resets the stream (_undestroy): writableEnded is false again,
+    // the waiting _final still sends the FIN at 'connect' but finishes nothing; 'finish'
+    // comes after the automatic end() at the peer's 'end'.
+    let (mut s, _, io) = he_socket(&[("::1", 6), ("127.0.0.1", 4)]);
+    s.end_with(t(1), None, true);
+    assert!(drain(&mut s).0.is_empty());
+    s.attempt_failed(t(2), attempt(&io), Code::Econnrefused);
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["ConnectionAttemptFailed", "ConnectionAttempt"]);
+    assert!(!s.writable_ended(), "end() is forgotten");
+    s.attempt_connected(t(3), attempt(&io), None, None);
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["Connect", "Ready"]);
+    assert!(
+        io.contains(&SocketIo::Shutdown),
+        "the waiting _final shuts down"
+    );
+    assert!(!s.info().writable_finished);
+    s.eof(t(4));
+    let (ev, io) = drain(&mut s);
+    assert_eq!(names(&ev), ["End", "Finish", "close HadError(false)"]);
+    assert!(
+        matches!(ev[1], SocketEvent::EndCallback { error: None, .. }),
+        "the end() callback waited for 'finish': {ev:?}"
+    );
+    assert!(!io.contains(&SocketIo::Shutdown), "the FIN left once");
+}
+
+#[test]
+fn drain_comes_after_the_writes_buffered_meanwhile_went_out() {
+    // Node's onwrite sends what was buffered (clearBuffer) before its afterWrite: a
+    // buffered write the OS takes at once empties the buffer, so 'drain' comes before the
+    // first write's callback, and the second's follows on the next tick.
+    let mut s = super::tests::connected();
+    let first = s.write_with(t(2), Chunk::bytes(vec![0u8; 16_383]), true);
+    let (_, io) = drain(&mut s);
+    let second = s.write_with(t(2), Chunk::bytes(vec![1u8]), true);
+    assert!(!second.ok, "the buffer reached the high-water mark");
+    assert!(drain(&mut s).1.is_empty(), "one batch in flight at a time");
+    let SocketIo::Write { id, .. } = io.last().cloned().unwrap() else {
+        panic!("{io:?}")
+    };
+    s.write_done(t(3), id);
+    // The driver carries out each output as it pulls it; the OS takes the rest at once.
+    let mut ev = Vec::new();
+    while let Some(o) = s.poll_output() {
+        match o {
+            Output::Io(SocketIo::Write { id, .. }) => s.write_done(t(3), id),
+            Output::Event(e) => ev.push(e),
+            Output::Io(_) => {}
+        }
+    }
+    assert_eq!(
+        names(&ev),
+        ["Drain", "writeCallback null", "writeCallback null"]
+    );
+    let ids: Vec<WriteId> = ev
+        .iter()
+        .filter_map(|e| match e {
+            SocketEvent::WriteCallback { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, [first.id, second.id]);
+}
+
+#[test]
+fn writes_queued_while_connecting_wait_for_the_connect_listeners() {
+    // Node's flush is a 'connect' listener added by the first write: a listener added
+    // before it sees the writes queued, and a destroy() there makes the flush fail them.
+    let mut s = socket();
+    s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
+    let (_, io) = drain(&mut s);
+    s.write_with(t(0), Chunk::bytes(b"abc".to_vec()), true);
+    s.write_with(t(0), Chunk::bytes(b"d".to_vec()), true);
+    s.end_with(t(0), None, true);
+    s.attempt_connected(t(1), attempt(&io), None, None);
+    let mut ev = Vec::new();
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Event(e) = o {
+            ev.push(e);
+        }
+    }
+    assert_eq!(names(&ev), ["Connect"]);
+    assert_eq!(s.info().writable_length, 4, "still queued inside 'connect'");
+    s.destroy(None);
+    let (ev, io) = drain(&mut s);
+    assert!(!io.iter().any(|i| matches!(i, SocketIo::Write { .. })));
+    let codes: Vec<String> =
+        ev.iter()
+            .filter_map(|e| match e {
+                SocketEvent::WriteCallback { error, .. }
+                | SocketEvent::EndCallback { error, .. } => error.as_ref().map(|e| e.trace_code()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(
+        codes,
+        [
+            "ERR_SOCKET_CLOSED",
+            "ERR_SOCKET_CLOSED",
+            "ERR_SOCKET_CLOSED"
+        ]
+    );
+    assert_eq!(names(&ev)[2], "Ready", "after the flush: {ev:?}");
 }

@@ -80,3 +80,38 @@ fn begin_for_all(lp: &mut Loop, has: fn(&Core) -> bool, begin: fn(&mut Core) -> 
     }
     any
 }
+
+/// libuv's one pending queue for the loop's sockets ([`sansnet::event_loop::PendingOrder`]).
+impl Loop {
+    /// Notes the pending-phase work socket `i` asked for ([`PendingOrder::note`]).
+    pub(crate) fn note_pending(&mut self, i: usize) {
+        if !self
+            .sockets
+            .get(i)
+            .is_some_and(|e| e.core.has_pending_asks())
+        {
+            return;
+        }
+        let sockets = &self.sockets;
+        let polls = (self.active.iter()).any(|&j| sockets.get(j).is_some_and(|e| e.core.polls()));
+        self.pending_order.note(i, &mut self.sockets[i].core, polls);
+    }
+
+    /// The socket whose pending-phase work runs next, once the sources the OS reported
+    /// (the poll's other completions) were handled: the earliest ask of a socket that may
+    /// run, else any socket with such work left.
+    pub(super) fn next_pending_socket(&mut self) -> Option<usize> {
+        if !self.ready.is_empty() {
+            return None;
+        }
+        let (sockets, all) = (&self.sockets, self.serves_all);
+        let asked = self.pending_order.next(
+            |i| sockets.get(i).is_some_and(|e| e.core.has_pending_work()),
+            |i| sockets[i].core.has_pending_due() && sockets[i].may_run(all),
+        );
+        asked.or_else(|| {
+            (self.active.range(self.floor..).copied())
+                .find(|&i| !sockets[i].core.ticks_drained() && sockets[i].may_run(all))
+        })
+    }
+}
