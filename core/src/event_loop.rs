@@ -225,6 +225,26 @@ impl PendingOrder {
         self.asks.remove(at)
     }
 
+    /// [`PendingOrder::next`] over a driver's sockets: `socket(i)` gives socket `i` (if it
+    /// still exists) and whether its application lets it run.
+    pub fn next_socket<'a>(
+        &mut self,
+        socket: impl Fn(usize) -> Option<(&'a crate::socket::Socket, bool)>,
+    ) -> Option<usize> {
+        self.next(
+            |i| socket(i).is_some_and(|(s, _)| s.has_pending_work()),
+            |i| socket(i).is_some_and(|(s, runs)| runs && s.has_pending_due()),
+        )
+    }
+
+    /// The driver chose `socket` for its next step before the check phase: if what it
+    /// has next is pending-phase work, that is its turn in the queue, granted here.
+    pub fn take_turn(socket: &mut crate::socket::Socket) {
+        if socket.has_pending_due() && !socket.has_work_before_pending() {
+            socket.grant_pending();
+        }
+    }
+
     /// Forgets socket `i` (its slot is reused).
     pub fn forget(&mut self, i: usize) {
         self.asks.retain(|&j| j != i);

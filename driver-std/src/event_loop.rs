@@ -420,10 +420,7 @@ impl Loop {
         }
         let pending = self.next_pending_socket();
         if let Some(i) = pending {
-            let core = &mut self.sockets[i].core;
-            if core.has_pending_due() && !core.has_work_before_pending() {
-                core.grant_pending();
-            }
+            PendingOrder::take_turn(&mut self.sockets[i].core);
             self.drain_socket(i, Mode::Ticks, now);
             return true;
         }

@@ -240,10 +240,7 @@ impl Sim {
                     return None;
                 }
                 order
-                    .next(
-                        |i| sockets.get(i).is_some_and(|s| s.socket.has_pending_work()),
-                        |i| live(i) && sockets[i].socket.has_pending_due(),
-                    )
+                    .next_socket(|i| sockets.get(i).map(|s| (&s.socket, !s.retired)))
                     .or_else(|| {
                         (0..sockets.len()).find(|&i| live(i) && !sockets[i].socket.ticks_drained())
                     })
@@ -259,11 +256,7 @@ impl Sim {
             return true;
         };
         let h = SocketHandle(i);
-        let s = &mut self.sockets[i].socket;
-        if s.has_pending_due() && !s.has_work_before_pending() {
-            // Its turn in the loop's pending queue.
-            s.grant_pending();
-        }
+        crate::event_loop::PendingOrder::take_turn(&mut self.sockets[i].socket);
         while self.observed.is_empty() {
             match self.sockets[i].socket.poll_tick_output() {
                 None => break,

@@ -105,10 +105,8 @@ impl Loop {
             return None;
         }
         let (sockets, all) = (&self.sockets, self.serves_all);
-        let asked = self.pending_order.next(
-            |i| sockets.get(i).is_some_and(|e| e.core.has_pending_work()),
-            |i| sockets[i].core.has_pending_due() && sockets[i].may_run(all),
-        );
+        let asked =
+            (self.pending_order).next_socket(|i| sockets.get(i).map(|e| (&e.core, e.may_run(all))));
         asked.or_else(|| {
             (self.active.range(self.floor..).copied())
                 .find(|&i| !sockets[i].core.ticks_drained() && sockets[i].may_run(all))
