@@ -62,6 +62,14 @@ impl Conn {
         }
     }
 
+    /// `writev`: as much of `bufs`, in order, as the kernel takes now.
+    pub(crate) fn write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => (&*s).write_vectored(bufs),
+            Conn::Unix(s) => (&*s).write_vectored(bufs),
+        }
+    }
+
     /// `shutdown(SHUT_WR)`: the FIN.
     pub(crate) fn shutdown_write(&self) -> io::Result<()> {
         match self {

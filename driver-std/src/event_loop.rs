@@ -145,6 +145,9 @@ pub(crate) struct Loop {
     /// A spare descriptor (libuv's `emfile_fd`): out of descriptors, a listener closes it
     /// to accept and close the connections queued, so that they do not hang.
     pub(crate) spare_fd: Option<std::fs::File>,
+    /// Tasks to wake once the lock is released ([`crate::runtime::Locked`]): woken under
+    /// it, a task on another thread would only wait for the lock.
+    pub(crate) wakes: Vec<std::task::Waker>,
 }
 
 /// How a driven runtime's driver task is told that the loop has work for it.
@@ -210,6 +213,7 @@ impl Loop {
             events_cv: Arc::new(Condvar::new()),
             events_waiting: 0,
             manual: false,
+            wakes: Vec::new(),
         }
     }
 
@@ -298,7 +302,7 @@ impl Loop {
         let first = entry.events.is_empty();
         entry.events.push_back(e);
         self.observed += 1;
-        entry.wake_takers();
+        entry.wake_takers(&mut self.wakes);
         self.wake_poller(i);
         if first {
             self.events_wait(i);
@@ -326,7 +330,7 @@ impl Loop {
         if !e.core.is_idle() {
             self.active.insert(i);
         }
-        e.wake();
+        e.wake(&mut self.wakes);
         if !e.handle {
             self.gc.push(i);
         }
@@ -340,7 +344,7 @@ impl Loop {
             Some(d) => {
                 d.notified = true;
                 if let Some(w) = d.waker.take() {
-                    w.wake();
+                    self.wakes.push(w);
                 }
             }
             None => self.reactor.notify(),
@@ -355,14 +359,18 @@ impl Loop {
         }
     }
 
-    pub(crate) fn touch_server(&mut self, i: usize) {
+    /// Bookkeeping after anything happened to server `i`; `changed`: it had outputs,
+    /// so whoever waits on it looks again.
+    pub(crate) fn touch_server(&mut self, i: usize, changed: bool) {
         let Some(s) = self.servers.get_mut(i) else {
             return;
         };
         if !s.core.is_idle() {
             self.srv_active.insert(i);
         }
-        s.wake();
+        if changed {
+            s.wake(&mut self.wakes);
+        }
         if !s.handle {
             self.gc.push(usize::MAX - i);
         }

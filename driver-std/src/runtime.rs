@@ -3,6 +3,7 @@
 //! turn ([`Runtime::manual`]).
 
 use std::io;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::event_loop::Loop;
@@ -88,15 +89,17 @@ impl Runtime {
     /// through the executor's reactor. (Work the tasks' own calls defer runs when they
     /// wait on their handles.)
     pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
+        // The OS is asked before the lock is taken: a handle's call meanwhile need not
+        // wait for the system call.
+        let mut ready = Vec::new();
+        self.shared
+            .reactor
+            .wait(Some(std::time::Duration::ZERO), &mut ready);
         let mut st = self.shared.lock();
         st.sleeping = None;
         if let Some(d) = &mut st.driver {
             d.notified = false;
         }
-        let mut ready = Vec::new();
-        self.shared
-            .reactor
-            .wait(Some(std::time::Duration::ZERO), &mut ready);
         let busy = !ready.is_empty();
         st.absorb(&mut ready, now());
         // The poll above is this run's one look at the OS: the loop's iterations within
@@ -189,21 +192,83 @@ impl Runtime {
     }
 }
 
+/// The loop, locked. The tasks the loop woke meanwhile ([`Loop::wakes`]) are woken when
+/// it is released: woken under the lock, a task on another thread would only wait for it.
+#[derive(Debug)]
+pub(crate) struct Locked<'a> {
+    guard: Option<MutexGuard<'a, Loop>>,
+}
+
+impl Locked<'_> {
+    /// Waits on `cv` (releasing the lock meanwhile), at most `limit`.
+    pub(crate) fn wait_on(mut self, cv: &Condvar, limit: Option<std::time::Duration>) -> Self {
+        let wakes = std::mem::take(&mut self.wakes);
+        let guard = self.guard.take();
+        drop(self);
+        for w in wakes {
+            w.wake();
+        }
+        let Some(guard) = guard else {
+            unreachable!("a Locked holds its guard until dropped")
+        };
+        let guard = match limit {
+            Some(l) => match cv.wait_timeout(guard, l) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            },
+            None => match cv.wait(guard) {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            },
+        };
+        Locked { guard: Some(guard) }
+    }
+}
+
+impl Deref for Locked<'_> {
+    type Target = Loop;
+    fn deref(&self) -> &Loop {
+        match &self.guard {
+            Some(g) => g,
+            None => unreachable!("a Locked holds its guard until dropped"),
+        }
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Loop {
+        match &mut self.guard {
+            Some(g) => g,
+            None => unreachable!("a Locked holds its guard until dropped"),
+        }
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        let wakes = std::mem::take(&mut guard.wakes);
+        drop(guard);
+        for w in wakes {
+            w.wake();
+        }
+    }
+}
+
 impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Loop> {
-        match self.state.lock() {
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        let guard = match self.state.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
-        }
+        };
+        Locked { guard: Some(guard) }
     }
 
     /// Waits for the OS without the lock (at most `limit`, and not past the next timer),
     /// then takes in what it reported.
-    fn block<'a>(
-        &'a self,
-        st: MutexGuard<'a, Loop>,
-        limit: Option<std::time::Duration>,
-    ) -> MutexGuard<'a, Loop> {
+    fn block<'a>(&'a self, st: Locked<'a>, limit: Option<std::time::Duration>) -> Locked<'a> {
         let timer = st
             .next_deadline()
             .map(|d| d.saturating_duration_since(now()));
@@ -224,10 +289,10 @@ impl Shared {
     /// the next timer; then takes in what it reported.
     fn poll_for<'a>(
         &'a self,
-        mut st: MutexGuard<'a, Loop>,
+        mut st: Locked<'a>,
         key: usize,
         limit: Option<std::time::Duration>,
-    ) -> MutexGuard<'a, Loop> {
+    ) -> Locked<'a> {
         let next = st.next_deadline();
         let timer = next.map(|d| d.saturating_duration_since(now()));
         let timeout = match (timer, limit) {
@@ -265,13 +330,13 @@ impl Shared {
     /// manual runtime, in the OS wait itself. `None` when `deadline` passed first.
     pub(crate) fn wait_until<'a, T>(
         &'a self,
-        mut st: MutexGuard<'a, Loop>,
+        mut st: Locked<'a>,
         cv: &Condvar,
         deadline: Option<std::time::Instant>,
         key: usize,
         mut check: impl FnMut(&mut Loop) -> Option<T>,
         mut waiting: impl FnMut(&mut Loop, i32),
-    ) -> (MutexGuard<'a, Loop>, Option<T>) {
+    ) -> (Locked<'a>, Option<T>) {
         loop {
             if let Some(t) = check(&mut st) {
                 return (st, Some(t));
@@ -294,16 +359,7 @@ impl Shared {
                 continue;
             }
             waiting(&mut st, 1);
-            st = match left {
-                Some(l) => match cv.wait_timeout(st, l) {
-                    Ok((g, _)) => g,
-                    Err(p) => p.into_inner().0,
-                },
-                None => match cv.wait(st) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                },
-            };
+            st = st.wait_on(cv, left);
             waiting(&mut st, -1);
         }
     }
@@ -322,10 +378,7 @@ fn reactor_thread(sh: &Shared) {
     loop {
         let recent = st.last_app_poll.is_some_and(|t| t.elapsed() < HANDOVER);
         if st.sleeping.is_some() || recent {
-            st = match sh.reactor_cv.wait_timeout(st, HANDOVER) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
+            st = st.wait_on(&sh.reactor_cv, Some(HANDOVER));
             continue;
         }
         st.polls_os = true;

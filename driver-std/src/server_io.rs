@@ -73,13 +73,11 @@ impl SrvEntry {
         }
     }
 
-    pub(crate) fn wake(&mut self) {
+    pub(crate) fn wake(&mut self, wakes: &mut Vec<Waker>) {
         if self.waiting > 0 {
             self.cv.notify_all();
         }
-        for w in self.tasks.drain(..) {
-            w.wake();
-        }
+        wakes.append(&mut self.tasks);
     }
 
     pub(crate) fn finished(&self) -> bool {
@@ -102,6 +100,7 @@ impl Loop {
     /// first event (the application reacts before the next).
     pub(crate) fn drain_server(&mut self, i: usize, deferred: bool) {
         let mut deferred = deferred;
+        let mut changed = false;
         loop {
             let core = &mut self.servers[i].core;
             let o = if deferred {
@@ -117,8 +116,11 @@ impl Loop {
                     deferred = false;
                 }
             }
+            changed = true;
         }
-        self.touch_server(i);
+        // What a waiter on the server waits for comes with an output: a connection's
+        // close alone (its count) wakes nobody.
+        self.touch_server(i, changed);
     }
 
     fn server_event(&mut self, i: usize, e: CoreEvent) {

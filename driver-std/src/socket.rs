@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use sansnet::options::{ConnectOptions, SocketOptions};
@@ -411,7 +411,7 @@ impl Socket {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Loop> {
+    fn lock(&self) -> crate::runtime::Locked<'_> {
         self.sh.lock()
     }
 }

@@ -26,11 +26,13 @@ const SPARE_BUFS: usize = 32;
 /// How many reads one poll phase makes at most on one socket (libuv's limit is 32).
 const READS_PER_POLL: usize = 16;
 
-/// A write handed to the OS, with how much of it was taken.
+/// A write handed to the OS (its chunks, written with one `writev`), with how much of it
+/// was taken: every chunk before `next`, and `off` bytes of that one.
 #[derive(Debug)]
 pub(crate) struct PendingWrite {
     id: WriteId,
-    data: Vec<u8>,
+    chunks: Vec<Vec<u8>>,
+    next: usize,
     off: usize,
 }
 
@@ -168,7 +170,7 @@ impl SockEntry {
     /// Wakes the threads and tasks waiting on this socket's state: those waiting on a
     /// condition always, those waiting for events only when none will come any more
     /// ([`SockEntry::wake_takers`] wakes them for an event).
-    pub(crate) fn wake(&mut self) {
+    pub(crate) fn wake(&mut self, wakes: &mut Vec<Waker>) {
         if self.waiting > 0 {
             self.cv.notify_all();
         }
@@ -176,27 +178,15 @@ impl SockEntry {
             return;
         }
         let silent = self.silent();
-        self.tasks.retain(|(who, w)| {
-            let wake = *who != Waiter::Take || silent;
-            if wake {
-                w.wake_by_ref();
-            }
-            !wake
-        });
+        take_wakers(&mut self.tasks, wakes, |who| who != Waiter::Take || silent);
     }
 
     /// An event waits to be taken: wakes whoever waits for one.
-    pub(crate) fn wake_takers(&mut self) {
+    pub(crate) fn wake_takers(&mut self, wakes: &mut Vec<Waker>) {
         if self.waiting > 0 {
             self.cv.notify_all();
         }
-        self.tasks.retain(|(who, w)| {
-            let wake = *who == Waiter::Take;
-            if wake {
-                w.wake_by_ref();
-            }
-            !wake
-        });
+        take_wakers(&mut self.tasks, wakes, |who| who == Waiter::Take);
     }
 
     /// What the application is doing with this socket ([`sansnet::turn`]), with
@@ -365,7 +355,12 @@ impl Loop {
             }
             SocketIo::Write { id, data } => {
                 let e = &mut self.sockets[i];
-                e.writes.push_back(PendingWrite { id, data, off: 0 });
+                e.writes.push_back(PendingWrite {
+                    id,
+                    chunks: data,
+                    next: 0,
+                    off: 0,
+                });
                 self.write_now(i, now);
             }
             SocketIo::Shutdown => {
@@ -502,4 +497,19 @@ impl Loop {
         self.active.insert(j);
         self.may_read_again(j);
     }
+}
+
+/// Moves the wakers of the tasks `which` selects from `tasks` to `wakes`.
+fn take_wakers(
+    tasks: &mut Vec<(Waiter, Waker)>,
+    wakes: &mut Vec<Waker>,
+    which: impl Fn(Waiter) -> bool,
+) {
+    tasks.retain(|(who, w)| {
+        let take = which(*who);
+        if take {
+            wakes.push(w.clone());
+        }
+        !take
+    });
 }

@@ -302,7 +302,9 @@ impl Harness {
                 }
                 SocketIo::Write { id, data } => {
                     self.d.writes.push(id);
-                    self.d.tx_sent.extend_from_slice(&data);
+                    for chunk in &data {
+                        self.d.tx_sent.extend_from_slice(chunk);
+                    }
                     assert!(
                         self.d.tx_accepted.starts_with(&self.d.tx_sent),
                         "the bytes asked to be sent are not the bytes written, in order"

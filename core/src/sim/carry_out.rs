@@ -212,7 +212,9 @@ impl Sim {
             }
             SocketIo::Write { id, data } => match self.sockets[h.0].endpoint {
                 Some(ep) => {
-                    self.net.endpoints[ep].backlog.push_back((id, data));
+                    self.net.endpoints[ep]
+                        .backlog
+                        .push_back((id, data.concat()));
                     self.pump(ep, false);
                 }
                 None => {

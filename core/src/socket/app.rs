@@ -180,17 +180,12 @@ impl Socket {
     /// finished carrying out this call's outputs is a synchronous one (libuv took the bytes
     /// at once), whose callbacks Node runs on the next tick.
     pub(super) fn dispatch(&mut self, now: Instant, mut batch: Vec<QueuedWrite>, sync: bool) {
-        // The bytes move to the driver (no copy for a single chunk); the batch keeps only
-        // what the callbacks and `writableLength` need.
-        let data = if let [one] = batch.as_mut_slice() {
-            std::mem::take(&mut one.bytes)
-        } else {
-            let mut data = Vec::with_capacity(batch.iter().map(|w| w.bytes.len()).sum());
-            for w in &mut batch {
-                data.append(&mut w.bytes);
-            }
-            data
-        };
+        // The bytes move to the driver (no copy); the batch keeps only what the callbacks
+        // and `writableLength` need.
+        let data = batch
+            .iter_mut()
+            .map(|w| std::mem::take(&mut w.bytes))
+            .collect();
         let id = WriteId(self.id());
         self.w.in_flight = batch;
         self.w.in_flight_id = Some(id);

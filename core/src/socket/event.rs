@@ -80,8 +80,9 @@ pub enum SocketIo {
     Write {
         /// The write.
         id: WriteId,
-        /// The bytes.
-        data: Vec<u8>,
+        /// The bytes: the chunks of the writes sent together (Node's `writev` of what
+        /// was buffered), in order, each as the application gave it (no copy).
+        data: Vec<Vec<u8>>,
     },
     /// Shut down the sending half (FIN) now: the writes before it are done. Nothing is
     /// reported back (Node ignores the status; the core decides when `'finish'` comes).

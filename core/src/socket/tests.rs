@@ -175,7 +175,7 @@ fn queued_writes_go_out_once_connected() {
     assert_eq!(names(&ev), ["Connect", "Ready"]);
     assert!(io
         .iter()
-        .any(|i| matches!(i, SocketIo::Write { data, .. } if data == b"hello")));
+        .any(|i| matches!(i, SocketIo::Write { data, .. } if data.concat() == b"hello")));
 }
 
 #[test]

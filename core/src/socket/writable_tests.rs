@@ -432,7 +432,7 @@ fn a_write_sent_in_part_by_the_driver_is_the_same_write() {
         while let Some(o) = s.poll_emitted() {
             match o {
                 Output::Io(SocketIo::Write { id, data }) => {
-                    asked = data.len();
+                    asked = data.iter().map(Vec::len).sum();
                     s.write_done(t(2), id);
                 }
                 Output::Event(e) => ev.push(e),

@@ -23,26 +23,56 @@ impl Loop {
                 e.writes = VecDeque::new();
                 return;
             };
-            if w.off == w.data.len() {
+            // Chunks written whole go back to the read buffers.
+            while w.chunks.get(w.next).is_some_and(|c| w.off == c.len()) {
+                let done = std::mem::take(&mut w.chunks[w.next]);
+                w.next += 1;
+                w.off = 0;
+                recycle(&mut self.spare_bufs, done);
+            }
+            if w.next == w.chunks.len() {
                 let id = w.id;
-                if let Some(done) = e.writes.pop_front() {
-                    e.core.write_done(now, id);
-                    self.recycle(done.data);
-                } else {
-                    e.core.write_done(now, id);
-                }
+                e.writes.pop_front();
+                e.core.write_done(now, id);
                 continue;
             }
             let Some(conn) = &e.conn else {
-                w.off = w.data.len();
+                w.next = w.chunks.len();
                 continue;
             };
             if let Some(code) = e.os_write_error.take() {
                 return self.write_error(i, code);
             }
-            match conn.write(&w.data[w.off..]) {
-                Ok(0) => return self.write_error(i, sansnet::Code::Epipe),
-                Ok(n) => w.off += n,
+            let written = if w.next + 1 == w.chunks.len() {
+                conn.write(&w.chunks[w.next][w.off..])
+            } else {
+                let mut slices = [io::IoSlice::new(&[]); WRITEV_CHUNKS];
+                let rest = w.chunks[w.next + 1..].iter();
+                let first = std::iter::once(&w.chunks[w.next][w.off..]);
+                for (s, c) in slices.iter_mut().zip(first.chain(rest.map(|c| &c[..]))) {
+                    *s = io::IoSlice::new(c);
+                }
+                let n = (w.chunks.len() - w.next).min(WRITEV_CHUNKS);
+                conn.write_vectored(&slices[..n])
+            };
+            match written {
+                Ok(0) if w.chunks[w.next..].iter().any(|c| !c.is_empty()) => {
+                    return self.write_error(i, sansnet::Code::Epipe)
+                }
+                Ok(mut n) => {
+                    while n > 0 {
+                        let left = w.chunks[w.next].len() - w.off;
+                        let take = n.min(left);
+                        w.off += take;
+                        n -= take;
+                        if w.off == w.chunks[w.next].len() && n > 0 {
+                            let done = std::mem::take(&mut w.chunks[w.next]);
+                            w.next += 1;
+                            w.off = 0;
+                            recycle(&mut self.spare_bufs, done);
+                        }
+                    }
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return self.write_error(i, code_of(&err)),
@@ -155,11 +185,8 @@ impl Loop {
     /// (an echo writes back what it read) or `'data'` the byte stream consumed.
     /// Allocating a read's buffer afresh each time costs page faults, since the allocator
     /// gives such blocks back to the OS.
-    pub(crate) fn recycle(&mut self, mut data: Vec<u8>) {
-        if data.capacity() == READ_SIZE && self.spare_bufs.len() < SPARE_BUFS {
-            data.clear();
-            self.spare_bufs.push(data);
-        }
+    pub(crate) fn recycle(&mut self, data: Vec<u8>) {
+        recycle(&mut self.spare_bufs, data);
     }
 
     /// Socket `i` may read again (its handle caught up): read at the next poll.
@@ -170,3 +197,14 @@ impl Loop {
         }
     }
 }
+
+/// Keeps `data` among the spare read buffers when it is one and there is room.
+fn recycle(spare: &mut Vec<Vec<u8>>, mut data: Vec<u8>) {
+    if data.capacity() == READ_SIZE && spare.len() < SPARE_BUFS {
+        data.clear();
+        spare.push(data);
+    }
+}
+
+/// The most chunks one `writev` takes (the rest goes in the next).
+const WRITEV_CHUNKS: usize = 64;
