@@ -237,6 +237,12 @@ impl<O, D> Queue<O, D> {
     }
 
     /// Whether a fact reported since the current poll phase began satisfies `f`.
+    /// The facts not handled yet: those the poll phase in progress took, then those no
+    /// poll phase has taken.
+    pub(crate) fn unhandled_facts(&self) -> impl Iterator<Item = &D> {
+        (self.polled.iter().chain(&self.arriving)).map(|(d, _)| d)
+    }
+
     pub(crate) fn any_arriving(&self, f: impl Fn(&D) -> bool) -> bool {
         self.arriving.iter().any(|(d, _)| f(d))
     }

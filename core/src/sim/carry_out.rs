@@ -311,8 +311,18 @@ impl Sim {
                 }
                 return;
             }
+            // Bytes the reader's socket was handed but no poll phase has taken yet are
+            // still in its kernel (libuv reads them then, or leaves them there once
+            // reading stopped): they hold back the sender as much as undelivered ones.
+            let unpolled = (self.net.endpoints[peer].owner)
+                .map_or(0, |o| self.sockets[o.0].socket.unpolled_read_bytes());
             let e = &mut self.net.endpoints[ep];
-            let room = SEND_CAPACITY.saturating_sub(e.outstanding);
+            let capacity = if unix {
+                UNIX_SEND_CAPACITY
+            } else {
+                SEND_CAPACITY
+            };
+            let room = capacity.saturating_sub(e.outstanding + unpolled);
             let Some((id, data)) = e.backlog.front_mut() else {
                 return;
             };
@@ -452,12 +462,18 @@ impl Sim {
         };
         let mut read = false;
         while self.net.endpoints[ep].reading {
-            let Some(data) = self.net.endpoints[ep].unread.pop_front() else {
+            let Some(mut data) = self.net.endpoints[ep].unread.pop_front() else {
                 if read {
                     self.read_drained(ep);
                 }
                 break;
             };
+            // One read takes what libuv's buffer holds: the rest stays in the kernel
+            // (and holds back the sender) once the reader stops at its high-water mark.
+            if data.len() > crate::socket::READ_SIZE {
+                let rest = data.split_off(crate::socket::READ_SIZE);
+                self.net.endpoints[ep].unread.push_front(rest);
+            }
             read = true;
             let now = self.now;
             let len = data.len();

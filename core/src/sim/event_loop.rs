@@ -37,6 +37,14 @@ impl LoopIo for SimIo<'_> {
 
     /// With the lookups answered by now (the resolver's threads report in a poll phase).
     fn start_poll_phase(&mut self) -> bool {
+        // The bytes the last poll phase read left the readers' kernels: their senders'
+        // writes waiting for room go on, and what completes reaches this poll phase
+        // (libuv sees the room at this iteration's poll of the OS).
+        for ep in 0..self.0.net.endpoints.len() {
+            if !self.0.net.endpoints[ep].backlog.is_empty() {
+                self.0.pump(ep, false);
+            }
+        }
         let mut any = self.0.deliver_lookups();
         for s in self.0.sockets.iter_mut().filter(|s| !s.retired) {
             any |= s.socket.start_poll_phase();

@@ -46,6 +46,10 @@ use crate::time::Instant;
 /// 1 MiB writes are taken at once, a fourth is not).
 pub const SEND_CAPACITY: usize = 3 * 1024 * 1024 + 512 * 1024;
 
+/// The same for a unix stream socket, whose bytes count against the sender's buffer until
+/// the reader takes them (on Linux one 300,000-byte write is taken up to 219,264 bytes).
+pub const UNIX_SEND_CAPACITY: usize = 219_264;
+
 /// A small deterministic PRNG (SplitMix64): every random choice of a run comes from it.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

@@ -246,9 +246,33 @@ impl Socket {
         self.w.need_drain && self.w.length == 0 && !self.w.ended && !self.destroyed()
     }
 
+    /// The write in the OS's hands when the handle closes: libuv cancels it
+    /// (`uv__stream_destroy`), and Node's `onWriteComplete` on a destroyed stream calls it
+    /// back with null: afterWrite (its callbacks, then errorBuffer), before `'close'`.
+    pub(super) fn cancel_in_flight(&mut self) {
+        self.w.in_flight_id = None;
+        let done = std::mem::take(&mut self.w.in_flight);
+        for w in &done {
+            self.w.length = self.w.length.saturating_sub(w.length);
+        }
+        let callbacks = done
+            .into_iter()
+            .filter(|w| w.callback)
+            .map(|w| SocketEvent::WriteCallback {
+                id: w.id,
+                error: None,
+            })
+            .collect();
+        self.after_write(callbacks);
+    }
+
     /// Node's errorBuffer: the callbacks a destroy failed, once (whichever of the
-    /// destroy's tick and an earlier write's callbacks runs it first).
+    /// destroy's tick and an earlier write's callbacks runs it first). Nothing while a
+    /// write is in progress: its completion runs errorBuffer.
     pub(super) fn error_buffer(&mut self) {
+        if self.w.in_flight_id.is_some() {
+            return;
+        }
         let released = std::mem::take(&mut self.w.error_buffer_length);
         self.w.length = self.w.length.saturating_sub(released);
         for e in std::mem::take(&mut self.w.error_buffer) {

@@ -178,8 +178,9 @@ enum Deferred {
     Emit(SocketEvent),
     /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`
     /// listener (writes queued while connecting), which release this much of
-    /// `writableLength`.
-    Close(CloseKind, Vec<SocketEvent>, usize),
+    /// `writableLength`. Before it, the write that was in the OS's hands when the socket
+    /// was destroyed, if it still is, completes as libuv cancels it.
+    Close(CloseKind, Vec<SocketEvent>, usize, Option<WriteId>),
     /// Node's `afterWriteTick`: the callbacks of writes the OS took at once; on a stream
     /// destroyed meanwhile, errorBuffer runs right after them.
     AfterWrite(Vec<SocketEvent>),

@@ -39,7 +39,10 @@ impl Socket {
             // Events and callbacks already owed are delivered even if the socket was
             // connected again meanwhile: the old life still ends with its 'close'.
             Deferred::Emit(e) => self.event(e),
-            Deferred::Close(kind, after, released) => {
+            Deferred::Close(kind, after, released, in_flight) => {
+                if in_flight.is_some() && self.w.in_flight_id == in_flight {
+                    self.cancel_in_flight();
+                }
                 self.event(SocketEvent::Close(kind));
                 if !after.is_empty() || self.w.errored_after_close.is_some() {
                     self.q.next_tick(Deferred::AfterClose(after, released));
@@ -239,6 +242,19 @@ impl Socket {
         // included).
         self.sync_section_done();
         self.q.pop()
+    }
+
+    /// Bytes reported with [`Socket::received`] that no poll phase has handled yet: for
+    /// libuv they are still in the kernel (read in the next poll phase, or left there
+    /// while reading is stopped). A simulated kernel counts them against the sender.
+    pub fn unpolled_read_bytes(&self) -> usize {
+        self.q
+            .unhandled_facts()
+            .map(|d| match d {
+                Deferred::Io(_, Fact::Received(_, data)) => data.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     /// For a driver whose sockets share one loop: whether this socket has closing-phase

@@ -169,12 +169,12 @@ impl Socket {
         }
         // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
         // that never had a handle closes on the next tick.
+        let in_flight = self.w.in_flight_id;
+        let close = Deferred::Close(close, after_close, parked_length, in_flight);
         if had_handle {
-            self.q
-                .closing(Deferred::Close(close, after_close, parked_length));
+            self.q.closing(close);
         } else {
-            self.q
-                .next_tick(Deferred::Close(close, after_close, parked_length));
+            self.q.next_tick(close);
         }
     }
 }

@@ -388,17 +388,32 @@ fn an_earlier_writes_callbacks_run_error_buffer_on_a_destroyed_stream() {
 }
 
 /// errorBuffer releases what the failed writes held: `writableLength` is 0 once their
-/// callbacks ran (Node decrements `state.length` there).
+/// callbacks ran (Node decrements `state.length` there). With a write in the OS's hands,
+/// errorBuffer waits for it: libuv cancels it as the handle closes, and its callback
+/// (null), then the buffered write's (the stream's error), come before `'close'`.
 #[test]
 fn failed_buffered_writes_release_writable_length() {
     let mut s = connected(&SocketOptions::new());
-    s.write(t(2), Chunk::text("first"));
+    let first = s.write(t(2), Chunk::text("first")).id.0;
     while s.poll_emitted().is_some() {}
-    s.write(t(2), Chunk::text("second"));
+    let second = s.write(t(2), Chunk::text("second")).id.0;
     assert_eq!(s.writable_length(), 11);
     s.destroy(Some(NetError::new(Code::Custom("EBOOM".into()), "x")));
-    drain(&mut s);
-    assert_eq!(s.writable_length(), 5, "the write in flight still counts");
+    assert_eq!(
+        s.writable_length(),
+        11,
+        "nothing is released within destroy()"
+    );
+    assert_eq!(
+        events(&mut s),
+        [
+            "error EBOOM".to_string(),
+            format!("cb{first} null"),
+            format!("cb{second} EBOOM"),
+            "close HadError(true)".into()
+        ]
+    );
+    assert_eq!(s.writable_length(), 0);
 
     let mut s = Socket::new(&SocketOptions::new());
     s.connect(t(0), &ConnectOptions::tcp("127.0.0.1", 80));
