@@ -237,6 +237,10 @@ pub enum ErrorClass {
     AbortError,
     /// `AggregateError` (happy eyeballs, every attempt failed).
     AggregateError,
+    /// Not an `Error` object: a value the application gave `destroy()` (a string, a
+    /// number, `true`), whose text (`String(value)`) is the message
+    /// ([`NetError::value`]).
+    Value,
 }
 
 impl ErrorClass {
@@ -248,6 +252,7 @@ impl ErrorClass {
             ErrorClass::RangeError => "RangeError",
             ErrorClass::AbortError => "AbortError",
             ErrorClass::AggregateError => "AggregateError",
+            ErrorClass::Value => "",
         }
     }
 }
@@ -302,6 +307,16 @@ impl NetError {
     /// A user error with an arbitrary code (what `destroy(err)` is given).
     pub fn custom(code: &str, message: impl Into<String>) -> NetError {
         NetError::new(Code::from_name(code), message)
+    }
+
+    /// A value that is not an `Error` given to `destroy(value)`: Node only tests its
+    /// truthiness, so a truthy string, number or `true` is emitted as the `'error'` as it
+    /// is. `text` is `String(value)`; it is also the error's [`NetError::trace_code`].
+    pub fn value(text: impl Into<String>) -> NetError {
+        NetError {
+            class: ErrorClass::Value,
+            ..NetError::new(Code::Custom(String::new()), text)
+        }
     }
 
     /// A system error from a syscall, shaped as Node's `ExceptionWithHostPort`:
@@ -430,6 +445,8 @@ impl NetError {
         if self.class == ErrorClass::AggregateError {
             let inner: Vec<String> = self.errors.iter().map(|e| e.trace_code()).collect();
             format!("AggregateError[{}]", inner.join(","))
+        } else if self.class == ErrorClass::Value {
+            self.message.clone()
         } else {
             self.code.as_str().to_string()
         }
@@ -438,6 +455,9 @@ impl NetError {
 
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.class == ErrorClass::Value {
+            return f.write_str(&self.message);
+        }
         if self.code.as_str().is_empty() {
             return write!(f, "{}: {}", self.class.as_str(), self.message);
         }

@@ -109,7 +109,8 @@ impl<B: Backend> Runner<B> {
     /// An error as a line ends: its code, and with `errorDetail` its details.
     pub(super) fn error_text(&self, e: &NetError) -> String {
         let code = e.trace_code();
-        if !self.error_detail {
+        // A value that is not an object has no details.
+        if !self.error_detail || e.class == sansnet::error::ErrorClass::Value {
             return code;
         }
         let mut d = serde_json::Map::new();

@@ -10,6 +10,7 @@ use sansnet::options::{
 };
 use sansnet::server::BoundAddress;
 use sansnet::socket::Chunk;
+use sansnet::value::Value;
 use sansnet::{validate, Duration, NetError};
 
 use super::args::{Call, Callback, Ret};
@@ -521,10 +522,13 @@ impl<B: Backend> Runner<B> {
                 }
             }
             "destroy" => {
-                let err = step
-                    .get("error")
-                    .and_then(Json::as_str)
-                    .map(|c| NetError::custom(c, c.to_string()));
+                let err = if step.get("args").is_some() {
+                    destroy_value(c.arg(0))
+                } else {
+                    step.get("error")
+                        .and_then(Json::as_str)
+                        .map(|c| NetError::custom(c, c.to_string()))
+                };
                 self.net().destroy(h, err);
                 Some(Ret::This)
             }
@@ -622,5 +626,37 @@ impl<B: Backend> Runner<B> {
                 None
             }
         }
+    }
+}
+
+/// What `destroy(value)` errors the socket with: nothing for a falsy value (Node only tests
+/// truthiness), an object's `code` and `message`, else the value itself.
+fn destroy_value(v: &Value) -> Option<NetError> {
+    if !v.is_truthy() {
+        return None;
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e21 => format!("{}", *n as i64),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::BigInt(s) => s.clone(),
+        Value::Undefined => "undefined".into(),
+        Value::Null => "null".into(),
+        _ => "[object Object]".into(),
+    };
+    match v {
+        Value::Object(_) => {
+            let code = match v.get("code") {
+                Value::Undefined => String::new(),
+                c => text(c),
+            };
+            let message = match v.get("message") {
+                Value::Undefined => String::new(),
+                m => text(m),
+            };
+            Some(NetError::custom(&code, message))
+        }
+        other => Some(NetError::value(text(other))),
     }
 }
