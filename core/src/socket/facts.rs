@@ -274,6 +274,7 @@ impl Socket {
             return;
         }
         let released = std::mem::take(&mut self.w.error_buffer_length);
+        self.w.bytes_accepted -= std::mem::take(&mut self.w.error_buffer_bytes);
         self.w.length = self.w.length.saturating_sub(released);
         for e in std::mem::take(&mut self.w.error_buffer) {
             self.event(e);

@@ -152,6 +152,11 @@ pub(crate) struct WriteHalf {
     /// Node's errorBuffer, and the `writableLength` they release then.
     pub(crate) error_buffer: Vec<super::SocketEvent>,
     pub(crate) error_buffer_length: usize,
+    /// Bytes of writes a destroy failed that Node's `bytesWritten` still counts (its
+    /// writable buffer) until errorBuffer empties it.
+    pub(crate) error_buffer_bytes: u64,
+    /// The same for writes queued while connecting, failed from a `'close'` listener.
+    pub(crate) after_close_bytes: u64,
     /// Node's `_final` waits for `'connect'` but `end()` was forgotten since (a later
     /// happy-eyeballs attempt's new handle reset the stream): at `'connect'` it shuts the
     /// handle down, and its completion finishes nothing.

@@ -50,6 +50,7 @@ impl Socket {
             }
             Deferred::AfterClose(after, released) => {
                 self.w.length = self.w.length.saturating_sub(released);
+                self.w.bytes_accepted -= std::mem::take(&mut self.w.after_close_bytes);
                 for e in after {
                     self.event(e);
                 }

@@ -91,7 +91,12 @@ impl Socket {
             .skip(parked)
             .map(|w| w.bytes.len() as u64)
             .sum();
-        self.w.bytes_accepted -= dropped;
+        // Node's bytesWritten counts them until they are failed (its writable buffer).
+        if was_connecting && !queued.is_empty() {
+            self.w.after_close_bytes += dropped;
+        } else {
+            self.w.error_buffer_bytes += dropped;
+        }
         let close = if had_handle {
             CloseKind::HadError(had_error)
         } else {
