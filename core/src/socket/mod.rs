@@ -106,9 +106,12 @@ enum Conn {
     /// whose connect failed, on its way to being destroyed.
     Idle,
     /// Connecting with nothing in flight: between happy-eyeballs attempts, a failed lookup
-    /// destroying the socket on the next tick, a `connect()` that threw after setting
-    /// `connecting` ([`Socket::connect_rejected`]).
+    /// destroying the socket on the next tick.
     Waiting,
+    /// Node's `connecting` set by a `connect()` that threw after setting it
+    /// ([`Socket::connect_rejected`]), with no connect request ever issued: the next
+    /// `connect()` starts as on a fresh socket.
+    Rejected,
     /// Waiting for the driver's lookup.
     Lookup {
         id: LookupId,
@@ -150,6 +153,7 @@ impl Conn {
         matches!(
             self,
             Conn::Waiting
+                | Conn::Rejected
                 | Conn::Lookup { .. }
                 | Conn::Scheduled { .. }
                 | Conn::Unparsable { .. }
@@ -440,7 +444,9 @@ impl Socket {
         }
         if self.destroyed() {
             self.reuse();
-        } else if self.connecting() || matches!(self.conn, Conn::Open { .. }) {
+        } else if (self.connecting() && !matches!(self.conn, Conn::Rejected))
+            || matches!(self.conn, Conn::Open { .. })
+        {
             self.connect_while_busy(opts);
             return;
         }
@@ -522,7 +528,7 @@ impl Socket {
         self.has_handle = true;
         self.refresh_timer(now);
         if matches!(self.conn, Conn::Idle) {
-            self.conn = Conn::Waiting;
+            self.conn = Conn::Rejected;
         }
     }
 }
