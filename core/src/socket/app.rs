@@ -202,6 +202,7 @@ impl Socket {
             && self.w.shutdown == Shutdown::NotYet
             && matches!(self.conn, Conn::Open { .. })
             && !self.destroyed()
+            && !self.r.close_emitted
         {
             self.w.shutdown = Shutdown::InFlight;
             // libuv shuts down (the FIN leaves, then 'finish') from its write callbacks

@@ -35,7 +35,7 @@ impl Socket {
             matches!(
                 d,
                 Deferred::Emit(_)
-                    | Deferred::Close(..)
+                    | Deferred::Close { .. }
                     | Deferred::AfterClose(..)
                     | Deferred::AfterWrite(_)
                     | Deferred::WriteError(..)

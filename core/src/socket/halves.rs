@@ -92,6 +92,10 @@ pub(crate) struct ReadHalf {
     pub(crate) end_scheduled: bool,
     /// `'end'` was emitted.
     pub(crate) end_emitted: bool,
+    /// Node's `closeEmitted`: a `'close'` was emitted since this life began (one of an
+    /// earlier life, late: see [`super::Deferred::Close`]). Readable's `endReadableNT`
+    /// and Writable's `needFinish` then do nothing.
+    pub(crate) close_emitted: bool,
 }
 
 /// Where the local FIN stands.

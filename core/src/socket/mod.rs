@@ -181,10 +181,16 @@ enum Deferred {
     /// Emit an event (a callback, `'error'`, …).
     Emit(SocketEvent),
     /// `'close'` once the handle closed, then the callbacks Node runs from a `'close'`
-    /// listener (writes queued while connecting), which release this much of
+    /// listener (writes queued while connecting), which release `released` of
     /// `writableLength`. Before it, the write that was in the OS's hands when the socket
-    /// was destroyed, if it still is, completes as libuv cancels it.
-    Close(CloseKind, Vec<SocketEvent>, usize, Option<WriteId>),
+    /// was destroyed (`in_flight`), if it still is, completes as libuv cancels it. It
+    /// sets Node 20's `closeEmitted` even on a stream `connect()` revived meanwhile.
+    Close {
+        kind: CloseKind,
+        after: Vec<SocketEvent>,
+        released: usize,
+        in_flight: Option<WriteId>,
+    },
     /// Node's `afterWriteTick`: the callbacks of writes the OS took at once; on a stream
     /// destroyed meanwhile, errorBuffer runs right after them.
     AfterWrite(Vec<SocketEvent>),

@@ -39,10 +39,19 @@ impl Socket {
             // Events and callbacks already owed are delivered even if the socket was
             // connected again meanwhile: the old life still ends with its 'close'.
             Deferred::Emit(e) => self.event(e),
-            Deferred::Close(kind, after, released, in_flight) => {
+            Deferred::Close {
+                kind,
+                after,
+                released,
+                in_flight,
+            } => {
                 if in_flight.is_some() && self.w.in_flight_id == in_flight {
                     self.cancel_in_flight();
                 }
+                // Node 20's emitCloseNT sets the stream's closeEmitted: on a stream that
+                // connect() revived since (its _undestroy ran first), that leaves the new
+                // life unable to emit 'end' or to finish.
+                self.r.close_emitted = true;
                 self.event(SocketEvent::Close(kind));
                 if !after.is_empty() || self.w.errored_after_close.is_some() {
                     self.q.next_tick(Deferred::AfterClose(after, released));
@@ -71,6 +80,7 @@ impl Socket {
                 if life != self.life
                     || self.destroyed()
                     || self.r.end_emitted
+                    || self.r.close_emitted
                     || !self.r.buffer.is_empty()
                 {
                     return;

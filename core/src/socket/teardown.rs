@@ -174,8 +174,12 @@ impl Socket {
         }
         // Node emits a handle's 'close' once the handle closed (a later loop turn); a socket
         // that never had a handle closes on the next tick.
-        let in_flight = self.w.in_flight_id;
-        let close = Deferred::Close(close, after_close, parked_length, in_flight);
+        let close = Deferred::Close {
+            kind: close,
+            after: after_close,
+            released: parked_length,
+            in_flight: self.w.in_flight_id,
+        };
         if had_handle {
             self.q.closing(close);
         } else {
