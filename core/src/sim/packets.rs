@@ -119,6 +119,19 @@ impl Sim {
                     self.close_endpoint(endpoint, false);
                     return;
                 }
+                if self.net.endpoints[endpoint].reset {
+                    // The peer reset the connection before this poll phase handled the
+                    // connect: libuv reads the error with the connect's result
+                    // (`SO_ERROR`), so the attempt fails.
+                    let code = self.net.endpoints[endpoint].reset_code();
+                    self.net.endpoints[endpoint].owner = None;
+                    self.close_endpoint(endpoint, false);
+                    self.sockets[socket.0]
+                        .socket
+                        .attempt_failed(now, attempt, code);
+                    self.drain_socket(socket, false);
+                    return;
+                }
                 self.sockets[socket.0].endpoint = Some(endpoint);
                 let (local, remote) = (
                     self.net.endpoints[endpoint].local,
