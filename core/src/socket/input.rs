@@ -213,6 +213,18 @@ impl Socket {
     }
 
     fn apply_input(&mut self, now: Instant, input: Input) -> Outcome {
+        // Polls run the loop's work; every other input is a call or a report.
+        let call = !matches!(
+            input,
+            Input::PollOutput | Input::PollTickOutput | Input::PollEmitted
+        );
+        let outer = std::mem::replace(&mut self.in_call, call);
+        let outcome = self.apply_call_or_report(now, input);
+        self.in_call = outer;
+        outcome
+    }
+
+    fn apply_call_or_report(&mut self, now: Instant, input: Input) -> Outcome {
         match input {
             Input::Connect(opts) => self.do_connect(now, &opts),
             Input::ConnectRejected => self.do_connect_rejected(now),

@@ -288,6 +288,9 @@ pub struct Socket {
     /// The latest time an input carried: a fact applied after its report acts now, not at
     /// the time it was reported.
     clock: Instant,
+    /// An application call is being applied ([`Socket::handle`]): no event may fire
+    /// before it returns, so an overdue idle timer is re-armed rather than fired.
+    in_call: bool,
     no_delay: bool,
     keep_alive: Option<u32>,
     he_timeout: Duration,
@@ -355,6 +358,7 @@ impl Socket {
             timeout: Duration::ZERO,
             idle_deadline: None,
             clock: Instant::ZERO,
+            in_call: false,
             no_delay: false,
             keep_alive: None,
             he_timeout: crate::happy_eyeballs::DEFAULT_ATTEMPT_TIMEOUT,
@@ -425,13 +429,16 @@ impl Socket {
 
     /// Re-arms the idle timer (Node's `_unrefTimer`), on activity.
     ///
-    /// A deadline already past at `now` fired first: the driver was late with
-    /// [`Socket::handle_timeout`], and Node's timer would have run before this activity.
+    /// A deadline already past at `now` fires first when the activity is an OS fact: the
+    /// driver was late with [`Socket::handle_timeout`], and Node's timers phase would have
+    /// run before this poll phase. Within an application call it is only re-armed: Node
+    /// fires nothing between a call and its return, and the call's activity refreshes
+    /// the timer.
     fn refresh_timer(&mut self, now: Instant) {
         let now = now.max(self.clock);
         self.clock = now;
         if let Some(d) = self.idle_deadline {
-            if d < now && !self.destroyed() {
+            if d < now && !self.destroyed() && !self.in_call {
                 self.idle_deadline = None;
                 self.event(SocketEvent::Timeout);
             }

@@ -324,3 +324,22 @@ fn a_reset_behind_unpolled_bytes_reads_as_the_eof() {
     assert_eq!(names[..2], ["data 1", "End"], "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("error")), "{names:?}");
 }
+
+/// Nothing fires inside an application call (Node runs no timer between a call and its
+/// return): a write made after the idle deadline passed, before the loop ran its timers,
+/// re-arms the timer (its activity) instead of emitting `'timeout'` within the call.
+#[test]
+fn an_overdue_idle_timeout_does_not_fire_inside_a_call() {
+    let mut s = connected();
+    s.set_timeout(t(1), Duration::from_millis(10));
+    drain(&mut s);
+    s.write(t(50), Chunk::text("x"));
+    let mut ev = Vec::new();
+    while let Some(o) = s.poll_emitted() {
+        if let Output::Event(e) = o {
+            ev.push(e);
+        }
+    }
+    assert!(!ev.contains(&SocketEvent::Timeout), "{ev:?}");
+    assert_eq!(s.poll_timeout(), Some(t(60)), "re-armed by the write");
+}
