@@ -10,7 +10,10 @@ impl Socket {
         if self.destroyed() {
             return;
         }
-        let was_connecting = self.connecting();
+        // Writes queued before a connection existed: the first was handed to Node's
+        // _writeGeneric while connecting (parked in _pendingData, failed by a 'close'
+        // listener), whether the socket is still connecting or its connect just failed.
+        let was_connecting = !matches!(self.conn, Conn::Open { .. });
         self.idle_deadline = None;
         let had_handle = self.has_handle;
         match std::mem::replace(&mut self.conn, Conn::Destroyed) {
