@@ -330,6 +330,11 @@ impl Loop {
         if !e.core.is_idle() {
             self.active.insert(i);
         }
+        if e.read_held && e.core.reads_more() {
+            e.read_held = false;
+            self.may_read_again(i);
+        }
+        let e = &mut self.sockets[i];
         e.wake(&mut self.wakes);
         if !e.handle {
             self.gc.push(i);

@@ -66,6 +66,9 @@ pub(crate) struct SockEntry {
     /// Events for the handle, in Node's order.
     pub(crate) events: VecDeque<SocketEvent>,
     /// Bytes of `'data'` in `events`.
+    /// Reading paused because libuv would have stopped ([`Core::reads_more`]): read
+    /// again once the core says so.
+    pub(crate) read_held: bool,
     pub(crate) queued_bytes: usize,
     /// The rest of a `'data'` chunk the byte-stream face read in part.
     pub(crate) leftover: Option<(Vec<u8>, usize)>,
@@ -153,6 +156,7 @@ impl SockEntry {
             last_error: None,
             events: VecDeque::new(),
             queued_bytes: 0,
+            read_held: false,
             leftover: None,
             handle: true,
             held: false,

@@ -475,6 +475,11 @@ impl Socket {
             self.do_set_keep_alive(true, secs);
         }
         self.conn = Conn::Waiting;
+        if !self.has_handle {
+            // Node's connect() creates the handle, and initSocketHandle's _undestroy()
+            // forgets an end() made before (its callbacks stay).
+            self.reinitialize_handle();
+        }
         self.has_handle = true;
         self.local_bind = local_bind(opts);
         self.block_list = opts.socket.block_list.clone();

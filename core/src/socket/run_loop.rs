@@ -268,6 +268,15 @@ impl Socket {
             .sum()
     }
 
+    /// Whether libuv's read loop would read again now: not once the bytes reported and
+    /// not yet polled fill a paused stream's buffer to its high-water mark (its read
+    /// callback stops reading there, and the rest stays in the kernel, holding back the
+    /// sender). A driver that reads ahead of the poll phase stops there.
+    pub fn reads_more(&self) -> bool {
+        self.r.flowing
+            || self.r.buffered + self.unpolled_read_bytes() < self.cfg.readable_high_water_mark
+    }
+
     /// For a driver whose sockets share one loop: whether this socket has closing-phase
     /// work (a closed handle's `'close'`) waiting. [`Socket::poll_output`] runs it.
     pub fn has_closing_work(&self) -> bool {

@@ -133,6 +133,10 @@ impl Loop {
             if !e.reading || e.read_eof || !e.can_read || e.queued_bytes >= READ_PACE {
                 break;
             }
+            if !e.core.reads_more() {
+                e.read_held = true;
+                break;
+            }
             let Some(conn) = &e.conn else { break };
             buf.clear();
             let read = rustix::io::read(conn.fd(), rustix::buffer::spare_capacity(&mut buf));
