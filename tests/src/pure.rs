@@ -103,8 +103,9 @@ impl Pure {
                 }
             }
             "socketAddress" => {
+                // A step's `"options": null` means no options; `args: [null]` passes null.
                 let v = match call.arg(0) {
-                    Value::Null => Value::Undefined,
+                    Value::Null if !call.explicit => Value::Undefined,
                     v => v.clone(),
                 };
                 SocketAddress::from_options(&v).map(|sa| {

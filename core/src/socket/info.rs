@@ -59,9 +59,9 @@ impl SocketInfo {
         !self.destroyed && !self.readable_ended
     }
 
-    /// Node's `writable`.
+    /// Node's `writable`: not destroyed, errored or ended.
     pub fn writable(&self) -> bool {
-        !self.destroyed && !self.writable_ended
+        !self.destroyed && !self.writable_ended && self.errored.is_none()
     }
 }
 
@@ -116,9 +116,9 @@ impl Socket {
         !self.destroyed() && !self.r.end_emitted
     }
 
-    /// Node's `writable`: not destroyed and `end()` not called.
+    /// Node's `writable`: not destroyed, errored (a failed write), ending or ended.
     pub fn writable(&self) -> bool {
-        !self.destroyed() && self.w.open()
+        !self.destroyed() && self.w.open() && self.w.errored.is_none()
     }
 
     /// `socket.readyState`.
