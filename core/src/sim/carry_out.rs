@@ -131,7 +131,7 @@ impl Sim {
                         list
                     }),
                     (None, Some(list)) => Ok(list.clone()),
-                    (None, None) => match self.dns.get(&host) {
+                    (None, None) => match self.resolve(&host) {
                         Some(list) => Ok(list
                             .iter()
                             .filter(|a| family.is_none_or(|f| a.family == i64::from(f.number())))
@@ -167,6 +167,18 @@ impl Sim {
                     self.sockets[h.0].socket.attempt_bound(now, attempt);
                 }
                 self.sockets[h.0].attempts.insert(attempt.0, ());
+                // Linux connects to the unspecified address as to the loopback one.
+                let remote = match remote {
+                    Remote::Tcp(a) if a.ip().is_unspecified() => {
+                        let ip: IpAddr = if a.is_ipv4() {
+                            std::net::Ipv4Addr::LOCALHOST.into()
+                        } else {
+                            std::net::Ipv6Addr::LOCALHOST.into()
+                        };
+                        Remote::Tcp(SocketAddr::new(ip, a.port()))
+                    }
+                    r => r,
+                };
                 let key = match &remote {
                     Remote::Tcp(a) => ListenKey::Tcp(*a),
                     Remote::Ipc(p) => ListenKey::Ipc(self.sockets[h.0].fs, p.clone()),
@@ -500,7 +512,7 @@ impl Sim {
     pub(super) fn server_io(&mut self, h: ServerHandle, io: ServerIo) {
         match io {
             ServerIo::Lookup { id, host } => {
-                let answers = self.dns.get(&host).cloned().ok_or_else(|| {
+                let answers = self.resolve(&host).ok_or_else(|| {
                     NetError::syscall(Code::Enotfound, "getaddrinfo", Some(&host), None)
                 });
                 let at = self.hop();
@@ -513,9 +525,14 @@ impl Sim {
             } => {
                 let result = match address {
                     BoundAddressRequest::Tcp(addr) => {
-                        let is_local = addr.ip().is_loopback()
-                            || addr.ip().is_unspecified()
-                            || self.net.addresses.contains(&addr.ip());
+                        // An IPv4-mapped IPv6 address is local as its IPv4 address is.
+                        let ip = match addr.ip() {
+                            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr.ip(), IpAddr::V4),
+                            v4 => v4,
+                        };
+                        let is_local = ip.is_loopback()
+                            || ip.is_unspecified()
+                            || self.net.addresses.contains(&ip);
                         if !is_local {
                             Err(Code::Eaddrnotavail)
                         } else if addr.port() != 0 && self.net.tcp_in_use(addr, options.ipv6_only) {

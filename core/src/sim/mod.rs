@@ -23,6 +23,7 @@ mod fs;
 mod links;
 mod net;
 mod packets;
+mod resolver;
 mod tcp;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -209,7 +209,15 @@ impl Network {
             return Some((exact, false));
         }
         let (any, mapped) = match dest.ip() {
-            IpAddr::V4(_) => {
+            IpAddr::V4(v4) => {
+                // An IPv6 listener bound to the IPv4-mapped form of the address.
+                let as_mapped = ListenKey::Tcp(SocketAddr::new(
+                    IpAddr::V6(v4.to_ipv6_mapped()),
+                    dest.port(),
+                ));
+                if self.listeners.contains_key(&as_mapped) {
+                    return Some((as_mapped, true));
+                }
                 let any4 = ListenKey::Tcp(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), dest.port()));
                 if self.listeners.contains_key(&any4) {
                     return Some((any4, false));
