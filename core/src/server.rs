@@ -116,7 +116,8 @@ enum State {
 
 #[derive(Debug)]
 enum Deferred {
-    Listening(u64),
+    /// Node's emitListeningNT.
+    Listening,
     Error(NetError),
     Close,
     Listen(u64, SocketAddr, ListenOptions),
@@ -291,7 +292,7 @@ impl Server {
         match result {
             Ok(address) => {
                 self.state = State::Listening { id, address };
-                self.q.next_tick(Deferred::Listening(id));
+                self.q.next_tick(Deferred::Listening);
             }
             Err(Code::Eafnosupport | Code::Eaddrnotavail) if fallback => {
                 let ListenTarget::Tcp { port, .. } = listen.target else {
@@ -478,8 +479,11 @@ impl Server {
                 return Some(o);
             }
             match self.q.pop_deferred()? {
-                Deferred::Listening(id) => {
-                    if matches!(self.state, State::Listening { id: cur, .. } if cur == id) {
+                Deferred::Listening => {
+                    // Node's emitListeningNT only checks that the server has a handle:
+                    // after listen(), close(), listen() in one turn, the first one's tick
+                    // finds the second's handle and emits too.
+                    if matches!(self.state, State::Listening { .. }) {
                         self.q.push(ServerOutput::Event(ServerEvent::Listening));
                     }
                 }

@@ -74,7 +74,7 @@ impl Socket {
         }
         self.enqueue_write(now, id, chunk, callback);
         self.w.check_drain = true;
-        Ok(self.w.length < self.cfg.high_water_mark && self.w.errored.is_none())
+        Ok(self.write_return_value())
     }
 
     /// A write failed: the OS refused the batch in flight (`EPIPE`, `ECONNRESET`), or

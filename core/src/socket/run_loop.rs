@@ -215,7 +215,7 @@ impl Socket {
     /// I/O is done.
     pub(super) fn resolve_drain_check(&mut self) {
         if std::mem::take(&mut self.w.check_drain)
-            && self.w.length >= self.cfg.high_water_mark
+            && !self.below_high_water_mark()
             && !self.destroyed()
         {
             self.w.need_drain = true;
@@ -227,7 +227,13 @@ impl Socket {
     pub fn write_return_value(&self) -> bool {
         // Node's writeOrBuffer: false once the stream errored or was destroyed (a refused
         // write errors or destroys it), so this is the whole answer for every driver.
-        self.w.length < self.cfg.high_water_mark && self.w.errored.is_none() && !self.destroyed()
+        self.below_high_water_mark() && self.w.errored.is_none() && !self.destroyed()
+    }
+
+    /// Node's `state.length < state.highWaterMark || state.length === 0`: an empty buffer
+    /// is below even a high-water mark of 0.
+    fn below_high_water_mark(&self) -> bool {
+        self.w.length < self.cfg.high_water_mark || self.w.length == 0
     }
 
     /// See [`Socket::poll_tick_output`].
