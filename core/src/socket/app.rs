@@ -189,6 +189,13 @@ impl Socket {
         let id = WriteId(self.id());
         self.w.in_flight = batch;
         self.w.in_flight_id = Some(id);
+        if self.w.fin_sent {
+            // An orphaned `_final` shut the handle down (its 'connect' listener came
+            // first): libuv refuses the write at once (EPIPE), and Node's onwrite fails it.
+            let e = NetError::syscall(Code::Epipe, "write", None, None);
+            self.write_error(e, None, sync);
+            return;
+        }
         self.w.sync_window = sync;
         self.w.dispatching = true;
         self.refresh_timer(now);

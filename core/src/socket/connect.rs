@@ -507,10 +507,10 @@ impl Socket {
             self.q.after_listeners(Deferred::ConnectFlush(self.life));
         }
         if std::mem::take(&mut self.w.orphan_final) {
-            // Its 'connect' listener comes after the application's; libuv shuts down
-            // from its next poll, and a shutdown asked meanwhile fails at once too.
-            self.w.fin_sent = true;
-            self.q.pending(Deferred::OrphanShutdown(self.life));
+            // Its 'connect' listener, added by end(), comes after the application's
+            // earlier ones and before the flush of writes parked since (queued last, as
+            // work after the listeners goes to the front of the ticks).
+            self.q.after_listeners(Deferred::OrphanFinal(self.life));
         }
     }
 

@@ -15,15 +15,6 @@ impl Socket {
         self.ready_pending = true;
         if !self.destroyed() {
             match self.w.queue.pop_front() {
-                Some(first) if self.w.fin_sent => {
-                    // An orphaned `_final`'s 'connect' listener, added before this
-                    // flush, shut the handle down: libuv refuses the write at once
-                    // (EPIPE), and Node's onwrite fails it there.
-                    self.w.in_flight = vec![first];
-                    self.w.in_flight_id = Some(WriteId(self.id()));
-                    let e = NetError::syscall(Code::Epipe, "write", None, None);
-                    self.write_error(e, None, false);
-                }
                 Some(first) => self.dispatch(now, vec![first], false),
                 None => self.flush_writes(now),
             }

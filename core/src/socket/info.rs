@@ -134,6 +134,13 @@ impl Socket {
         }
     }
 
+    /// The FIN was asked without `end()` in force: an orphaned `_final` (an `end()` that
+    /// a new handle forgot) shut the handle down. For the simulator's checks.
+    #[cfg(feature = "sim")]
+    pub(crate) fn orphan_fin_sent(&self) -> bool {
+        self.w.fin_sent
+    }
+
     /// `socket.bufferSize`: `writableLength` while there is a handle, else `undefined`.
     pub fn buffer_size(&self) -> Option<usize> {
         self.has_handle.then_some(self.w.length)

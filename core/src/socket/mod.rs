@@ -216,7 +216,11 @@ enum Deferred {
     /// The writes queued while connecting go out, right after the application's
     /// `'connect'` listeners (Node's `_writeGeneric` listener), then `'ready'`.
     ConnectFlush(u64),
-    /// The FIN of an orphaned `_final` (see `WriteHalf::orphan_final`): no `'finish'`.
+    /// An orphaned `_final`'s `'connect'` listener (see `WriteHalf::orphan_final`): it
+    /// shuts the handle down (libuv from its next poll; writes and shutdowns asked
+    /// meanwhile fail at once).
+    OrphanFinal(u64),
+    /// The FIN of an orphaned `_final`: no `'finish'`.
     OrphanShutdown(u64),
     /// What the OS reported, applied in the poll phase (see [`crate::queue`]).
     Io(u64, Fact),

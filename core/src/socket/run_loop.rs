@@ -156,6 +156,12 @@ impl Socket {
                     self.connect_flush(self.clock);
                 }
             }
+            Deferred::OrphanFinal(life) => {
+                if life == self.life {
+                    self.w.fin_sent = true;
+                    self.q.pending(Deferred::OrphanShutdown(life));
+                }
+            }
             Deferred::OrphanShutdown(life) => {
                 if life == self.life && self.is_open() {
                     self.io(SocketIo::Shutdown);

@@ -231,7 +231,7 @@ impl SimChecker {
                             );
                             self.stats.ends_checked += 1;
                         }
-                        s.writable_ended() || s.destroyed()
+                        s.writable_ended() || s.destroyed() || s.orphan_fin_sent()
                     }
                     // Unknown: an end the server refused or a connect aborted, closed.
                     _ => true,
