@@ -178,14 +178,7 @@ impl Socket {
             for w in &done {
                 self.w.length = self.w.length.saturating_sub(w.length);
             }
-            let callbacks: Vec<SocketEvent> = done
-                .into_iter()
-                .filter(|w| w.callback)
-                .map(|w| SocketEvent::WriteCallback {
-                    id: w.id,
-                    error: None,
-                })
-                .collect();
+            let callbacks = completed_callbacks(done);
             self.q.next_tick(Deferred::AfterWrite(callbacks));
             return;
         }
@@ -199,14 +192,7 @@ impl Socket {
             self.w.length -= w.length;
         }
         self.resolve_drain_check();
-        let callbacks: Vec<SocketEvent> = done
-            .into_iter()
-            .filter(|w| w.callback)
-            .map(|w| SocketEvent::WriteCallback {
-                id: w.id,
-                error: None,
-            })
-            .collect();
+        let callbacks = completed_callbacks(done);
         // Node's onwrite: the writes buffered meanwhile go out first (clearBuffer), then
         // afterWrite ('drain' if owed, then the callbacks): on the next tick for a
         // completion within the call that wrote, else once the driver tried the writes
@@ -255,14 +241,7 @@ impl Socket {
         for w in &done {
             self.w.length = self.w.length.saturating_sub(w.length);
         }
-        let callbacks = done
-            .into_iter()
-            .filter(|w| w.callback)
-            .map(|w| SocketEvent::WriteCallback {
-                id: w.id,
-                error: None,
-            })
-            .collect();
+        let callbacks = completed_callbacks(done);
         self.after_write(callbacks);
     }
 
@@ -349,6 +328,17 @@ impl Socket {
         }
         self.maybe_end();
     }
+}
+
+/// The callbacks (with null) of the completed writes that asked for one.
+fn completed_callbacks(done: Vec<QueuedWrite>) -> Vec<SocketEvent> {
+    done.into_iter()
+        .filter(|w| w.callback)
+        .map(|w| SocketEvent::WriteCallback {
+            id: w.id,
+            error: None,
+        })
+        .collect()
 }
 
 /// Whether deferred work is a fact that comes from reading (bytes, EOF, a read error).
