@@ -89,8 +89,8 @@ impl Runtime {
     /// through the executor's reactor. (Work the tasks' own calls defer runs when they
     /// wait on their handles.)
     pub fn run_busy(&self) -> (bool, Option<std::time::Instant>) {
-        // The OS is asked before the lock is taken: a handle's call meanwhile need not
-        // wait for the system call.
+        // The OS is asked before the lock is taken: the lock is held for less time (a
+        // handle's call meanwhile need not wait for the system call).
         let mut ready = Vec::new();
         self.shared
             .reactor
@@ -200,7 +200,9 @@ pub(crate) struct Locked<'a> {
 }
 
 impl Locked<'_> {
-    /// Waits on `cv` (releasing the lock meanwhile), at most `limit`.
+    /// Waits on `cv` (releasing the lock meanwhile), at most `limit`. The tasks the loop
+    /// woke are woken first, still under the lock (the wait releases it at once); only
+    /// threads of the blocking API wait this way.
     pub(crate) fn wait_on(mut self, cv: &Condvar, limit: Option<std::time::Duration>) -> Self {
         let wakes = std::mem::take(&mut self.wakes);
         let guard = self.guard.take();
